@@ -1,0 +1,198 @@
+import { DefinitionError } from './errors';
+import { z } from 'zod';
+import { isDuration, parseDuration } from './duration';
+import { findRefs } from './template';
+import type { StepRegistry } from './step';
+
+const Id = z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case kebab-case, e.g. "add-region"');
+const Duration = z.string().refine(isDuration, 'write a duration such as 30s, 15m, 2h or 7d');
+const Name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'use a kebab-case role name defined in IDC_ROLES, e.g. "identity-admins"');
+
+const InputSpec = z
+  .object({
+    type: z.enum(['string', 'region', 'boolean', 'integer']),
+    description: z.string().optional(),
+    optional: z.boolean().default(false),
+    default: z.union([z.string(), z.boolean(), z.number()]).optional(),
+    maxLength: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const Common = {
+  id: Id,
+  title: z.string().min(1).max(120).optional(),
+  when: z.string().optional(),
+};
+
+const ActionStep = z
+  .object({
+    ...Common,
+    action: z.string().min(1),
+    with: z.record(z.string(), z.unknown()).default({}),
+    retry: z.object({ maxAttempts: z.number().int().min(1).max(50) }).strict().optional(),
+  })
+  .strict();
+
+const PollStep = z
+  .object({
+    ...Common,
+    poll: z
+      .object({
+        check: z.string().min(1),
+        with: z.record(z.string(), z.unknown()).default({}),
+        until: z.object({ path: z.string().min(1), in: z.array(z.union([z.string(), z.boolean(), z.number()])).min(1) }).strict(),
+        interval: Duration.default('10s'),
+        maxInterval: Duration.default('60s'),
+        timeout: Duration.default('3h'),
+      })
+      .strict(),
+  })
+  .strict();
+
+const ApprovalStep = z
+  .object({
+    ...Common,
+    approval: z
+      .object({
+        approvers: z.array(Name).min(1),
+        minApprovals: z.number().int().min(1).max(10).default(1),
+        allowRequester: z.boolean().default(false),
+        expiresAfter: Duration.default('24h'),
+        plan: Id.optional(),
+        summary: z.string().optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
+const TaskStep = z
+  .object({
+    ...Common,
+    task: z
+      .object({
+        title: z.string().min(1),
+        instructions: z.string().min(1),
+        assignees: z.array(Name).min(1),
+        allowRequester: z.boolean().default(true),
+        expiresAfter: Duration.optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const WorkflowDefinitionSchema = z
+  .object({
+    id: Id,
+    version: z.number().int().min(1),
+    title: z.string().min(1),
+    description: z.string().optional(),
+    mutates: z.boolean().default(true),
+    lock: z.string().optional(),
+    inputs: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'use camelCase input names'), InputSpec).default({}),
+    steps: z.array(z.union([ActionStep, PollStep, ApprovalStep, TaskStep])).min(1),
+  })
+  .strict();
+
+export type WorkflowDefinition = z.infer<typeof WorkflowDefinitionSchema>;
+export type StepDefinition = WorkflowDefinition['steps'][number];
+export type ActionStepDef = z.infer<typeof ActionStep>;
+export type PollStepDef = z.infer<typeof PollStep>;
+export type ApprovalStepDef = z.infer<typeof ApprovalStep>;
+export type TaskStepDef = z.infer<typeof TaskStep>;
+export type InputSpec = z.infer<typeof InputSpec>;
+
+/** Which of the four step types a step is. */
+export function stepType(step: StepDefinition): 'action' | 'poll' | 'approval' | 'task' {
+  if ('action' in step) return 'action';
+  if ('poll' in step) return 'poll';
+  if ('approval' in step) return 'approval';
+  return 'task';
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+}
+
+export interface ValidateOptions {
+  registry: StepRegistry;
+  /** Role names the configuration defines; unknown approver/assignee names are refused when given. */
+  roles?: ReadonlySet<string>;
+}
+
+/**
+ * Validates a parsed definition: its shape (zod), then what zod cannot see: unknown step kinds,
+ * references to nothing or to later steps, duplicate step ids, mutating steps without an earlier
+ * approval gate. Throws DefinitionError with every problem, prefixed by `source`.
+ */
+export function validateDefinition(raw: unknown, source: string, opts: ValidateOptions): WorkflowDefinition {
+  const parsed = WorkflowDefinitionSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new DefinitionError(parsed.error.issues.map((i) => `${source}: ${formatPath(i.path) || '(top level)'}: ${i.message}`));
+  }
+  const def = parsed.data;
+  const problems: string[] = [];
+  const at = (path: string, msg: string) => problems.push(`${source}: ${path}: ${msg}`);
+  const seen = new Map<string, number>();
+  let gateSeen = false;
+
+  const checkRefs = (value: unknown, path: string, earlier: string[]) => {
+    const { refs, problems: bad } = findRefs(value);
+    bad.forEach((b) => at(path, b));
+    for (const ref of refs) {
+      if (ref.kind === 'input' && !(ref.name in def.inputs)) {
+        at(path, `\${${ref.expr}} refers to input "${ref.name}", which is not declared; declare it under inputs: or use one of: ${Object.keys(def.inputs).join(', ') || '(none)'}`);
+      }
+      if (ref.kind === 'steps' && !earlier.includes(ref.name)) {
+        at(path, `\${${ref.expr}} refers to step "${ref.name}", which is not an earlier step; use one of: ${earlier.join(', ') || '(none)'}`);
+      }
+    }
+  };
+  checkRefs(def.lock, 'lock', []);
+
+  def.steps.forEach((step, index) => {
+    const path = `steps[${index}]`;
+    const earlier = def.steps.slice(0, index).map((s) => s.id);
+    if (seen.has(step.id)) at(`${path}.id`, `duplicate step id "${step.id}" (also steps[${seen.get(step.id)}]); step ids must be unique`);
+    seen.set(step.id, index);
+    if (step.when !== undefined) checkRefs(step.when, `${path}.when`, earlier);
+    const kindName = 'action' in step ? step.action : 'poll' in step ? step.poll.check : undefined;
+    if (kindName !== undefined) {
+      const kind = opts.registry.get(kindName);
+      const field = 'action' in step ? 'action' : 'poll.check';
+      if (!kind) {
+        at(`${path}.${field}`, `unknown step kind "${kindName}"; registered kinds: ${[...opts.registry.keys()].sort().join(', ')}`);
+      } else if (kind.mutates && !gateSeen) {
+        at(`${path}.${field}`, `"${kindName}" changes AWS resources, so an approval step must come before it`);
+      } else if (kind.mutates && !def.mutates) {
+        at(`${path}.${field}`, `"${kindName}" changes AWS resources, but the workflow says mutates: false`);
+      }
+    }
+    if ('action' in step) checkRefs(step.with, `${path}.with`, earlier);
+    if ('poll' in step) checkRefs(step.poll.with, `${path}.poll.with`, earlier);
+    if ('approval' in step) {
+      gateSeen = true;
+      const plan = step.approval.plan;
+      if (plan !== undefined && !earlier.includes(plan)) {
+        at(`${path}.approval.plan`, `"${plan}" is not an earlier step; name the preflight step whose plan the approvers see`);
+      }
+      if (step.approval.summary) checkRefs(step.approval.summary, `${path}.approval.summary`, earlier);
+    }
+    if ('task' in step) {
+      checkRefs(step.task.instructions, `${path}.task.instructions`, earlier);
+      checkRefs(step.task.title, `${path}.task.title`, earlier);
+    }
+    const names = 'approval' in step ? step.approval.approvers : 'task' in step ? step.task.assignees : [];
+    for (const name of names) {
+      if (opts.roles && !opts.roles.has(name)) {
+        at(path, `role "${name}" is not defined in IDC_ROLES; define it there or use one of: ${[...opts.roles].join(', ') || '(none)'}`);
+      }
+    }
+    if ('poll' in step) {
+      if (parseDuration(step.poll.maxInterval) < parseDuration(step.poll.interval)) {
+        at(`${path}.poll.maxInterval`, 'must be at least poll.interval');
+      }
+    }
+  });
+  if (problems.length) throw new DefinitionError(problems);
+  return def;
+}

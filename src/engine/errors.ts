@@ -1,0 +1,62 @@
+/** A step failure that retrying will not fix (bad input, access denied). Fails the workflow. */
+export class NonRetryableStepError extends Error {
+  override name = 'NonRetryableStepError';
+  constructor(
+    message: string,
+    readonly code = 'step_failed',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A transient step failure (throttling, 5xx, conflict). Retried with backoff up to the step's limit. */
+export class RetryableStepError extends Error {
+  override name = 'RetryableStepError';
+  constructor(
+    message: string,
+    readonly code = 'transient',
+    readonly retryAfterMs?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A conditional write lost a race: somebody else changed the item first. */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+  constructor(readonly runId: string) {
+    super(`Workflow ${runId} was changed by someone else; re-read and try again`);
+  }
+}
+
+/** Another add/remove workflow already holds the instance lock. */
+export class LockHeldError extends Error {
+  override name = 'LockHeldError';
+  constructor(
+    readonly lockKey: string,
+    readonly holderRunId: string,
+  ) {
+    super(`Another workflow (${holderRunId}) is already changing this Identity Center instance; wait for it to finish or cancel it`);
+  }
+}
+
+/** A workflow definition in workflows/ is invalid. The message names the file, the path and the fix. */
+export class DefinitionError extends Error {
+  override name = 'DefinitionError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid workflow definition:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** Bad input to an engine call (unknown workflow, invalid inputs, unknown run). */
+export class EngineInputError extends Error {
+  override name = 'EngineInputError';
+  constructor(
+    message: string,
+    readonly code = 'invalid_input',
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,78 @@
+import type { AuditEvent, Run } from './run';
+
+/** The engine's only view of time. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Options for a state write. */
+export interface WriteOptions {
+  /** Release this instance lock in the same write (terminal states). */
+  releaseLock?: string;
+  /** Take this instance lock in the same write (a retried run); LockHeldError if another run holds it. */
+  acquireLock?: string;
+}
+
+/** Options for creating a run. */
+export interface CreateOptions {
+  /** Acquire this instance lock in the same write; refused with LockHeldError if another run holds it. */
+  lockKey?: string;
+  /** Idempotency key of the request that created the run; a repeat returns the first run. */
+  requestId?: string;
+}
+
+/** Durable run storage. Every state change is a conditional write. */
+export interface RunStore {
+  /** Creates a run (and its lock and request id). Returns the existing run id if `requestId` was seen. */
+  create(run: Run, events: AuditEvent[], opts: CreateOptions): Promise<{ created: boolean; runId: string }>;
+  get(runId: string): Promise<Run | undefined>;
+  /** Writes `run` (whose version is expectedVersion + 1) if the stored version is expectedVersion; else ConflictError. */
+  update(run: Run, expectedVersion: number, events: AuditEvent[], opts?: WriteOptions): Promise<void>;
+  /** Extends a lease held by `owner`, without a version bump. False if the lease is no longer ours. */
+  renewLease(runId: string, owner: string, leaseUntil: number): Promise<boolean>;
+  /** Ids of runs whose dueAt <= now (oldest first). */
+  listDue(now: number, limit: number): Promise<string[]>;
+  /** Most recent runs first. */
+  listRecent(limit: number): Promise<Run[]>;
+  events(runId: string): Promise<AuditEvent[]>;
+  /** The run holding a lock, if any. */
+  lockHolder(lockKey: string): Promise<string | undefined>;
+}
+
+/** Who is in which role (approvers, task assignees). Implemented by the chat adapter. */
+export interface Directory {
+  isInRole(userId: string, roles: readonly string[]): Promise<boolean>;
+}
+
+/** Something the engine did, for adapters to show (emitted after it was stored). */
+export interface EngineEvent {
+  type:
+    | 'run_started'
+    | 'step_started'
+    | 'step_succeeded'
+    | 'step_retrying'
+    | 'step_waiting'
+    | 'step_failed'
+    | 'step_skipped'
+    | 'approval_requested'
+    | 'approval_recorded'
+    | 'plan_changed'
+    | 'task_requested'
+    | 'task_confirmed'
+    | 'run_finished';
+  run: Run;
+  stepId?: string;
+  message: string;
+}
+
+export type EventListener = (event: EngineEvent) => void | Promise<void>;
+
+/** Minimal structured logger (pino-compatible). */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}

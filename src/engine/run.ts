@@ -1,0 +1,113 @@
+import type { WorkflowDefinition } from './definition';
+
+/** Workflow states. Stored lower_snake. */
+export const RunStatus = {
+  running: 'running',
+  waiting: 'waiting',
+  awaitingApproval: 'awaiting_approval',
+  awaitingTask: 'awaiting_task',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  rejected: 'rejected',
+  expired: 'expired',
+  cancelled: 'cancelled',
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+
+export const TERMINAL: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'rejected', 'expired', 'cancelled']);
+export const isTerminal = (s: RunStatus): boolean => TERMINAL.has(s);
+
+export type StepStatus =
+  | 'pending'
+  | 'running'
+  | 'waiting'
+  | 'awaiting_approval'
+  | 'approved'
+  | 'awaiting_task'
+  | 'confirmed'
+  | 'succeeded'
+  | 'skipped'
+  | 'failed'
+  | 'rejected'
+  | 'expired'
+  | 'cancelled';
+
+export interface Decision {
+  user: string;
+  verdict: 'approve' | 'reject';
+  at: number;
+  planHash?: string;
+  reason?: string;
+}
+
+export interface StepError {
+  message: string;
+  code: string;
+  retryable: boolean;
+  at: number;
+}
+
+export interface StepState {
+  status: StepStatus;
+  attempt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  output?: unknown;
+  summary?: string;
+  details?: string[];
+  checkpoint?: unknown;
+  error?: StepError;
+  /** Polls done (poll steps). */
+  polls?: number;
+  /** Last value a poll saw at `until.path`. */
+  observed?: unknown;
+  /** Approval gates and tasks */
+  openedAt?: number;
+  expiresAt?: number;
+  decisions?: Decision[];
+  planHash?: string;
+  confirmedBy?: string;
+  /** Ephemeral per-gate counter: how many times the plan changed under this gate. */
+  replans?: number;
+}
+
+/** One workflow run: everything the engine knows about it, in one item. */
+export interface Run {
+  id: string;
+  workflowId: string;
+  workflowVersion: number;
+  /** Snapshot of the definition at start, so an edited workflows/ file never changes a run in flight. */
+  definition: WorkflowDefinition;
+  status: RunStatus;
+  input: Record<string, unknown>;
+  requester: string;
+  reason?: string;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+  /** Optimistic-concurrency version; every write increments it. */
+  version: number;
+  /** Index of the current step. */
+  cursor: number;
+  steps: Record<string, StepState>;
+  /** When the engine should look at this run next; absent when nothing is due (terminal, or waiting for a person with no expiry). */
+  dueAt?: number;
+  leaseOwner?: string;
+  leaseUntil?: number;
+  lockKey?: string;
+  error?: string;
+  /** Opaque data for adapters (e.g. the Slack channel and message ts). */
+  meta: Record<string, unknown>;
+}
+
+/** One entry of the append-only audit trail. */
+export interface AuditEvent {
+  runId: string;
+  seq: number;
+  at: number;
+  actor: string;
+  type: string;
+  stepId?: string;
+  message: string;
+  data?: Record<string, unknown>;
+}

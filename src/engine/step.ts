@@ -1,0 +1,54 @@
+import type { z } from 'zod';
+
+/** What a step kind receives besides its input. */
+export interface StepContext {
+  runId: string;
+  stepId: string;
+  /** `${runId}#${stepId}`: stable across retries and resumes; tag what you create with it. */
+  idempotencyKey: string;
+  /** 1 on the first try; higher after a failure or a resume of an abandoned try. */
+  attempt: number;
+  /** Output recorded by an earlier try of this step (see `checkpoint`), if any. */
+  checkpoint: unknown;
+  /** Persists intermediate progress (e.g. "CreateKey returned key X") before the step goes on. */
+  saveCheckpoint(data: unknown): Promise<void>;
+  now(): number;
+  log(message: string, data?: Record<string, unknown>): void;
+}
+
+/** What a step run returns: the output stored under the step id, and lines for people. */
+export interface StepResult<O> {
+  output: O;
+  /** One line for the live message, e.g. "Created key mrk-… in us-east-1". */
+  summary?: string;
+  /** Longer details for the thread. */
+  details?: string[];
+}
+
+/** One kind of step (one AWS thing). Registered by `kind` and named by workflows/*.yml. */
+export interface StepKind<I = unknown, O = unknown> {
+  kind: string;
+  description: string;
+  /** Does it change anything? Mutating kinds must come after an approval gate. */
+  mutates: boolean;
+  input: z.ZodType<I>;
+  run(input: I, ctx: StepContext): Promise<StepResult<O>>;
+}
+
+/** Declares a step kind with a typed input. */
+export function defineStep<I, O>(kind: StepKind<I, O>): StepKind<I, O> {
+  return kind;
+}
+
+/** Step kinds by name. */
+export type StepRegistry = ReadonlyMap<string, StepKind<any, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any -- heterogeneous registry; each kind validates its own input
+
+/** Builds a registry from a list of kinds, refusing duplicates. */
+export function createRegistry(kinds: StepKind<any, any>[]): StepRegistry { // eslint-disable-line @typescript-eslint/no-explicit-any -- see StepRegistry
+  const map = new Map<string, StepKind<any, any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any -- see StepRegistry
+  for (const k of kinds) {
+    if (map.has(k.kind)) throw new Error(`Step kind ${k.kind} is registered twice`);
+    map.set(k.kind, k);
+  }
+  return map;
+}

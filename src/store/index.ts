@@ -1,0 +1,3 @@
+export { createDynamoRunStore, type StoreStats } from './dynamo-run-store';
+export { ensureTable } from './table';
+export { keys } from './keys';

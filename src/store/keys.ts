@@ -1,0 +1,23 @@
+/** Every key format of the bot's one DynamoDB table, in one place. */
+
+const pad = (n: number, width: number) => String(Math.max(0, Math.floor(n))).padStart(width, '0');
+
+export const keys = {
+  run: (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' }),
+  event: (runId: string, seq: number, index: number) => ({ pk: `RUN#${runId}`, sk: `EVT#${pad(seq, 10)}#${pad(index, 3)}` }),
+  eventPrefix: 'EVT#',
+  lock: (lockKey: string) => ({ pk: `LOCK#${lockKey}`, sk: 'LOCK' }),
+  request: (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' }),
+  /** Key-value state of other components (e.g. the replication watcher). */
+  state: (name: string) => ({ pk: `STATE#${name}`, sk: 'STATE' }),
+  /** Sparse "due" index: only runs with something to do carry it. */
+  due: (dueAt: number, runId: string) => ({ gsi1pk: 'DUE', gsi1sk: `${pad(dueAt, 15)}#${runId}` }),
+  dueUpTo: (now: number) => `${pad(now, 15)}#~`,
+  /** "Recent runs" index, newest first. */
+  recent: (createdAt: number, runId: string) => ({ gsi2pk: 'RUNS', gsi2sk: `${pad(createdAt, 15)}#${runId}` }),
+};
+
+export const INDEX_DUE = 'due';
+export const INDEX_RECENT = 'recent';
+/** Seen-request ids live this long (TTL) to drop duplicate deliveries. */
+export const REQUEST_TTL_SECONDS = 7 * 24 * 3600;

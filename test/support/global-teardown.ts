@@ -1,0 +1,5 @@
+import type { DynamoLocal } from '../../src/dev/dynamo-local';
+
+export default async function globalTeardown(): Promise<void> {
+  await ((globalThis as Record<string, unknown>).__dynamoLocal as DynamoLocal | undefined)?.stop();
+}

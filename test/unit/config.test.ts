@@ -1,0 +1,27 @@
+import { loadConfig } from '../../src/config';
+
+describe('configuration', () => {
+  it('runs the sandbox with no settings', () => {
+    const c = loadConfig({});
+    expect(c.mode).toBe('sandbox');
+    expect(c.DYNAMODB_TABLE).toBe('idc-bot');
+  });
+
+  it('lists every bad variable with its fix, and never echoes a secret', () => {
+    let message = '';
+    try {
+      loadConfig({ SLACK_BOT_TOKEN: 'xoxp-secret-user-token', IDC_CHANNEL: '#ops', IDC_ROLES: '{"admins":["alice"]}', PORT: 'eighty' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('SLACK_BOT_TOKEN: must be a bot token starting with xoxb-');
+    expect(message).toContain('IDC_CHANNEL: must be a channel ID such as C0123ABCD');
+    expect(message).toContain('IDC_ROLES.admins.0: members are Slack user IDs');
+    expect(message).toContain('PORT:');
+    expect(message).not.toContain('xoxp-secret-user-token');
+  });
+
+  it('requires the signing secret and the channel in production', () => {
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set[\s\S]*IDC_CHANNEL: required/);
+  });
+});

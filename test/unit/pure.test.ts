@@ -1,0 +1,64 @@
+import { decideApproval } from '../../src/engine/approval';
+import { backoffDelay } from '../../src/engine/backoff';
+import { formatDuration, parseDuration } from '../../src/engine/duration';
+import { diffPlans, hashPlan } from '../../src/engine/plan-hash';
+import { resolveTemplate } from '../../src/engine/template';
+import type { StepState } from '../../src/engine';
+
+const gate = { approvers: ['admins'], minApprovals: 2, allowRequester: false, expiresAfter: '24h' };
+const open: StepState = { status: 'awaiting_approval', attempt: 0, expiresAt: 1000, planHash: 'abc', decisions: [] };
+const base = { now: 10, requester: 'UREQ', allowed: true, verdict: 'approve' as const };
+
+describe('approval policy', () => {
+  it.each([
+    ['a first approval', open, { user: 'UA' }, 'recorded'],
+    ['the Nth distinct approval', { ...open, decisions: [{ user: 'UA', verdict: 'approve' as const, at: 1 }] }, { user: 'UB' }, 'opened'],
+    ['a second click by the same person', { ...open, decisions: [{ user: 'UA', verdict: 'approve' as const, at: 1 }] }, { user: 'UA' }, 'duplicate'],
+    ['the requester approving', open, { user: 'UREQ' }, 'self_approval'],
+    ['someone outside the approver roles', open, { user: 'UX', allowed: false }, 'not_allowed'],
+    ['a click after expiry', open, { user: 'UA', now: 1000 }, 'expired'],
+    ['a click on a closed gate', { ...open, status: 'succeeded' as const }, { user: 'UA' }, 'not_open'],
+    ['a click on an old plan', open, { user: 'UA', planHash: 'old' }, 'stale_plan'],
+    ['a rejection', open, { user: 'UA', verdict: 'reject' as const }, 'rejected'],
+    ['the requester rejecting their own request', open, { user: 'UREQ', verdict: 'reject' as const }, 'rejected'],
+  ])('%s → %s', (_, state, req, outcome) => {
+    expect(decideApproval(gate, state, { ...base, ...req }).outcome).toBe(outcome);
+  });
+
+  it('lets the requester approve when the definition allows it', () => {
+    expect(decideApproval({ ...gate, minApprovals: 1, allowRequester: true }, open, { ...base, user: 'UREQ' }).outcome).toBe('opened');
+  });
+});
+
+describe('backoff', () => {
+  it('doubles up to the cap, with jitter taking at most half', () => {
+    const p = { baseMs: 1000, factor: 2, maxMs: 5000, jitter: 1 };
+    expect([1, 2, 3, 4, 5].map((a) => backoffDelay(p, a, () => 0))).toEqual([1000, 2000, 4000, 5000, 5000]);
+    expect(backoffDelay(p, 2, () => 0.999)).toBeGreaterThanOrEqual(1000);
+    expect(backoffDelay(p, 2, () => 0.999)).toBeLessThan(2000);
+  });
+});
+
+describe('durations', () => {
+  it('parses and formats', () => {
+    expect(parseDuration('90s')).toBe(90_000);
+    expect(parseDuration('2h')).toBe(7_200_000);
+    expect(() => parseDuration('2 hours')).toThrow('is not a duration');
+    expect(formatDuration(125_000)).toBe('2m 05s');
+    expect(formatDuration(850)).toBe('850ms');
+  });
+});
+
+describe('templates', () => {
+  const scope = { input: { region: 'eu-central-1', n: 3 }, steps: { pre: { output: { key: { arn: 'arn:k' } } } }, run: { id: 'r1', requester: 'U1' } };
+  it('keeps the type of a whole reference and interpolates inside text', () => {
+    expect(resolveTemplate({ a: '${input.n}', b: 'in ${input.region}: ${steps.pre.output.key.arn}', c: ['${run.id}'] }, scope)).toEqual({ a: 3, b: 'in eu-central-1: arn:k', c: ['r1'] });
+  });
+});
+
+describe('plans', () => {
+  it('hashes regardless of key order and lists what changed', () => {
+    expect(hashPlan({ a: 1, b: 2 })).toBe(hashPlan({ b: 2, a: 1 }));
+    expect(diffPlans({ changes: ['x'], key: 'k1' }, { changes: ['x', 'y'], key: 'k2' })).toEqual(['+ changes: y', '~ key: "k1" → "k2"']);
+  });
+});
