@@ -1,0 +1,43 @@
+import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+
+/** Per-Region SDK clients. The only place that builds AWS clients. */
+export interface AwsClients {
+  ssoAdmin(region: string): SSOAdminClient;
+  kms(region: string): KMSClient;
+  identityStore(region: string): IdentitystoreClient;
+  destroy(): void;
+}
+
+export interface AwsClientOptions {
+  /** Assume this role (from the default credential chain) for every call. */
+  roleArn?: string;
+  /** SDK attempts per call (standard retry mode); the engine retries beyond that with its own backoff. */
+  maxAttempts?: number;
+}
+
+/**
+ * Builds clients per service and Region: default credential chain, optional role, standard retry
+ * mode. Endpoints come from the SDK's own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables.
+ */
+export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
+  const credentials = opts.roleArn ? fromTemporaryCredentials({ params: { RoleArn: opts.roleArn, RoleSessionName: 'idc-bot' } }) : undefined;
+  const common = { maxAttempts: opts.maxAttempts ?? 3, retryMode: 'standard', ...(credentials ? { credentials } : {}) };
+  const cache = new Map<string, { destroy(): void }>();
+  const get = <T extends { destroy(): void }>(key: string, make: () => T): T => {
+    let c = cache.get(key) as T | undefined;
+    if (!c) cache.set(key, (c = make()));
+    return c;
+  };
+  return {
+    ssoAdmin: (region) => get(`sso/${region}`, () => new SSOAdminClient({ ...common, region })),
+    kms: (region) => get(`kms/${region}`, () => new KMSClient({ ...common, region })),
+    identityStore: (region) => get(`ids/${region}`, () => new IdentitystoreClient({ ...common, region })),
+    destroy: () => {
+      for (const c of cache.values()) c.destroy();
+      cache.clear();
+    },
+  };
+}

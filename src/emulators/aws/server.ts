@@ -1,0 +1,133 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { requestId, SERVICES } from './services';
+import { AwsError, createWorld, type World, type WorldOptions } from './world';
+
+const CREDENTIAL_SCOPE = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/;
+
+/** Which IAM action a request is (for deny faults and the IAM-policy test). */
+const actionName = (service: string, op: string) => `${SERVICES[service]?.signingName}:${op}`;
+
+function send(res: ServerResponse, status: number, body: unknown, id: string): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': id, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: AwsError, id: string): void {
+  res.setHeader('x-amzn-errortype', err.type);
+  send(res, err.status, { __type: err.type, message: err.message, ...err.extra }, id);
+}
+
+/** Handles one AWS JSON 1.1 request against `world`. */
+export async function handle(world: World, req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
+  const id = requestId();
+  const target = String(req.headers['x-amz-target'] ?? '');
+  const [service = '', op = ''] = target.split('.');
+  const svc = SERVICES[service];
+  const scope = CREDENTIAL_SCOPE.exec(String(req.headers.authorization ?? ''));
+  if (!scope) return sendError(res, new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403), id);
+  const region = scope[1] as string;
+  if (!svc || !svc.handlers[op]) return sendError(res, new AwsError('UnknownOperationException', `Unknown operation ${target}`), id);
+  if (scope[2] !== svc.signingName) return sendError(res, new AwsError('InvalidSignatureException', `Credential should be scoped to correct service: '${svc.signingName}'.`, 403), id);
+  if (req.headers['content-type'] !== 'application/x-amz-json-1.1') return sendError(res, new AwsError('SerializationException', 'Expected application/x-amz-json-1.1'), id);
+  if (world.faults.latencyMs) await new Promise((r) => setTimeout(r, world.faults.latencyMs));
+  const record = (ok: boolean) => world.calls.push({ action: op, region, ok, at: world.now() });
+  try {
+    if (world.faults.outage.has(region)) throw new AwsError('InternalServerException', `Service unavailable in ${region}`, 503);
+    const action = actionName(service, op);
+    if (world.faults.deny.has(action)) {
+      throw new AwsError('AccessDeniedException', `User: arn:aws:sts::${world.accountId}:assumed-role/idc-bot/session is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`);
+    }
+    const fault = world.faults.fail.find((f) => (f.action === op || f.action === '*') && f.remaining > 0 && (!f.region || f.region === region));
+    if (fault) {
+      fault.remaining--;
+      throw new AwsError(fault.type, fault.type === 'ThrottlingException' ? 'Rate exceeded' : `Injected ${fault.type}`, fault.status);
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    } catch {
+      throw new AwsError('SerializationException', 'Request body is not valid JSON');
+    }
+    world.settle();
+    const out = (svc.handlers[op] as (w: World, r: string, b: Record<string, unknown>) => unknown)(world, region, body);
+    record(true);
+    send(res, 200, out ?? {}, id);
+  } catch (err) {
+    record(false);
+    sendError(res, err instanceof AwsError ? err : new AwsError('InternalServerException', String(err), 500), id);
+  }
+}
+
+export interface AwsEmulator {
+  world: World;
+  url: string;
+  server: Server;
+  /** The AWS_ENDPOINT_URL_* variables that point the SDK here. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the AWS emulator: SSO Admin, KMS and Identity Store over the JSON 1.1 protocol, the Region
+ * read from the SigV4 credential scope, and `/__emulator/*` routes for faults and inspection.
+ */
+export async function startAwsEmulator(opts: WorldOptions & { port?: number; host?: string } = {}): Promise<AwsEmulator> {
+  const world = createWorld(opts);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      if (req.url?.startsWith('/__emulator/')) return admin(world, req.url, raw, res);
+      handle(world, req, res, raw).catch((err) => {
+        res.writeHead(500);
+        res.end(String(err));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    world,
+    url,
+    server,
+    env: { AWS_ENDPOINT_URL_SSO_ADMIN: url, AWS_ENDPOINT_URL_KMS: url, AWS_ENDPOINT_URL_IDENTITYSTORE: url },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Test and sandbox controls: GET state, POST faults ({fail|deny|outage|latencyMs|timeScale}). */
+function admin(world: World, url: string, raw: string, res: ServerResponse): void {
+  const json = (status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  world.settle();
+  if (url === '/__emulator/state') {
+    return json(200, {
+      instance: { ...world.instance, regions: [...world.instance.regions.values()] },
+      keys: [...world.keys.values()].map((k) => ({ keyId: k.keyId, region: k.region, state: k.state, role: k.role })),
+      mutations: world.mutations(),
+      calls: world.calls.length,
+      faults: { ...world.faults, deny: [...world.faults.deny], outage: [...world.faults.outage] },
+      timeScale: world.timeScale,
+    });
+  }
+  if (url === '/__emulator/faults') {
+    try {
+      const f = JSON.parse(raw || '{}') as { fail?: { action: string; times: number; type?: string; status?: number }; deny?: string[]; outage?: string[]; latencyMs?: number; timeScale?: number; clear?: boolean };
+      if (f.clear) Object.assign(world.faults, { fail: [], deny: new Set(), outage: new Set(), latencyMs: 0 });
+      if (f.fail) world.faults.fail.push({ action: f.fail.action, remaining: f.fail.times, type: f.fail.type ?? 'ThrottlingException', status: f.fail.status ?? 400 });
+      if (f.deny) world.faults.deny = new Set(f.deny);
+      if (f.outage) world.faults.outage = new Set(f.outage);
+      if (f.latencyMs !== undefined) world.faults.latencyMs = f.latencyMs;
+      if (f.timeScale !== undefined) world.timeScale = f.timeScale;
+      return json(200, { ok: true });
+    } catch (err) {
+      return json(400, { ok: false, error: String(err) });
+    }
+  }
+  json(404, { ok: false, error: 'unknown emulator route' });
+}

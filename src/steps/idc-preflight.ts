@@ -1,0 +1,123 @@
+import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { z } from 'zod';
+import { defineStep, NonRetryableStepError } from '../engine';
+import { aws } from './aws-errors';
+import { findInstance } from './idc-steps';
+import { policyGrantsIdc, samePolicy } from './key-policy';
+import { AwsRegion, partitionOf } from './schemas';
+
+/** The preflight's result: what the workflow will change, skip, and what a person must confirm. */
+export interface Plan {
+  operation: 'add' | 'remove';
+  instanceArn: string;
+  primaryRegion: string;
+  region: string;
+  changes: string[];
+  skips: string[];
+  confirmations: string[];
+}
+
+const CONFIRM_ADD = [
+  'The identity source is an external IdP or the Identity Center directory, not Active Directory (no API tells)',
+  'Your IdP supports several ACS URLs (Okta, Entra ID, PingFederate, JumpCloud do; Google Workspace does not)',
+  'Every AWS managed application in use supports a customer managed KMS key',
+];
+
+async function keyFacts(kms: (r: string) => KMSClient, primary: string, target: string, keyArn: string) {
+  const meta = (await aws('kms:DescribeKey', () => kms(primary).send(new DescribeKeyCommand({ KeyId: keyArn })))).KeyMetadata;
+  const multiRegion = meta?.MultiRegion === true;
+  const policy = (await aws('kms:GetKeyPolicy', () => kms(primary).send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' })))).Policy;
+  const replica = meta?.MultiRegionConfiguration?.ReplicaKeys?.find((r) => r.Region === target);
+  let replicaPolicySame: boolean | undefined;
+  if (replica?.Arn) {
+    const rp = (await aws('kms:GetKeyPolicy', () => kms(target).send(new GetKeyPolicyCommand({ KeyId: meta?.KeyId, PolicyName: 'default' })))).Policy;
+    replicaPolicySame = samePolicy(rp, policy);
+  }
+  return { keyId: meta?.KeyId as string, multiRegion, enabled: meta?.KeyState === 'Enabled', grantsIdc: policyGrantsIdc(policy), replica: Boolean(replica), replicaPolicySame };
+}
+
+/** idc.preflight: read-only checks, and the plan that approvers approve. */
+export const createPreflight = (sso: (r: string) => SSOAdminClient, kms: (r: string) => KMSClient) =>
+  defineStep({
+    kind: 'idc.preflight',
+    description: 'Read-only: check every prerequisite and build the plan (changes, skips, confirmations)',
+    mutates: false,
+    input: z.object({
+      operation: z.enum(['add', 'remove']),
+      homeRegion: AwsRegion,
+      instanceArn: z.string().optional(),
+      region: AwsRegion,
+      keyAlias: z.string(),
+      allowedRegions: z.array(z.string()).optional(),
+      regionQuota: z.number().int().min(2).default(3),
+    }),
+    async run(input) {
+      const inst = await findInstance(sso, input.homeRegion, input.instanceArn);
+      const primary = inst.PrimaryRegion ?? input.homeRegion;
+      const regions = inst.Regions ?? [];
+      const enc = inst.EncryptionConfigurationDetails;
+      const problems: string[] = [];
+      const changes: string[] = [];
+      const skips: string[] = [];
+      const target = input.region;
+      const present = regions.find((r) => r.RegionName === target);
+      const busy = regions.find((r) => r.Status !== 'ACTIVE' && r.RegionName !== target);
+
+      if (inst.Status !== 'ACTIVE') problems.push(`The instance is ${inst.Status}, not ACTIVE: wait until it is ACTIVE`);
+      if (partitionOf(target) !== partitionOf(primary)) problems.push(`${target} is in partition ${partitionOf(target)} but the instance is in ${partitionOf(primary)}: multi-Region keys cannot cross partitions`);
+      if (input.allowedRegions?.length && !input.allowedRegions.includes(target)) problems.push(`${target} is not in IDC_ALLOWED_REGIONS (${input.allowedRegions.join(', ')}): add it there if it is approved`);
+      if (busy) problems.push(`${busy.RegionName} is ${busy.Status}: AWS allows one add/remove at a time; wait for it to finish`);
+      if (enc?.EncryptionStatus === 'UPDATING') problems.push('An encryption key change is in progress (UPDATING): wait until it is ENABLED');
+
+      if (input.operation === 'remove') {
+        if (target === primary) problems.push(`${target} is the primary Region: it can only be removed by deleting the instance`);
+        else if (!present) problems.push(`${target} is not a Region of this instance (it has ${regions.map((r) => r.RegionName).join(', ')})`);
+        else if (present.Status === 'REMOVING') skips.push(`${target} is already being removed`);
+        else changes.push(`Remove Region ${target} (RemoveRegion, sent to ${primary}) and wait until it is gone`);
+        if (problems.length) throw new NonRetryableStepError(`Preflight failed:\n• ${problems.join('\n• ')}`, 'preflight_failed');
+        const plan: Plan = {
+          operation: 'remove',
+          instanceArn: inst.InstanceArn as string,
+          primaryRegion: primary,
+          region: target,
+          changes,
+          skips,
+          confirmations: [`People who sign in through ${target}'s portal or ACS URL will lose that path; applications connected to ${target} may lose access`],
+        };
+        return { output: { plan, instanceArn: plan.instanceArn, primaryRegion: primary, identityStoreId: inst.IdentityStoreId, keyArn: enc?.KmsKeyArn ?? null }, summary: `Plan: ${changes.length} change(s), ${skips.length} already done` };
+      }
+
+      if (present) {
+        if (present.Status === 'ACTIVE') skips.push(`${target} is already ACTIVE on the instance`);
+        else skips.push(`${target} is already ${present.Status}`);
+      } else if (regions.length >= input.regionQuota) {
+        problems.push(`The instance already has ${regions.length} Regions, the quota (${input.regionQuota}, including the primary): request an increase of quota L-D519A297 in Service Quotas, or remove a Region`);
+      }
+      let keyArn: string | null = null;
+      if (enc?.KeyType === 'CUSTOMER_MANAGED_KEY' && enc.KmsKeyArn) {
+        const k = await keyFacts(kms, primary, target, enc.KmsKeyArn);
+        if (!k.enabled) problems.push(`Identity Center's key ${k.keyId} is not enabled: enable it before anything else`);
+        if (k.multiRegion) {
+          keyArn = enc.KmsKeyArn;
+          skips.push(`Identity Center already uses multi-Region key ${k.keyId}: reused`);
+          if (!k.grantsIdc) problems.push(`The policy of key ${k.keyId} does not grant Identity Center what it needs: apply the policy in docs/key-policy.md`);
+          if (k.replica && k.replicaPolicySame) skips.push(`A replica of ${k.keyId} exists in ${target} with the same policy`);
+          else if (k.replica) changes.push(`Reset the drifted key policy of the replica in ${target} to the primary's`);
+          else changes.push(`Replicate key ${k.keyId} to ${target} with the same key policy`);
+          skips.push('Identity Center encryption already uses this key');
+        } else {
+          changes.push(`Create a multi-Region key ${input.keyAlias} in ${primary} (single-Region key ${k.keyId} cannot be converted)`, `Replicate it to ${target} with the Identity Center key policy`, `Switch Identity Center encryption to the new key (UpdateInstance)`);
+        }
+      } else {
+        changes.push(`Create a multi-Region key ${input.keyAlias} in ${primary} (the instance uses an AWS owned key)`, `Replicate it to ${target} with the Identity Center key policy`, `Switch Identity Center encryption to the new key (UpdateInstance)`);
+      }
+      if (!present) changes.push(`Add Region ${target} (AddRegion, sent to ${primary}) and wait until it is ACTIVE`);
+      if (problems.length) throw new NonRetryableStepError(`Preflight failed:\n• ${problems.join('\n• ')}`, 'preflight_failed');
+      const plan: Plan = { operation: 'add', instanceArn: inst.InstanceArn as string, primaryRegion: primary, region: target, changes, skips, confirmations: CONFIRM_ADD };
+      return {
+        output: { plan, instanceArn: plan.instanceArn, primaryRegion: primary, identityStoreId: inst.IdentityStoreId, accountId: inst.OwnerAccountId, keyArn },
+        summary: `Plan: ${changes.length} change(s), ${skips.length} already done, ${CONFIRM_ADD.length} to confirm`,
+      };
+    },
+  });

@@ -1,0 +1,37 @@
+import type { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { createRegistry, type StepRegistry } from '../engine';
+import { createPreflight } from './idc-preflight';
+import { createAddRegion, createEncryptionStatus, createInstanceInfo, createRegionStatus, createRemoveRegion, createSetEncryption } from './idc-steps';
+import { createAccessUrls, createVerifyRegion } from './idc-verify';
+import { createEnsureKey, createKeyState, createReplicateKey, createScheduleReplicaDeletion } from './kms-steps';
+
+/** The per-Region client factories steps need (src/aws builds them). */
+export interface StepClients {
+  ssoAdmin(region: string): SSOAdminClient;
+  kms(region: string): KMSClient;
+  identityStore(region: string): IdentitystoreClient;
+}
+
+/** Every step kind of the bot, by name. */
+export function createStepRegistry(c: StepClients): StepRegistry {
+  return createRegistry([
+    createPreflight(c.ssoAdmin, c.kms),
+    createEnsureKey(c.kms),
+    createReplicateKey(c.kms),
+    createKeyState(c.kms),
+    createScheduleReplicaDeletion(c.kms),
+    createSetEncryption(c.ssoAdmin),
+    createEncryptionStatus(c.ssoAdmin),
+    createAddRegion(c.ssoAdmin),
+    createRegionStatus(c.ssoAdmin),
+    createRemoveRegion(c.ssoAdmin),
+    createAccessUrls(),
+    createInstanceInfo(c.ssoAdmin),
+    createVerifyRegion(c.ssoAdmin, c.identityStore, c.kms),
+  ]);
+}
+
+export { findInstance, listRegions, describeInstance } from './idc-steps';
+export { identityCenterKeyPolicy, policyGrantsIdc, samePolicy } from './key-policy';

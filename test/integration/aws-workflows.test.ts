@@ -1,0 +1,210 @@
+import { join } from 'node:path';
+import { createAwsClients } from '../../src/aws/clients';
+import { startAwsEmulator, type AwsEmulator } from '../../src/emulators/aws/server';
+import { createEngine, isTerminal, loadWorkflows, type Run } from '../../src/engine';
+import { createStepRegistry, identityCenterKeyPolicy } from '../../src/steps';
+import { staticDirectory } from '../support/directory';
+import { freshStore } from '../support/dynamo';
+import { FakeClock } from '../support/fake-clock';
+
+let emu: AwsEmulator;
+const clock = new FakeClock();
+
+beforeAll(async () => {
+  emu = await startAwsEmulator({ now: clock.now, users: 250, groups: 30 });
+  Object.assign(process.env, emu.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' });
+});
+afterAll(() => emu.close());
+
+function resetWorld() {
+  const w = emu.world;
+  w.keys.clear();
+  w.aliases.clear();
+  w.calls.length = 0;
+  w.faults.fail = [];
+  w.faults.deny = new Set();
+  w.quota = 3;
+  Object.assign(w.instance.encryption, { keyType: 'AWS_OWNED_KMS_KEY', kmsKeyArn: undefined, status: 'ENABLED', reason: undefined });
+  for (const r of [...w.instance.regions.keys()]) if (r !== w.instance.primaryRegion) w.instance.regions.delete(r);
+  return w;
+}
+
+async function setup() {
+  const world = resetWorld();
+  const clients = createAwsClients({ maxAttempts: 1 });
+  const registry = createStepRegistry(clients);
+  const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry });
+  const { store } = await freshStore(clock.now);
+  const engine = createEngine({ store, registry, definitions, directory: staticDirectory({ 'identity-admins': ['UA', 'UB', 'UC'] }), owner: 'r1', clock, random: () => 0 });
+  return { world, engine, clients, registry };
+}
+
+type Engine = Awaited<ReturnType<typeof setup>>['engine'];
+
+/** Runs the workflow on simulated time until it needs a person or ends. */
+async function runUntilPerson(engine: Engine, runId: string, stepMs = 5000): Promise<Run> {
+  for (let i = 0; i < 2000; i++) {
+    await engine.tick();
+    await engine.stop();
+    const run = (await engine.get(runId)) as Run;
+    if (isTerminal(run.status) || run.status === 'awaiting_approval' || run.status === 'awaiting_task') return run;
+    clock.advance(stepMs);
+  }
+  throw new Error('workflow did not settle');
+}
+
+async function approveAll(engine: Engine, run: Run) {
+  await engine.decide({ runId: run.id, user: 'UA', verdict: 'approve' });
+  await engine.decide({ runId: run.id, user: 'UB', verdict: 'approve' });
+}
+
+async function addRegion(engine: Engine, region = 'eu-central-1') {
+  const run = await engine.start({ workflowId: 'add-region', input: { region, homeRegion: 'us-east-1' }, requester: 'UREQ', reason: 'DR for EU' });
+  let now = await runUntilPerson(engine, run.id);
+  expect(now.status).toBe('awaiting_approval');
+  const plan = (now.steps.preflight?.output as { plan: { changes: string[]; skips: string[] } }).plan;
+  await approveAll(engine, now);
+  now = await runUntilPerson(engine, run.id);
+  if (now.status === 'awaiting_task') {
+    await engine.confirmTask({ runId: run.id, user: 'UREQ' });
+    await engine.stop();
+    now = await runUntilPerson(engine, run.id);
+  }
+  return { run: now, plan };
+}
+
+describe('add-region and remove-region against the AWS emulator and DynamoDB Local', () => {
+  it('runs the whole add-region runbook from an AWS owned key, each mutation exactly once', async () => {
+    const { world, engine, clients } = await setup();
+    const { run, plan } = await addRegion(engine);
+    expect(plan.changes).toHaveLength(4);
+    expect(plan.changes[0]).toMatch(/Create a multi-Region key alias\/identity-center in us-east-1/);
+    expect(run.status).toBe('succeeded');
+    expect(world.mutations()).toEqual({ CreateKey: 1, CreateAlias: 2, EnableKeyRotation: 1, ReplicateKey: 1, UpdateInstance: 1, AddRegion: 1 });
+    expect(world.instance.regions.get('eu-central-1')?.status).toBe('ACTIVE');
+    expect(world.instance.encryption).toMatchObject({ keyType: 'CUSTOMER_MANAGED_KEY', status: 'ENABLED' });
+    const verify = run.steps.verify?.output as { passed: boolean; checks: { check: string; ok: boolean }[] };
+    expect(verify.passed).toBe(true);
+    expect(verify.checks.map((c) => c.check)).toEqual(['DescribeRegion in eu-central-1', 'Instance readable in eu-central-1', 'Identity Store users match', 'Identity Store groups match', 'Key replica in eu-central-1', 'Key policy parity']);
+    // The verification read the new Region through its own endpoint.
+    expect(world.calls.some((c) => c.action === 'ListUsers' && c.region === 'eu-central-1')).toBe(true);
+    const idp = run.steps['update-idp']?.output as { instructions: string };
+    expect(idp.instructions).toContain(`https://${world.instance.id}.eu-central-1.portal.amazonaws.com`);
+    expect(idp.instructions).toContain('Other Requestable SSO URLs');
+    expect(idp.instructions).toContain('Add reply URL');
+    clients.destroy();
+  });
+
+  it('completes with throttling on every AWS action, still mutating exactly once', async () => {
+    const { world, engine, clients } = await setup();
+    // Every action answers ThrottlingException on its first call (and 500 on its second, for the mutating ones).
+    const actions = ['ListInstances', 'DescribeInstance', 'DescribeKey', 'GetKeyPolicy', 'CreateKey', 'CreateAlias', 'EnableKeyRotation', 'ReplicateKey', 'UpdateInstance', 'ListRegions', 'AddRegion', 'DescribeRegion', 'ListUsers', 'ListGroups'];
+    for (const action of actions) world.faults.fail.push({ action, remaining: 1, type: 'ThrottlingException', status: 400 });
+    for (const action of ['CreateKey', 'ReplicateKey', 'UpdateInstance', 'AddRegion']) world.faults.fail.push({ action, remaining: 1, type: 'InternalServerException', status: 500 });
+    const { run } = await addRegion(engine, 'eu-west-1');
+    expect(run.error).toBeUndefined();
+    expect(run.status).toBe('succeeded');
+    expect(world.faults.fail.every((f) => f.remaining === 0)).toBe(true);
+    expect(world.mutations()).toMatchObject({ CreateKey: 1, ReplicateKey: 1, UpdateInstance: 1, AddRegion: 1 });
+    const events = await engine.events(run.id);
+    expect(events.some((e) => e.type === 'step_retrying' && /ThrottlingException/.test(e.message))).toBe(true);
+    clients.destroy();
+  });
+
+  it('reuses a multi-Region key and resets the drifted policy of an existing replica', async () => {
+    const { world, engine, clients } = await setup();
+    const policy = identityCenterKeyPolicy(world.accountId);
+    const primary = world.addKey({ region: 'us-east-1', multiRegion: true, role: 'PRIMARY', policy });
+    world.addKey({ region: 'eu-central-1', keyId: primary.keyId, multiRegion: true, role: 'REPLICA', policy: '{"Version":"2012-10-17","Statement":[]}' });
+    Object.assign(world.instance.encryption, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: primary.arn, status: 'ENABLED' });
+    const { run, plan } = await addRegion(engine);
+    expect(plan.changes).toEqual(["Reset the drifted key policy of the replica in eu-central-1 to the primary's", 'Add Region eu-central-1 (AddRegion, sent to us-east-1) and wait until it is ACTIVE']);
+    expect(plan.skips).toContain(`Identity Center already uses multi-Region key ${primary.keyId}: reused`);
+    expect(run.status).toBe('succeeded');
+    // The reused key keeps its own alias; only the replica gets one in its Region.
+    expect(world.mutations()).toEqual({ PutKeyPolicy: 1, CreateAlias: 1, AddRegion: 1 });
+    expect(world.findKey('eu-central-1', primary.keyId)?.policy).toBe(policy);
+    clients.destroy();
+  });
+
+  it('treats a Region that is already on the instance as done', async () => {
+    const { world, engine, clients } = await setup();
+    const policy = identityCenterKeyPolicy(world.accountId);
+    const primary = world.addKey({ region: 'us-east-1', multiRegion: true, role: 'PRIMARY', policy });
+    world.addKey({ region: 'us-west-2', keyId: primary.keyId, multiRegion: true, role: 'REPLICA', policy });
+    Object.assign(world.instance.encryption, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: primary.arn, status: 'ENABLED' });
+    world.instance.regions.set('us-west-2', { name: 'us-west-2', status: 'ACTIVE', addedDate: clock.now() });
+    const { run, plan } = await addRegion(engine, 'us-west-2');
+    expect(plan.changes).toEqual([]);
+    expect(plan.skips).toContain('us-west-2 is already ACTIVE on the instance');
+    expect(run.status).toBe('succeeded');
+    expect(run.steps['add-region']?.output).toEqual({ status: 'ACTIVE', alreadyPresent: true });
+    expect(world.mutations().AddRegion).toBeUndefined();
+    clients.destroy();
+  });
+
+  it('removes a Region and schedules its replica deletion behind a second approval', async () => {
+    const { world, engine, clients } = await setup();
+    const policy = identityCenterKeyPolicy(world.accountId);
+    const primary = world.addKey({ region: 'us-east-1', multiRegion: true, role: 'PRIMARY', policy });
+    world.addKey({ region: 'eu-west-2', keyId: primary.keyId, multiRegion: true, role: 'REPLICA', policy });
+    Object.assign(world.instance.encryption, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: primary.arn, status: 'ENABLED' });
+    world.instance.regions.set('eu-west-2', { name: 'eu-west-2', status: 'ACTIVE', addedDate: clock.now() });
+    const run = await engine.start({ workflowId: 'remove-region', input: { region: 'eu-west-2', homeRegion: 'us-east-1', deleteReplicaKey: true, deletionWindowDays: 7 }, requester: 'UREQ' });
+    let now = await runUntilPerson(engine, run.id);
+    await approveAll(engine, now);
+    now = await runUntilPerson(engine, run.id);
+    expect(now.status).toBe('awaiting_approval');
+    expect(now.definition.steps[now.cursor]?.id).toBe('approve-key-deletion');
+    expect(world.instance.regions.has('eu-west-2')).toBe(false);
+    expect(world.mutations().ScheduleKeyDeletion).toBeUndefined();
+    await approveAll(engine, now);
+    now = await runUntilPerson(engine, run.id);
+    expect(now.status).toBe('succeeded');
+    expect(world.mutations()).toEqual({ RemoveRegion: 1, ScheduleKeyDeletion: 1 });
+    expect(world.findKey('eu-west-2', primary.keyId)?.state).toBe('PendingDeletion');
+    expect(world.findKey('us-east-1', primary.keyId)?.state).toBe('Enabled');
+    clients.destroy();
+  });
+
+  it('fails with the missing IAM action when access is denied, and changes nothing after it', async () => {
+    const { world, engine, clients } = await setup();
+    world.faults.deny.add('kms:CreateKey');
+    const { run } = await addRegion(engine);
+    expect(run.status).toBe('failed');
+    expect(run.error).toContain("The bot's role is missing the IAM permission kms:CreateKey");
+    expect(world.mutations()).toEqual({});
+    clients.destroy();
+  });
+
+  it.each([
+    [
+      'the Region quota is reached',
+      (w: ReturnType<typeof resetWorld>) => ['eu-west-1', 'eu-west-2'].forEach((name) => w.instance.regions.set(name, { name, status: 'ACTIVE', addedDate: clock.now() })),
+      'eu-central-1',
+      'already has 3 Regions, the quota (3, including the primary): request an increase of quota L-D519A297',
+    ],
+    ['the Region is in another partition', () => undefined, 'cn-north-1', 'multi-Region keys cannot cross partitions'],
+    ['an encryption change is in progress', (w: ReturnType<typeof resetWorld>) => Object.assign(w.instance.encryption, { status: 'UPDATING', doneAt: clock.now() + 1e12 }), 'eu-central-1', 'An encryption key change is in progress'],
+  ])('fails preflight when %s, saying what to do', async (_, arrange, region, message) => {
+    const { world, engine, clients } = await setup();
+    arrange(world);
+    const run = await engine.start({ workflowId: 'add-region', input: { region, homeRegion: 'us-east-1' }, requester: 'UREQ' });
+    const now = await runUntilPerson(engine, run.id);
+    expect(now.status).toBe('failed');
+    expect(now.error).toContain(message);
+    clients.destroy();
+  });
+
+  it('does not repeat a mutation when a step runs again after success', async () => {
+    const { world, registry, clients } = await setup();
+    const kind = registry.get('kms.ensure-multi-region-key')!;
+    const ctx = { runId: 'r', stepId: 's', idempotencyKey: 'r#s', attempt: 1, checkpoint: undefined, saveCheckpoint: async () => undefined, now: clock.now, log: () => undefined };
+    const input = { primaryRegion: 'us-east-1', accountId: world.accountId, currentKeyArn: null, keyAlias: 'alias/identity-center' };
+    const first = await kind.run(input, ctx);
+    const second = await kind.run(input, { ...ctx, attempt: 2 });
+    expect((second.output as { keyArn: string }).keyArn).toBe((first.output as { keyArn: string }).keyArn);
+    expect(world.mutations().CreateKey).toBe(1);
+    clients.destroy();
+  });
+});

@@ -1,0 +1,38 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const PREFIX: Record<string, string> = { 'client-sso-admin': 'sso', 'client-kms': 'kms', 'client-identitystore': 'identitystore' };
+
+/** Every AWS action the step code can call: `new XCommand(` and `paginateListX(` per imported client. */
+function actionsCalled(): Set<string> {
+  const dir = join(__dirname, '../../src/steps');
+  const actions = new Set<string>();
+  for (const file of readdirSync(dir)) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    for (const m of text.matchAll(/import \{([^}]+)\} from '@aws-sdk\/(client-[a-z-]+)'/g)) {
+      const prefix = PREFIX[m[2] as string];
+      if (!prefix) throw new Error(`${file} imports @aws-sdk/${m[2]}: add its IAM prefix to this test`);
+      for (const name of (m[1] as string).split(',').map((s) => s.trim().replace(/^type /, ''))) {
+        const cmd = /^(\w+)Command$/.exec(name)?.[1];
+        const page = /^paginate(\w+)$/.exec(name)?.[1];
+        if ((cmd || page) && text.includes(cmd ? `new ${name}(` : `${name}(`)) actions.add(`${prefix}:${cmd ?? page}`);
+      }
+    }
+  }
+  return actions;
+}
+
+describe('docs/iam-policy.json', () => {
+  const policy = JSON.parse(readFileSync(join(__dirname, '../../docs/iam-policy.json'), 'utf8')) as { Statement: { Effect: string; Action: string | string[] }[] };
+  const granted = new Set(policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => ([] as string[]).concat(s.Action)));
+
+  it('grants every AWS action the code calls', () => {
+    const called = actionsCalled();
+    expect(called.size).toBeGreaterThan(15);
+    expect([...called].filter((a) => !granted.has(a)).sort()).toEqual([]);
+  });
+
+  it('never grants deleting or disabling keys beyond replica deletion, nor sso:* wildcards', () => {
+    expect([...granted].filter((a) => /\*|DisableKey|DeleteInstance|UpdatePrimaryRegion/.test(a))).toEqual([]);
+  });
+});
