@@ -1,0 +1,95 @@
+import { formatDuration, type Run } from '../engine';
+
+/** Slack mrkdwn escaping: user text can never ping a channel or inject a link. */
+export const esc = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const cut = (text: string, max = 2900): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+export const ACTIONS = { approve: 'run.approve', reject: 'run.reject', taskDone: 'task.done' } as const;
+
+const ICON: Record<string, string> = {
+  pending: '⚪',
+  running: '🔄',
+  waiting: '⏳',
+  awaiting_approval: '🟡',
+  approved: '🟢',
+  awaiting_task: '🙋',
+  confirmed: '🟢',
+  succeeded: '✅',
+  skipped: '⏭️',
+  failed: '❌',
+  rejected: '⛔',
+  expired: '⌛',
+  cancelled: '🚫',
+};
+
+type Block = Record<string, unknown>;
+const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: cut(text) } });
+
+interface PlanLike {
+  changes?: string[];
+  skips?: string[];
+  confirmations?: string[];
+}
+
+/** The one live message of a workflow: who, why, the plan, each step, and the buttons that apply now. */
+export function buildRunMessage(run: Run, now: number): { text: string; blocks: Block[] } {
+  const def = run.definition;
+  const region = typeof run.input.region === 'string' ? run.input.region : '';
+  const title = `${def.title}${region ? ` — ${region}` : ''}`;
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: cut(title, 150) } },
+    section(`${ICON[run.status] ?? ''} *${run.status.replace(/_/g, ' ')}* · requested by <@${run.requester}>${run.reason ? ` · _${esc(run.reason)}_` : ''}\nWorkflow \`${run.id}\``),
+  ];
+  const plan = (Object.values(run.steps).find((s) => (s.output as { plan?: unknown } | undefined)?.plan)?.output as { plan?: PlanLike } | undefined)?.plan;
+  if (plan) {
+    const list = (items: string[] | undefined) => (items?.length ? items.map((i) => `• ${esc(i)}`).join('\n') : '• nothing');
+    blocks.push(section(`*Will change*\n${list(plan.changes)}`), section(`*Already done*\n${list(plan.skips)}`));
+    if (plan.confirmations?.length) blocks.push(section(`*Approving confirms*\n${list(plan.confirmations)}`));
+  }
+  const lines = def.steps.map((step, i) => {
+    const s = run.steps[step.id];
+    const status = s?.status ?? (i < run.cursor ? 'succeeded' : 'pending');
+    const took = s?.startedAt ? ` · ${formatDuration((s.finishedAt ?? now) - s.startedAt)}` : '';
+    const note = s?.error && status !== 'succeeded' ? ` — ${esc(s.error.message)}` : s?.summary ? ` — ${esc(s.summary)}` : '';
+    return `${ICON[status] ?? '⚪'} ${esc(step.title ?? step.id)}${took}${cut(note, 200)}`;
+  });
+  blocks.push({ type: 'divider' }, section(lines.join('\n')));
+  const step = def.steps[run.cursor];
+  const st = step ? run.steps[step.id] : undefined;
+  if (step && 'approval' in step && st) {
+    const got = (st.decisions ?? []).map((d) => `${d.verdict === 'approve' ? '👍' : '👎'} <@${d.user}>`).join(', ') || 'none yet';
+    blocks.push(section(`*Approvals* (${(st.decisions ?? []).filter((d) => d.verdict === 'approve').length} of ${step.approval.minApprovals} from ${step.approval.approvers.join(', ')}): ${got}`));
+    if (st.status === 'awaiting_approval') {
+      const value = JSON.stringify({ runId: run.id, stepId: step.id, planHash: st.planHash });
+      blocks.push({
+        type: 'actions',
+        block_id: `gate:${step.id}`,
+        elements: [
+          { type: 'button', action_id: ACTIONS.approve, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value, confirm: { title: { type: 'plain_text', text: 'Approve this change?' }, text: { type: 'mrkdwn', text: `This lets the bot change AWS (plan \`${st.planHash ?? '-'}\`).` }, confirm: { type: 'plain_text', text: 'Approve' }, deny: { type: 'plain_text', text: 'Back' } } },
+          { type: 'button', action_id: ACTIONS.reject, style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value, confirm: { title: { type: 'plain_text', text: 'Reject this change?' }, text: { type: 'mrkdwn', text: 'The workflow stops and nothing is changed.' }, confirm: { type: 'plain_text', text: 'Reject' }, deny: { type: 'plain_text', text: 'Back' } } },
+        ],
+      });
+    }
+  }
+  if (step && 'task' in step && st?.status === 'awaiting_task') {
+    const task = st.output as { title?: string; instructions?: string } | undefined;
+    blocks.push(section(`*🙋 ${esc(task?.title ?? step.id)}*\n${task?.instructions ?? ''}`));
+    blocks.push({ type: 'actions', block_id: `task:${step.id}`, elements: [{ type: 'button', action_id: ACTIONS.taskDone, style: 'primary', text: { type: 'plain_text', text: 'Done' }, value: JSON.stringify({ runId: run.id, stepId: step.id }) }] });
+  }
+  if (run.error) blocks.push(section(`*Why it stopped:* ${esc(run.error)}`));
+  const hash = st?.planHash ? ` · plan \`${st.planHash}\`` : '';
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${def.id} v${def.version}${hash} · updated <!date^${Math.floor(run.updatedAt / 1000)}^{time}|${new Date(run.updatedAt).toISOString()}>` }] });
+  return { text: `${title}: ${run.status.replace(/_/g, ' ')}`, blocks: blocks.slice(0, 50) };
+}
+
+/** Help text for /idc. */
+export const HELP = [
+  '*/idc* — IAM Identity Center multi-Region replication',
+  '• `/idc status` — Regions, their status and the key',
+  '• `/idc plan <region>` — preflight only: what adding the Region would change',
+  '• `/idc add-region <region> [reason]` — start the add-Region workflow (needs approvals)',
+  '• `/idc remove-region <region> [reason]` — start the remove-Region workflow (needs approvals)',
+  '• `/idc verify <region>` — check a Region on its own endpoints (read-only)',
+  '• `/idc workflows` — recent workflows · `/idc show <id>` — one workflow and its audit trail',
+  '• `/idc cancel <id>` · `/idc retry <id>`',
+].join('\n');
