@@ -67,7 +67,7 @@ async function drive(runId: string, stop: (r: Run) => boolean): Promise<Run> {
 
 const liveMessage = (runId: string) => slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
 const ephemeralFor = (user: string) => slack.ephemerals.filter((e) => e.user === user).map((e) => e.text);
-const lastResponse = () => slack.responses[slack.responses.length - 1]?.body.text as string;
+const lastResponse = () => slack.responses[slack.responses.length - 1]?.body.text as string | undefined;
 
 describe('Slack end to end over HTTP', () => {
   it('runs /idc add-region from the command through approvals, the IdP task and verification', async () => {
@@ -135,7 +135,7 @@ describe('Slack end to end over HTTP', () => {
       ['status now please', '`status` takes no arguments'],
       ['show 42', '`42` is not a workflow id'],
     ]) {
-      const res = await slack.command('UREQ', text);
+      const res = await slack.command('UREQ', text as string);
       expect(res.status).toBe(200);
       expect(res.json().text).toContain(expected);
     }

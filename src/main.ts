@@ -1,0 +1,105 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import pino from 'pino';
+import { createAwsClients } from './aws/clients';
+import { loadConfig, secretsOf, type Config } from './config';
+import { createEngine, loadWorkflows } from './engine';
+import { createSlackApp } from './slack/app';
+import { createStepRegistry, findInstance, listRegions } from './steps';
+import { createDynamoRunStore, ensureTable } from './store';
+
+/** Composition root: config → AWS clients → store → steps → workflows → engine → Slack → start. */
+export async function startBot(config: Config, extra: { dynamoEndpoint?: string; log?: pino.Logger } = {}) {
+  const log = extra.log ?? pino({ level: config.LOG_LEVEL, redact: { paths: ['token', 'signingSecret', '*.token', '*.signingSecret'], censor: '[secret]' } });
+  const clients = createAwsClients({ roleArn: config.IDC_ROLE_ARN });
+  const homeRegion = config.IDC_HOME_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
+  const db = new DynamoDBClient({ ...(extra.dynamoEndpoint ? { endpoint: extra.dynamoEndpoint } : {}), region: process.env.AWS_REGION ?? homeRegion });
+  await ensureTable(db, config.DYNAMODB_TABLE);
+  const store = createDynamoRunStore(db, config.DYNAMODB_TABLE);
+  const registry = createStepRegistry(clients);
+  const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
+  const preflight = registry.get('idc.preflight')!;
+  const baseInput = { homeRegion, keyAlias: config.IDC_KEY_ALIAS, ...(config.IDC_INSTANCE_ARN ? { instanceArn: config.IDC_INSTANCE_ARN } : {}) };
+  const slackSettings = {
+    token: config.SLACK_BOT_TOKEN as string,
+    signingSecret: config.SLACK_SIGNING_SECRET as string,
+    apiUrl: config.SLACK_API_URL,
+    channel: config.IDC_CHANNEL as string,
+    notifyChannel: config.IDC_NOTIFY_CHANNEL,
+    roles: config.IDC_ROLES,
+    requesterRole: config.IDC_REQUESTER_ROLE,
+    baseInput: { ...baseInput, ...(config.IDC_ORG_ID ? { orgId: config.IDC_ORG_ID } : {}) },
+  };
+  const readOnly = {
+    async status() {
+      const inst = await findInstance(clients.ssoAdmin, homeRegion, config.IDC_INSTANCE_ARN);
+      const regions = await listRegions(clients.ssoAdmin, inst.PrimaryRegion ?? homeRegion, inst.InstanceArn as string);
+      const enc = inst.EncryptionConfigurationDetails;
+      return [`*${inst.InstanceArn}* (primary ${inst.PrimaryRegion})`, ...regions.map((r) => `• ${r.RegionName}: ${r.Status}${r.IsPrimaryRegion ? ' (primary)' : ''}`), `Key: ${enc?.KeyType} ${enc?.KmsKeyArn ?? ''} — ${enc?.EncryptionStatus}`].join('\n');
+    },
+    async plan(region: string) {
+      try {
+        const out = (await preflight.run({ operation: 'add', homeRegion, instanceArn: config.IDC_INSTANCE_ARN, region, keyAlias: config.IDC_KEY_ALIAS, regionQuota: 3 }, { runId: 'plan', stepId: 'plan', idempotencyKey: 'plan', attempt: 1, checkpoint: undefined, saveCheckpoint: async () => undefined, now: Date.now, log: () => undefined })).output as { plan: { changes: string[]; skips: string[]; confirmations: string[] } };
+        const list = (xs: string[]) => (xs.length ? xs.map((x) => `• ${x}`).join('\n') : '• nothing');
+        return `*Adding ${region} would:*\n${list(out.plan.changes)}\n*Already done:*\n${list(out.plan.skips)}\n*A person must confirm:*\n${list(out.plan.confirmations)}`;
+      } catch (err) {
+        return `⚠️ ${(err as Error).message}`;
+      }
+    },
+  };
+  // The Slack directory answers "who is in which role" for the engine.
+  const holder: { dir?: ReturnType<typeof createSlackApp>['directory'] } = {};
+  const engine = createEngine({
+    store,
+    registry,
+    definitions,
+    owner: `${hostname()}-${process.pid}`,
+    leaseMs: config.IDC_LEASE_MS,
+    directory: { isInRole: (u, r) => (holder.dir as NonNullable<typeof holder.dir>).isInRole(u, r) },
+    logger: log,
+  });
+  const { app, directory } = createSlackApp(slackSettings, engine, readOnly, log);
+  holder.dir = directory;
+  await app.init();
+  const server = await app.start(config.PORT);
+  engine.startLoop(config.IDC_TICK_MS);
+  await engine.tick(); // resume whatever was in flight before a restart
+  return {
+    engine,
+    app,
+    server,
+    async stop() {
+      await engine.stop();
+      await app.stop();
+      clients.destroy();
+      db.destroy();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const log = pino({ level: config.LOG_LEVEL });
+  log.info({ mode: config.mode }, `Starting in ${config.mode} mode: ${config.modeReason}`);
+  const secrets = secretsOf(config);
+  process.on('unhandledRejection', (err) => log.error({ err: secrets.reduce((m, s) => m.split(s).join('[secret]'), String(err)) }, 'unhandled rejection'));
+  if (config.mode === 'sandbox') {
+    const { startSandbox } = await import('./sandbox');
+    await startSandbox(config, log);
+    return;
+  }
+  const bot = await startBot(config, { log });
+  log.info({ port: config.PORT }, 'idc-bot is listening on /slack/events');
+  const shutdown = () => void bot.stop().then(() => process.exit(0));
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+if (require.main === module) void main();
