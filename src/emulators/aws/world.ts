@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 /** An AWS error as the JSON 1.1 protocol sends it (`__type`, `message`, optional `Reason`). */
 export class AwsError extends Error {
@@ -147,7 +147,6 @@ export function createWorld(opts: WorldOptions = {}) {
       world.keys.set(`${k.region}/${keyId}`, key);
       return key;
     },
-    planHash: () => createHash('sha256').update(JSON.stringify([...world.instance.regions.keys()])).digest('hex'),
   };
   return world;
 }
