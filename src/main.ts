@@ -6,7 +6,7 @@ import { createAwsClients } from './aws/clients';
 import { loadConfig, secretsOf, type Config } from './config';
 import { createEngine, loadWorkflows } from './engine';
 import { createSlackApp } from './slack/app';
-import { createStepRegistry, findInstance, listRegions } from './steps';
+import { createStepRegistry, findInstance } from './steps';
 import { createDynamoRunStore, ensureTable } from './store';
 
 /** Composition root: config → AWS clients → store → steps → workflows → engine → Slack → start. */
@@ -34,13 +34,14 @@ export async function startBot(config: Config, extra: { dynamoEndpoint?: string;
   const readOnly = {
     async status() {
       const inst = await findInstance(clients.ssoAdmin, homeRegion, config.IDC_INSTANCE_ARN);
-      const regions = await listRegions(clients.ssoAdmin, inst.PrimaryRegion ?? homeRegion, inst.InstanceArn as string);
+      const regions = inst.Regions ?? [];
       const enc = inst.EncryptionConfigurationDetails;
       return [`*${inst.InstanceArn}* (primary ${inst.PrimaryRegion})`, ...regions.map((r) => `• ${r.RegionName}: ${r.Status}${r.IsPrimaryRegion ? ' (primary)' : ''}`), `Key: ${enc?.KeyType} ${enc?.KmsKeyArn ?? ''} — ${enc?.EncryptionStatus}`].join('\n');
     },
     async plan(region: string) {
       try {
-        const out = (await preflight.run({ operation: 'add', homeRegion, instanceArn: config.IDC_INSTANCE_ARN, region, keyAlias: config.IDC_KEY_ALIAS, regionQuota: 3 }, { runId: 'plan', stepId: 'plan', idempotencyKey: 'plan', attempt: 1, checkpoint: undefined, saveCheckpoint: async () => undefined, now: Date.now, log: () => undefined })).output as { plan: { changes: string[]; skips: string[]; confirmations: string[] } };
+        const input = preflight.input.parse({ operation: 'add', homeRegion, instanceArn: config.IDC_INSTANCE_ARN, region, keyAlias: config.IDC_KEY_ALIAS });
+        const out = (await preflight.run(input, { runId: 'plan', stepId: 'plan', idempotencyKey: 'plan', attempt: 1, checkpoint: undefined, saveCheckpoint: async () => undefined, now: Date.now, log: () => undefined })).output as { plan: { changes: string[]; skips: string[]; confirmations: string[] } };
         const list = (xs: string[]) => (xs.length ? xs.map((x) => `• ${x}`).join('\n') : '• nothing');
         return `*Adding ${region} would:*\n${list(out.plan.changes)}\n*Already done:*\n${list(out.plan.skips)}\n*A person must confirm:*\n${list(out.plan.confirmations)}`;
       } catch (err) {

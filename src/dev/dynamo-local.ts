@@ -43,7 +43,7 @@ export async function startDynamoLocal(port?: number): Promise<DynamoLocal> {
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()).slice(-2000));
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const endpoint = `http://127.0.0.1:${p}`;
   const client = localDynamo(endpoint);
   const deadline = Date.now() + 30_000;

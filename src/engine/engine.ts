@@ -338,6 +338,18 @@ export function createEngine(opts: EngineOptions) {
     });
   }
 
+  /** A gate or task waiting for a person: due again only when it expires (or never), and not leased. */
+  async function park(run: Run, stepId: string, before: StepState | undefined): Promise<undefined> {
+    const cursor = run.cursor;
+    await commit(run, (r) => {
+      if (!unchanged(r, cursor, stepId, before) || r.dueAt === before?.expiresAt) return null;
+      r.dueAt = before?.expiresAt;
+      release(r);
+      return [];
+    });
+    return undefined;
+  }
+
   async function runApproval(run: Run, step: ApprovalStepDef): Promise<Run | undefined> {
     const before = run.steps[step.id];
     const cursor = run.cursor;
@@ -369,13 +381,7 @@ export function createEngine(opts: EngineOptions) {
           return [finish(r, 'expired', `${titleOf(step)}: expired after ${gate.expiresAfter} with ${got} of ${gate.minApprovals} approvals; nothing was changed. Start a new request if it is still needed`)];
         });
       }
-      // Not due: make sure nobody keeps polling it before it expires.
-      return commit(run, (r) => {
-        if (!unchanged(r, cursor, step.id, before) || r.dueAt === before?.expiresAt) return null;
-        r.dueAt = before?.expiresAt;
-        release(r);
-        return [];
-      }).then(() => undefined);
+      return park(run, step.id, before);
     }
     if (status !== 'approved') return undefined;
     // The gate opened: before anything changes, check that the plan the approvers saw still holds.
@@ -460,16 +466,11 @@ export function createEngine(opts: EngineOptions) {
       if (before?.expiresAt !== undefined && now >= before.expiresAt) {
         return commit(run, (r) => {
           if (!unchanged(r, cursor, step.id, before)) return null;
-          (r.steps[step.id] as StepState).status = 'expired';
+          Object.assign(r.steps[step.id] as StepState, { status: 'expired', finishedAt: clock.now() });
           return [finish(r, 'expired', `${titleOf(step)}: nobody confirmed the task within ${step.task.expiresAfter}`)];
         });
       }
-      return commit(run, (r) => {
-        if (!unchanged(r, cursor, step.id, before) || r.dueAt === before?.expiresAt) return null;
-        r.dueAt = before?.expiresAt;
-        release(r);
-        return [];
-      }).then(() => undefined);
+      return park(run, step.id, before);
     }
     if (status !== 'confirmed') return undefined;
     return commit(run, (r) => {

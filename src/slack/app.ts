@@ -1,8 +1,9 @@
-import { App, LogLevel, type RespondFn } from '@slack/bolt';
-import type { WebClient } from '@slack/web-api';
+import { App, LogLevel, type RespondFn, type webApi } from '@slack/bolt';
 import { EngineInputError, LockHeldError, isTerminal, type Directory, type Engine, type EngineEvent, type Logger, type Run } from '../engine';
 import { ACTIONS, buildRunMessage, esc, HELP } from './blocks';
 import { parseCommand } from './parse-command';
+
+type WebClient = webApi.WebClient;
 
 export interface SlackSettings {
   token: string;

@@ -41,6 +41,17 @@ async function setup() {
 
 type Engine = Awaited<ReturnType<typeof setup>>['engine'];
 
+/** Identity Center on a multi-Region key with the IdC policy, and a replica in `replicaRegion`. */
+function useMultiRegionKey(world: ReturnType<typeof resetWorld>, replicaRegion: string, replicaPolicy?: string) {
+  const policy = identityCenterKeyPolicy(world.accountId);
+  const primary = world.addKey({ region: 'us-east-1', multiRegion: true, role: 'PRIMARY', policy });
+  world.addKey({ region: replicaRegion, keyId: primary.keyId, multiRegion: true, role: 'REPLICA', policy: replicaPolicy ?? policy });
+  Object.assign(world.instance.encryption, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: primary.arn, status: 'ENABLED' });
+  return { primary, policy };
+}
+
+const addActiveRegion = (world: ReturnType<typeof resetWorld>, name: string) => world.instance.regions.set(name, { name, status: 'ACTIVE', addedDate: clock.now() });
+
 /** Runs the workflow on simulated time until it needs a person or ends. */
 async function runUntilPerson(engine: Engine, runId: string, stepMs = 5000): Promise<Run> {
   for (let i = 0; i < 2000; i++) {
@@ -113,10 +124,7 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
 
   it('reuses a multi-Region key and resets the drifted policy of an existing replica', async () => {
     const { world, engine, clients } = await setup();
-    const policy = identityCenterKeyPolicy(world.accountId);
-    const primary = world.addKey({ region: 'us-east-1', multiRegion: true, role: 'PRIMARY', policy });
-    world.addKey({ region: 'eu-central-1', keyId: primary.keyId, multiRegion: true, role: 'REPLICA', policy: '{"Version":"2012-10-17","Statement":[]}' });
-    Object.assign(world.instance.encryption, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: primary.arn, status: 'ENABLED' });
+    const { primary, policy } = useMultiRegionKey(world, 'eu-central-1', '{"Version":"2012-10-17","Statement":[]}');
     const { run, plan } = await addRegion(engine);
     expect(plan.changes).toEqual(["Reset the drifted key policy of the replica in eu-central-1 to the primary's", 'Add Region eu-central-1 (AddRegion, sent to us-east-1) and wait until it is ACTIVE']);
     expect(plan.skips).toContain(`Identity Center already uses multi-Region key ${primary.keyId}: reused`);
@@ -129,11 +137,8 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
 
   it('treats a Region that is already on the instance as done', async () => {
     const { world, engine, clients } = await setup();
-    const policy = identityCenterKeyPolicy(world.accountId);
-    const primary = world.addKey({ region: 'us-east-1', multiRegion: true, role: 'PRIMARY', policy });
-    world.addKey({ region: 'us-west-2', keyId: primary.keyId, multiRegion: true, role: 'REPLICA', policy });
-    Object.assign(world.instance.encryption, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: primary.arn, status: 'ENABLED' });
-    world.instance.regions.set('us-west-2', { name: 'us-west-2', status: 'ACTIVE', addedDate: clock.now() });
+    useMultiRegionKey(world, 'us-west-2');
+    addActiveRegion(world, 'us-west-2');
     const { run, plan } = await addRegion(engine, 'us-west-2');
     expect(plan.changes).toEqual([]);
     expect(plan.skips).toContain('us-west-2 is already ACTIVE on the instance');
@@ -145,11 +150,8 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
 
   it('removes a Region and schedules its replica deletion behind a second approval', async () => {
     const { world, engine, clients } = await setup();
-    const policy = identityCenterKeyPolicy(world.accountId);
-    const primary = world.addKey({ region: 'us-east-1', multiRegion: true, role: 'PRIMARY', policy });
-    world.addKey({ region: 'eu-west-2', keyId: primary.keyId, multiRegion: true, role: 'REPLICA', policy });
-    Object.assign(world.instance.encryption, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: primary.arn, status: 'ENABLED' });
-    world.instance.regions.set('eu-west-2', { name: 'eu-west-2', status: 'ACTIVE', addedDate: clock.now() });
+    const { primary } = useMultiRegionKey(world, 'eu-west-2');
+    addActiveRegion(world, 'eu-west-2');
     const run = await engine.start({ workflowId: 'remove-region', input: { region: 'eu-west-2', homeRegion: 'us-east-1', deleteReplicaKey: true, deletionWindowDays: 7 }, requester: 'UREQ' });
     let now = await runUntilPerson(engine, run.id);
     await approveAll(engine, now);
@@ -180,7 +182,7 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
   it.each([
     [
       'the Region quota is reached',
-      (w: ReturnType<typeof resetWorld>) => ['eu-west-1', 'eu-west-2'].forEach((name) => w.instance.regions.set(name, { name, status: 'ACTIVE', addedDate: clock.now() })),
+      (w: ReturnType<typeof resetWorld>) => ['eu-west-1', 'eu-west-2'].forEach((name) => addActiveRegion(w, name)),
       'eu-central-1',
       'already has 3 Regions, the quota (3, including the primary): request an increase of quota L-D519A297',
     ],
