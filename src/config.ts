@@ -35,7 +35,6 @@ export const EnvSchema = z.object({
   IDC_INSTANCE_ARN: optional(z.string().regex(/^arn:aws(-[a-z]{1,5}){0,3}:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/, 'must be an instance ARN such as arn:aws:sso:::instance/ssoins-1234567890abcdef')),
   IDC_ROLE_ARN: optional(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/, 'must be an IAM role ARN')),
   IDC_KEY_ALIAS: z.string().regex(/^alias\/[a-zA-Z0-9/_-]+$/, 'must look like alias/identity-center').default('alias/identity-center'),
-  IDC_ORG_ID: optional(z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization ID such as o-abc123def4')),
   IDC_ALLOWED_REGIONS: optional(z.string().regex(/^(([a-z]+-){2,3}\d)(,([a-z]+-){2,3}\d)*$/, 'must be a comma-separated list of Region names')),
   DYNAMODB_TABLE: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name').default('idc-bot'),
   IDC_TICK_MS: z.coerce.number().int().min(50).default(1000),

@@ -29,7 +29,7 @@ export async function startBot(config: Config, extra: { dynamoEndpoint?: string;
     notifyChannel: config.IDC_NOTIFY_CHANNEL,
     roles: config.IDC_ROLES,
     requesterRole: config.IDC_REQUESTER_ROLE,
-    baseInput: { ...baseInput, ...(config.IDC_ORG_ID ? { orgId: config.IDC_ORG_ID } : {}) },
+    baseInput,
   };
   const readOnly = {
     async status() {

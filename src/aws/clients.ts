@@ -1,6 +1,9 @@
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { AccountClient } from '@aws-sdk/client-account';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 
 /** Per-Region SDK clients. The only place that builds AWS clients. */
@@ -8,6 +11,9 @@ export interface AwsClients {
   ssoAdmin(region: string): SSOAdminClient;
   kms(region: string): KMSClient;
   identityStore(region: string): IdentitystoreClient;
+  organizations(region: string): OrganizationsClient;
+  serviceQuotas(region: string): ServiceQuotasClient;
+  account(region: string): AccountClient;
   destroy(): void;
 }
 
@@ -35,6 +41,9 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
     ssoAdmin: (region) => get(`sso/${region}`, () => new SSOAdminClient({ ...common, region })),
     kms: (region) => get(`kms/${region}`, () => new KMSClient({ ...common, region })),
     identityStore: (region) => get(`ids/${region}`, () => new IdentitystoreClient({ ...common, region })),
+    organizations: (region) => get(`org/${region}`, () => new OrganizationsClient({ ...common, region })),
+    serviceQuotas: (region) => get(`sq/${region}`, () => new ServiceQuotasClient({ ...common, region })),
+    account: (region) => get(`acct/${region}`, () => new AccountClient({ ...common, region })),
     destroy: () => {
       for (const c of cache.values()) c.destroy();
       cache.clear();

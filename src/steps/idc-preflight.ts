@@ -1,11 +1,18 @@
+import { GetRegionOptStatusCommand } from '@aws-sdk/client-account';
 import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
 import { z } from 'zod';
 import { defineStep, NonRetryableStepError } from '../engine';
-import { aws } from './aws-errors';
+import type { StepClients } from '.';
+import { aws, isAwsError, mapAwsError } from './aws-errors';
 import { findInstance } from './idc-steps';
 import { policyGrantsIdc, samePolicy } from './key-policy';
-import { AwsRegion, partitionOf } from './schemas';
+import { AwsRegion, globalRegionOf, partitionOf } from './schemas';
+
+/** Service Quotas code of "Total number of regions for IAM Identity Center" (default 3, with the primary). */
+export const REGION_QUOTA_CODE = 'L-D519A297';
+const DEFAULT_REGION_QUOTA = 3;
 
 /** The preflight's result: what the workflow will change, skip, and what a person must confirm. */
 export interface Plan {
@@ -37,8 +44,42 @@ async function keyFacts(kms: (r: string) => KMSClient, primary: string, target: 
   return { keyId: meta?.KeyId as string, multiRegion, enabled: meta?.KeyState === 'Enabled', grantsIdc: policyGrantsIdc(policy), replica: Boolean(replica), replicaPolicySame };
 }
 
+/** The organization's ID, or a problem when the instance is not the organization instance. */
+async function organizationOf(c: StepClients, primary: string, ownerAccountId: string | undefined, problems: string[]): Promise<string | undefined> {
+  const org = await c
+    .organizations(globalRegionOf(primary))
+    .send(new DescribeOrganizationCommand({}))
+    .then((r) => r.Organization)
+    .catch((err: unknown) => {
+      if (isAwsError(err, 'AWSOrganizationsNotInUseException')) return undefined;
+      throw mapAwsError('organizations:DescribeOrganization', err);
+    });
+  if (!org) problems.push('This account is not in AWS Organizations: only an organization instance of Identity Center can be replicated');
+  else if (org.MasterAccountId !== ownerAccountId) {
+    problems.push(`The instance is owned by account ${ownerAccountId}, not by the organization's management account ${org.MasterAccountId}: it is an account instance, and only organization instances can be replicated`);
+  }
+  return org?.Id;
+}
+
+async function regionQuota(c: StepClients, primary: string): Promise<number> {
+  return c
+    .serviceQuotas(primary)
+    .send(new GetServiceQuotaCommand({ ServiceCode: 'sso', QuotaCode: REGION_QUOTA_CODE }))
+    .then((q) => q.Quota?.Value ?? DEFAULT_REGION_QUOTA)
+    .catch((err: unknown) => {
+      if (isAwsError(err, 'NoSuchResourceException')) return DEFAULT_REGION_QUOTA; // never adjusted: the default applies
+      throw mapAwsError('servicequotas:GetServiceQuota', err);
+    });
+}
+
+/** Is the Region enabled for the account (opt-in Regions must be enabled first)? */
+async function optStatus(c: StepClients, region: string): Promise<string | undefined> {
+  const r = await aws('account:GetRegionOptStatus', () => c.account(globalRegionOf(region)).send(new GetRegionOptStatusCommand({ RegionName: region })));
+  return r.RegionOptStatus;
+}
+
 /** idc.preflight: read-only checks, and the plan that approvers approve. */
-export const createPreflight = (sso: (r: string) => SSOAdminClient, kms: (r: string) => KMSClient) =>
+export const createPreflight = (c: StepClients, sso = c.ssoAdmin, kms = c.kms) =>
   defineStep({
     kind: 'idc.preflight',
     description: 'Read-only: check every prerequisite and build the plan (changes, skips, confirmations)',
@@ -50,7 +91,6 @@ export const createPreflight = (sso: (r: string) => SSOAdminClient, kms: (r: str
       region: AwsRegion,
       keyAlias: z.string(),
       allowedRegions: z.array(z.string()).optional(),
-      regionQuota: z.number().int().min(2).default(3),
     }),
     async run(input) {
       const inst = await findInstance(sso, input.homeRegion, input.instanceArn);
@@ -65,6 +105,7 @@ export const createPreflight = (sso: (r: string) => SSOAdminClient, kms: (r: str
       const busy = regions.find((r) => r.Status !== 'ACTIVE' && r.RegionName !== target);
 
       if (inst.Status !== 'ACTIVE') problems.push(`The instance is ${inst.Status}, not ACTIVE: wait until it is ACTIVE`);
+      const orgId = await organizationOf(c, primary, inst.OwnerAccountId, problems);
       if (partitionOf(target) !== partitionOf(primary)) problems.push(`${target} is in partition ${partitionOf(target)} but the instance is in ${partitionOf(primary)}: multi-Region keys cannot cross partitions`);
       if (input.allowedRegions?.length && !input.allowedRegions.includes(target)) problems.push(`${target} is not in IDC_ALLOWED_REGIONS (${input.allowedRegions.join(', ')}): add it there if it is approved`);
       if (busy) problems.push(`${busy.RegionName} is ${busy.Status}: AWS allows one add/remove at a time; wait for it to finish`);
@@ -91,8 +132,10 @@ export const createPreflight = (sso: (r: string) => SSOAdminClient, kms: (r: str
       if (present) {
         if (present.Status === 'ACTIVE') skips.push(`${target} is already ACTIVE on the instance`);
         else skips.push(`${target} is already ${present.Status}`);
-      } else if (regions.length >= input.regionQuota) {
-        problems.push(`The instance already has ${regions.length} Regions, the quota (${input.regionQuota}, including the primary): request an increase of quota L-D519A297 in Service Quotas, or remove a Region`);
+      } else {
+        const [quota, opt] = await Promise.all([regionQuota(c, primary), partitionOf(target) === partitionOf(primary) ? optStatus(c, target) : undefined]);
+        if (regions.length >= quota) problems.push(`The instance already has ${regions.length} Regions, the quota (${quota}, including the primary): request an increase of quota ${REGION_QUOTA_CODE} in Service Quotas, or remove a Region`);
+        if (opt && opt !== 'ENABLED' && opt !== 'ENABLED_BY_DEFAULT') problems.push(`${target} is ${opt} for this account: enable it (Account settings, or aws account enable-region --region-name ${target}) and wait until it is ENABLED`);
       }
       let keyArn: string | null = null;
       if (enc?.KeyType === 'CUSTOMER_MANAGED_KEY' && enc.KmsKeyArn) {
@@ -116,7 +159,7 @@ export const createPreflight = (sso: (r: string) => SSOAdminClient, kms: (r: str
       if (problems.length) throw new NonRetryableStepError(`Preflight failed:\n• ${problems.join('\n• ')}`, 'preflight_failed');
       const plan: Plan = { operation: 'add', instanceArn: inst.InstanceArn as string, primaryRegion: primary, region: target, changes, skips, confirmations: CONFIRM_ADD };
       return {
-        output: { plan, instanceArn: plan.instanceArn, primaryRegion: primary, identityStoreId: inst.IdentityStoreId, accountId: inst.OwnerAccountId, keyArn },
+        output: { plan, instanceArn: plan.instanceArn, primaryRegion: primary, identityStoreId: inst.IdentityStoreId, accountId: inst.OwnerAccountId, orgId: orgId ?? null, keyArn },
         summary: `Plan: ${changes.length} change(s), ${skips.length} already done, ${CONFIRM_ADD.length} to confirm`,
       };
     },

@@ -1,6 +1,9 @@
 import type { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import type { AccountClient } from '@aws-sdk/client-account';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { createRegistry, type StepRegistry } from '../engine';
 import { createPreflight } from './idc-preflight';
 import { createAddRegion, createEncryptionStatus, createInstanceInfo, createRegionStatus, createRemoveRegion, createSetEncryption } from './idc-steps';
@@ -12,12 +15,15 @@ export interface StepClients {
   ssoAdmin(region: string): SSOAdminClient;
   kms(region: string): KMSClient;
   identityStore(region: string): IdentitystoreClient;
+  organizations(region: string): OrganizationsClient;
+  serviceQuotas(region: string): ServiceQuotasClient;
+  account(region: string): AccountClient;
 }
 
 /** Every step kind of the bot, by name. */
 export function createStepRegistry(c: StepClients): StepRegistry {
   return createRegistry([
-    createPreflight(c.ssoAdmin, c.kms),
+    createPreflight(c),
     createEnsureKey(c.kms),
     createReplicateKey(c.kms),
     createKeyState(c.kms),

@@ -63,7 +63,7 @@ export const createEnsureKey = (kms: Kms) =>
     kind: 'kms.ensure-multi-region-key',
     description: 'Reuse the multi-Region customer managed key Identity Center uses, or create one in the primary Region with the Identity Center key policy, an alias, tags and rotation',
     mutates: true,
-    input: z.object({ primaryRegion: AwsRegion, accountId: AccountId, currentKeyArn: z.string().nullish(), keyAlias: z.string(), orgId: z.string().optional() }),
+    input: z.object({ primaryRegion: AwsRegion, accountId: AccountId, currentKeyArn: z.string().nullish(), keyAlias: z.string(), orgId: z.string().nullish() }),
     async run(input, ctx) {
       const region = input.primaryRegion;
       if (input.currentKeyArn) {
@@ -83,7 +83,7 @@ export const createEnsureKey = (kms: Kms) =>
               KeySpec: 'SYMMETRIC_DEFAULT',
               KeyUsage: 'ENCRYPT_DECRYPT',
               Description: 'IAM Identity Center encryption at rest (multi-Region), created by idc-bot',
-              Policy: identityCenterKeyPolicy(input.accountId, input.orgId),
+              Policy: identityCenterKeyPolicy(input.accountId, input.orgId ?? undefined),
               Tags: [
                 { TagKey: RUN_TAG, TagValue: ctx.idempotencyKey },
                 { TagKey: 'CreatedBy', TagValue: 'idc-bot' },

@@ -12,3 +12,5 @@ export const partitionOf = (region: string) => (region.startsWith('cn-') ? 'aws-
 export const regionOfArn = (arn: string) => arn.split(':')[3] as string;
 /** The `ssoins-…` part of an instance ARN. */
 export const instanceIdOf = (arn: string) => arn.split('/').pop() as string;
+/** The Region that serves a partition's global APIs (Organizations, Account). */
+export const globalRegionOf = (region: string) => ({ aws: 'us-east-1', 'aws-cn': 'cn-northwest-1', 'aws-us-gov': 'us-gov-west-1' })[partitionOf(region)];

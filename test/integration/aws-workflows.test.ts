@@ -24,6 +24,9 @@ function resetWorld() {
   w.faults.fail = [];
   w.faults.deny = new Set();
   w.quota = 3;
+  w.ownerAccountId = w.accountId;
+  w.organization = { id: 'o-exampleorg1', managementAccountId: w.accountId };
+  w.enabledRegions.delete('eu-south-1');
   Object.assign(w.instance.encryption, { keyType: 'AWS_OWNED_KMS_KEY', kmsKeyArn: undefined, status: 'ENABLED', reason: undefined });
   for (const r of [...w.instance.regions.keys()]) if (r !== w.instance.primaryRegion) w.instance.regions.delete(r);
   return w;
@@ -188,6 +191,9 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     ],
     ['the Region is in another partition', () => undefined, 'cn-north-1', 'multi-Region keys cannot cross partitions'],
     ['an encryption change is in progress', (w: ReturnType<typeof resetWorld>) => Object.assign(w.instance.encryption, { status: 'UPDATING', doneAt: clock.now() + 1e12 }), 'eu-central-1', 'An encryption key change is in progress'],
+    ['the target is an opt-in Region the account has not enabled', () => undefined, 'eu-south-1', 'eu-south-1 is DISABLED for this account: enable it'],
+    ['the instance is an account instance', (w: ReturnType<typeof resetWorld>) => (w.ownerAccountId = '444455556666'), 'eu-central-1', "not by the organization's management account 111122223333: it is an account instance"],
+    ['the account is not in an organization', (w: ReturnType<typeof resetWorld>) => (w.organization = undefined), 'eu-central-1', 'This account is not in AWS Organizations'],
   ])('fails preflight when %s, saying what to do', async (_, arrange, region, message) => {
     const { world, engine, clients } = await setup();
     arrange(world);
@@ -195,6 +201,20 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     const now = await runUntilPerson(engine, run.id);
     expect(now.status).toBe('failed');
     expect(now.error).toContain(message);
+    clients.destroy();
+  });
+
+  it('reads the Region quota from Service Quotas, and accepts an opt-in Region once enabled', async () => {
+    const { world, engine, clients } = await setup();
+    ['eu-west-1', 'eu-west-2'].forEach((name) => addActiveRegion(world, name));
+    useMultiRegionKey(world, 'eu-west-1');
+    world.quota = 5; // raised in Service Quotas
+    world.enabledRegions.add('eu-south-1');
+    const run = await engine.start({ workflowId: 'add-region', input: { region: 'eu-south-1', homeRegion: 'us-east-1' }, requester: 'UREQ' });
+    const now = await runUntilPerson(engine, run.id);
+    expect(now.status).toBe('awaiting_approval');
+    expect(now.steps.preflight?.output).toMatchObject({ orgId: 'o-exampleorg1' });
+    expect(world.calls.filter((c) => ['GetServiceQuota', 'GetRegionOptStatus', 'DescribeOrganization'].includes(c.action)).map((c) => `${c.action}@${c.region}`).sort()).toEqual(['DescribeOrganization@us-east-1', 'GetRegionOptStatus@us-east-1', 'GetServiceQuota@us-east-1']);
     clients.destroy();
   });
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const PREFIX: Record<string, string> = { 'client-sso-admin': 'sso', 'client-kms': 'kms', 'client-identitystore': 'identitystore' };
+const PREFIX: Record<string, string> = { 'client-sso-admin': 'sso', 'client-kms': 'kms', 'client-identitystore': 'identitystore', 'client-organizations': 'organizations', 'client-service-quotas': 'servicequotas', 'client-account': 'account' };
 
 /** Every AWS action the step code can call: `new XCommand(` and `paginateListX(` per imported client. */
 function actionsCalled(): Set<string> {

@@ -3,7 +3,8 @@ import { backoffDelay } from '../../src/engine/backoff';
 import { formatDuration, parseDuration } from '../../src/engine/duration';
 import { diffPlans, hashPlan } from '../../src/engine/plan-hash';
 import { resolveTemplate } from '../../src/engine/template';
-import type { StepState } from '../../src/engine';
+import { NonRetryableStepError, RetryableStepError, type StepState } from '../../src/engine';
+import { mapAwsError } from '../../src/steps/aws-errors';
 
 const gate = { approvers: ['admins'], minApprovals: 2, allowRequester: false, expiresAfter: '24h' };
 const open: StepState = { status: 'awaiting_approval', attempt: 0, expiresAt: 1000, planHash: 'abc', decisions: [] };
@@ -60,5 +61,43 @@ describe('plans', () => {
   it('hashes regardless of key order and lists what changed', () => {
     expect(hashPlan({ a: 1, b: 2 })).toBe(hashPlan({ b: 2, a: 1 }));
     expect(diffPlans({ changes: ['x'], key: 'k1' }, { changes: ['x', 'y'], key: 'k2' })).toEqual(['+ changes: y', '~ key: "k1" → "k2"']);
+  });
+});
+
+describe('AWS error mapping', () => {
+  const sdkError = (name: string, message: string, status = 400, extra: Record<string, unknown> = {}) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, ...extra });
+  it.each([
+    ['ThrottlingException', 400, true, /Rate exceeded/],
+    ['InternalServerException', 500, true, /Rate exceeded/],
+    ['ConflictException', 409, true, /Rate exceeded/],
+    ['KMSInternalException', 500, true, /Rate exceeded/],
+    ['SomethingNew', 503, true, /Rate exceeded/],
+    ['ValidationException', 400, false, /What to do: check the request/],
+    ['ServiceQuotaExceededException', 402, false, /request a quota increase in Service Quotas/],
+    ['DisabledException', 400, false, /enable it \(kms:EnableKey\)/],
+    ['UnsupportedOperationException', 400, false, /only a multi-Region primary key can be replicated/],
+    ['ResourceNotFoundException', 404, false, /still exists/],
+  ])('%s (%i) is %s retryable with a message that says what to do', (name, status, retryable, advice) => {
+    const err = mapAwsError('sso:AddRegion', sdkError(name, 'Rate exceeded', status));
+    expect(err).toBeInstanceOf(retryable ? RetryableStepError : NonRetryableStepError);
+    expect(err.message).toMatch(/^sso:AddRegion: /);
+    expect(err.message).toMatch(advice);
+  });
+
+  it('names the IAM action that AccessDenied names, or the one that was called', () => {
+    const named = mapAwsError('kms:CreateKey', sdkError('AccessDeniedException', 'User: x is not authorized to perform: kms:TagResource on resource', 400));
+    expect(named).toBeInstanceOf(NonRetryableStepError);
+    expect(named.message).toContain('missing the IAM permission kms:TagResource');
+    expect(mapAwsError('sso:AddRegion', sdkError('AccessDeniedException', 'Access denied', 403)).message).toContain('missing the IAM permission sso:AddRegion');
+  });
+
+  it('tells a KMS key-policy denial apart from a missing IAM permission', () => {
+    const err = mapAwsError('sso:AddRegion', sdkError('AccessDeniedException', 'denied', 400, { Reason: 'KMS_AccessDeniedException' }));
+    expect(err.message).toContain('(KMS_AccessDeniedException)');
+    expect(err.message).toContain('apply the key policy from docs/key-policy.md');
+  });
+
+  it('retries connection failures', () => {
+    expect(mapAwsError('kms:DescribeKey', new Error('connect ECONNREFUSED 127.0.0.1:1'))).toBeInstanceOf(RetryableStepError);
   });
 });

@@ -8,29 +8,32 @@ const CREDENTIAL_SCOPE = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/a
 /** Which IAM action a request is (for deny faults and the IAM-policy test). */
 const actionName = (service: string, op: string) => `${SERVICES[service]?.signingName}:${op}`;
 
-function send(res: ServerResponse, status: number, body: unknown, id: string): void {
+function send(res: ServerResponse, status: number, body: unknown, id: string, contentType: string): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': id, 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': id, 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
-function sendError(res: ServerResponse, err: AwsError, id: string): void {
+function sendError(res: ServerResponse, err: AwsError, id: string, contentType: string): void {
   res.setHeader('x-amzn-errortype', err.type);
-  send(res, err.status, { __type: err.type, message: err.message, ...err.extra }, id);
+  send(res, err.status, { __type: err.type, message: err.message, ...err.extra }, id, contentType);
 }
 
 /** Handles one AWS JSON 1.1 request against `world`. */
 export async function handle(world: World, req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
   const id = requestId();
   const target = String(req.headers['x-amz-target'] ?? '');
-  const [service = '', op = ''] = target.split('.');
+  const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
+  const rest = target ? undefined : Object.entries(SERVICES).find(([, s]) => s.routes?.[route]);
+  const [service = '', op = ''] = rest ? [rest[0], rest[1].routes?.[route]] : target.split('.');
   const svc = SERVICES[service];
+  const contentType = rest ? 'application/json' : 'application/x-amz-json-1.1';
   const scope = CREDENTIAL_SCOPE.exec(String(req.headers.authorization ?? ''));
-  if (!scope) return sendError(res, new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403), id);
+  if (!scope) return sendError(res, new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403), id, contentType);
   const region = scope[1] as string;
-  if (!svc || !svc.handlers[op]) return sendError(res, new AwsError('UnknownOperationException', `Unknown operation ${target}`), id);
-  if (scope[2] !== svc.signingName) return sendError(res, new AwsError('InvalidSignatureException', `Credential should be scoped to correct service: '${svc.signingName}'.`, 403), id);
-  if (req.headers['content-type'] !== 'application/x-amz-json-1.1') return sendError(res, new AwsError('SerializationException', 'Expected application/x-amz-json-1.1'), id);
+  if (!svc || !svc.handlers[op]) return sendError(res, new AwsError('UnknownOperationException', `Unknown operation ${target || route}`), id, contentType);
+  if (scope[2] !== svc.signingName) return sendError(res, new AwsError('InvalidSignatureException', `Credential should be scoped to correct service: '${svc.signingName}'.`, 403), id, contentType);
+  if (!String(req.headers['content-type'] ?? '').startsWith(contentType)) return sendError(res, new AwsError('SerializationException', `Expected ${contentType}`), id, contentType);
   if (world.faults.latencyMs) await new Promise((r) => setTimeout(r, world.faults.latencyMs));
   const record = (ok: boolean) => world.calls.push({ action: op, region, ok, at: world.now() });
   try {
@@ -53,10 +56,10 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
     world.settle();
     const out = (svc.handlers[op] as (w: World, r: string, b: Record<string, unknown>) => unknown)(world, region, body);
     record(true);
-    send(res, 200, out ?? {}, id);
+    send(res, 200, out ?? {}, id, contentType);
   } catch (err) {
     record(false);
-    sendError(res, err instanceof AwsError ? err : new AwsError('InternalServerException', String(err), 500), id);
+    sendError(res, err instanceof AwsError ? err : new AwsError('InternalServerException', String(err), 500), id, contentType);
   }
 }
 
@@ -70,7 +73,8 @@ export interface AwsEmulator {
 }
 
 /**
- * Starts the AWS emulator: SSO Admin, KMS and Identity Store over the JSON 1.1 protocol, the Region
+ * Starts the AWS emulator: SSO Admin, KMS, Identity Store, Organizations and Service Quotas over
+ * the JSON 1.1 protocol and Account over REST JSON, the Region
  * read from the SigV4 credential scope, and `/__emulator/*` routes for faults and inspection.
  */
 export async function startAwsEmulator(opts: WorldOptions & { port?: number; host?: string } = {}): Promise<AwsEmulator> {
@@ -93,7 +97,14 @@ export async function startAwsEmulator(opts: WorldOptions & { port?: number; hos
     world,
     url,
     server,
-    env: { AWS_ENDPOINT_URL_SSO_ADMIN: url, AWS_ENDPOINT_URL_KMS: url, AWS_ENDPOINT_URL_IDENTITYSTORE: url },
+    env: {
+      AWS_ENDPOINT_URL_SSO_ADMIN: url,
+      AWS_ENDPOINT_URL_KMS: url,
+      AWS_ENDPOINT_URL_IDENTITYSTORE: url,
+      AWS_ENDPOINT_URL_ORGANIZATIONS: url,
+      AWS_ENDPOINT_URL_SERVICE_QUOTAS: url,
+      AWS_ENDPOINT_URL_ACCOUNT: url,
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

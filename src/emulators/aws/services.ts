@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AwsError, grantsIdc, REGIONS, type IdcRegion, type Key, type World } from './world';
+import { AwsError, grantsIdc, OPT_IN, REGIONS, type IdcRegion, type Key, type World } from './world';
 
 type Body = Record<string, unknown>;
 type Handler = (w: World, region: string, body: Body) => unknown;
@@ -38,7 +38,7 @@ function describeInstance(w: World) {
     InstanceArn: i.arn,
     IdentityStoreId: i.identityStoreId,
     IdentityStoreArn: `arn:aws:identitystore::${w.accountId}:identitystore/${i.identityStoreId}`,
-    OwnerAccountId: w.accountId,
+    OwnerAccountId: w.ownerAccountId,
     Name: i.name,
     CreatedDate: sec(i.createdDate),
     Status: i.status,
@@ -309,10 +309,70 @@ export const kms: Record<string, Handler> = {
   },
 };
 
-export const SERVICES: Record<string, { signingName: string; handlers: Record<string, Handler> }> = {
+export const organizations: Record<string, Handler> = {
+  DescribeOrganization(w) {
+    const o = w.organization;
+    if (!o) throw new AwsError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.');
+    return {
+      Organization: {
+        Id: o.id,
+        Arn: `arn:aws:organizations::${o.managementAccountId}:organization/${o.id}`,
+        FeatureSet: 'ALL',
+        MasterAccountArn: `arn:aws:organizations::${o.managementAccountId}:account/${o.id}/${o.managementAccountId}`,
+        MasterAccountId: o.managementAccountId,
+        MasterAccountEmail: 'aws-root@example.com',
+        AvailablePolicyTypes: [],
+      },
+    };
+  },
+};
+
+export const serviceQuotas: Record<string, Handler> = {
+  GetServiceQuota(w, region, body) {
+    const service = str(body, 'ServiceCode');
+    const code = str(body, 'QuotaCode');
+    if (service !== 'sso' || code !== 'L-D519A297') throw new AwsError('NoSuchResourceException', `The request failed because the specified quota ${service}/${code} does not exist.`);
+    return {
+      Quota: {
+        ServiceCode: 'sso',
+        ServiceName: 'AWS IAM Identity Center',
+        QuotaArn: `arn:aws:servicequotas:${region}:${w.accountId}:sso/L-D519A297`,
+        QuotaCode: 'L-D519A297',
+        QuotaName: 'Total number of regions for IAM Identity Center',
+        Value: w.quota,
+        Unit: 'None',
+        Adjustable: true,
+        GlobalQuota: false,
+      },
+    };
+  },
+};
+
+/** AWS Account Management (REST JSON: POST /getRegionOptStatus). */
+export const account: Record<string, Handler> = {
+  GetRegionOptStatus(w, _region, body) {
+    const name = str(body, 'RegionName');
+    if (!REGIONS.includes(name)) throw new AwsError('ValidationException', `Invalid region name: ${name}`);
+    const status = !w.enabledRegions.has(name) ? 'DISABLED' : OPT_IN.has(name) ? 'ENABLED' : 'ENABLED_BY_DEFAULT';
+    return { RegionName: name, RegionOptStatus: status };
+  },
+};
+
+export interface ServiceDef {
+  signingName: string;
+  handlers: Record<string, Handler>;
+  /** REST JSON routes ("POST /path" → operation); absent for JSON 1.1 services. */
+  routes?: Record<string, string>;
+}
+
+/** Services by X-Amz-Target prefix (JSON 1.1) or name (REST JSON). */
+export const SERVICES: Record<string, ServiceDef> = {
   SWBExternalService: { signingName: 'sso', handlers: ssoAdmin },
   TrentService: { signingName: 'kms', handlers: kms },
   AWSIdentityStore: { signingName: 'identitystore', handlers: identityStore },
+  AWSOrganizationsV20161128: { signingName: 'organizations', handlers: organizations },
+  ServiceQuotasV20190624: { signingName: 'servicequotas', handlers: serviceQuotas },
+  Account: { signingName: 'account', handlers: account, routes: { 'POST /getRegionOptStatus': 'GetRegionOptStatus' } },
 };
 
 export const requestId = () => `${randomBytes(4).toString('hex')}-${randomBytes(2).toString('hex')}-${randomBytes(2).toString('hex')}-${randomBytes(2).toString('hex')}-${randomBytes(6).toString('hex')}`;

@@ -49,12 +49,16 @@ export interface WorldOptions {
   quota?: number;
   /** Regions the account has enabled (default: every Region in REGIONS except the opt-in ones). */
   enabledRegions?: string[];
+  /** The account is not in an organization (DescribeOrganization fails). */
+  noOrganization?: boolean;
+  /** The instance is an account instance (owned by a member account, not the management account). */
+  accountInstance?: boolean;
   now?: () => number;
 }
 
 /** Commercial-partition Regions the emulator knows; opt-in ones start disabled. */
 export const REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-north-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1', 'ap-south-1', 'sa-east-1', 'eu-south-1', 'af-south-1', 'me-south-1'];
-const OPT_IN = new Set(['eu-south-1', 'af-south-1', 'me-south-1']);
+export const OPT_IN = new Set(['eu-south-1', 'af-south-1', 'me-south-1']);
 
 /** Base durations of the asynchronous transitions, in ms before `timeScale`. */
 export const DURATIONS = { replicaCreating: 3_000, encryptionUpdating: 8_000, regionAdding: 40_000, regionRemoving: 15_000 };
@@ -75,6 +79,9 @@ export function createWorld(opts: WorldOptions = {}) {
     timeScale: opts.timeScale ?? 1,
     quota: opts.quota ?? 3,
     enabledRegions: new Set(opts.enabledRegions ?? REGIONS.filter((r) => !OPT_IN.has(r))),
+    organization: opts.noOrganization ? undefined : { id: `o-${hex(5)}`, managementAccountId: accountId },
+    /** The account that owns the instance: the management account for an organization instance. */
+    ownerAccountId: opts.accountInstance ? '444455556666' : accountId,
     instance: {
       arn: `arn:aws:sso:::instance/${instanceId}`,
       id: instanceId,
