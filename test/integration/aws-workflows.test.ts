@@ -218,6 +218,32 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     clients.destroy();
   });
 
+  it('runs each mutating step twice without a second mutation', async () => {
+    const { world, registry, clients } = await setup();
+    const ctx = { runId: 'r', stepId: 's', idempotencyKey: 'r#s', attempt: 1, checkpoint: undefined, saveCheckpoint: async () => undefined, now: clock.now, log: () => undefined };
+    const twice = async (kind: string, input: Record<string, unknown>) => {
+      const step = registry.get(kind)!;
+      const before = { ...world.mutations() };
+      const first = await step.run(input, ctx);
+      const afterFirst = { ...world.mutations() };
+      clock.advance(120_000); // let asynchronous states settle between the two runs
+      const second = await step.run(input, { ...ctx, attempt: 2 });
+      expect(world.mutations()).toEqual(afterFirst);
+      expect(afterFirst).not.toEqual(before);
+      return { first, second };
+    };
+    const policy = identityCenterKeyPolicy(world.accountId);
+    const primary = world.addKey({ region: 'us-east-1', multiRegion: true, role: 'PRIMARY', policy });
+    const inst = { instanceArn: world.instance.arn, primaryRegion: 'us-east-1' };
+    await twice('kms.replicate-key', { keyArn: primary.arn, region: 'eu-north-1', keyAlias: 'alias/identity-center' });
+    await twice('idc.set-encryption', { ...inst, keyArn: primary.arn });
+    await twice('idc.add-region', { ...inst, region: 'eu-north-1' });
+    await twice('idc.remove-region', { ...inst, region: 'eu-north-1' });
+    const replicaArn = world.findKey('eu-north-1', primary.keyId)!.arn;
+    await twice('kms.schedule-replica-deletion', { keyArn: replicaArn, region: 'eu-north-1', days: 7 });
+    clients.destroy();
+  });
+
   it('does not repeat a mutation when a step runs again after success', async () => {
     const { world, registry, clients } = await setup();
     const kind = registry.get('kms.ensure-multi-region-key')!;
