@@ -1,16 +1,21 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Receiver } from '@slack/bolt';
 import pino from 'pino';
 import { createAwsClients } from './aws/clients';
 import { loadConfig, secretsOf, type Config } from './config';
 import { createEngine, loadWorkflows } from './engine';
 import { createSlackApp } from './slack/app';
-import { createStepRegistry, findInstance } from './steps';
+import { createStepRegistry, findInstance, KNOWN_REGIONS } from './steps';
 import { createDynamoRunStore, ensureTable } from './store';
 
-/** Composition root: config → AWS clients → store → steps → workflows → engine → Slack → start. */
-export async function startBot(config: Config, extra: { dynamoEndpoint?: string; log?: pino.Logger } = {}) {
+/** workflows/ beside src/ (ts) or beside dist/ (built). */
+const WORKFLOWS_DIR = [join(__dirname, '../workflows'), join(__dirname, '../../workflows')].find((d) => existsSync(d)) ?? join(__dirname, '../../workflows');
+
+/** Composition root: config → AWS clients → store → steps → workflows → engine → Slack. */
+export async function createBot(config: Config, extra: { dynamoEndpoint?: string; log?: pino.Logger; receiver?: Receiver } = {}) {
   const log = extra.log ?? pino({ level: config.LOG_LEVEL, redact: { paths: ['token', 'signingSecret', '*.token', '*.signingSecret'], censor: '[secret]' } });
   const clients = createAwsClients({ roleArn: config.IDC_ROLE_ARN });
   const homeRegion = config.IDC_HOME_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
@@ -18,17 +23,19 @@ export async function startBot(config: Config, extra: { dynamoEndpoint?: string;
   await ensureTable(db, config.DYNAMODB_TABLE);
   const store = createDynamoRunStore(db, config.DYNAMODB_TABLE);
   const registry = createStepRegistry(clients);
-  const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
+  const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
   const preflight = registry.get('idc.preflight')!;
   const baseInput = { homeRegion, keyAlias: config.IDC_KEY_ALIAS, ...(config.IDC_INSTANCE_ARN ? { instanceArn: config.IDC_INSTANCE_ARN } : {}) };
   const slackSettings = {
     token: config.SLACK_BOT_TOKEN as string,
     signingSecret: config.SLACK_SIGNING_SECRET as string,
+    appToken: config.SLACK_APP_TOKEN,
     apiUrl: config.SLACK_API_URL,
     channel: config.IDC_CHANNEL as string,
     notifyChannel: config.IDC_NOTIFY_CHANNEL,
     roles: config.IDC_ROLES,
     requesterRole: config.IDC_REQUESTER_ROLE,
+    regions: new Set([...KNOWN_REGIONS, ...(config.IDC_ALLOWED_REGIONS?.split(',') ?? [])]),
     baseInput,
   };
   const readOnly = {
@@ -60,23 +67,30 @@ export async function startBot(config: Config, extra: { dynamoEndpoint?: string;
     directory: { isInRole: (u, r) => (holder.dir as NonNullable<typeof holder.dir>).isInRole(u, r) },
     logger: log,
   });
-  const { app, directory } = createSlackApp(slackSettings, engine, readOnly, log);
+  const { app, directory, flush } = createSlackApp(slackSettings, engine, readOnly, log, extra.receiver);
   holder.dir = directory;
   await app.init();
-  const server = await app.start(config.PORT);
-  engine.startLoop(config.IDC_TICK_MS);
-  await engine.tick(); // resume whatever was in flight before a restart
   return {
     engine,
     app,
-    server,
+    flush,
     async stop() {
       await engine.stop();
+      await flush();
       await app.stop();
       clients.destroy();
       db.destroy();
     },
   };
+}
+
+/** Starts the long-running bot: HTTP on PORT (or Socket Mode with SLACK_APP_TOKEN) and the engine loop. */
+export async function startBot(config: Config, extra: { dynamoEndpoint?: string; log?: pino.Logger } = {}) {
+  const bot = await createBot(config, extra);
+  await bot.app.start(config.PORT);
+  bot.engine.startLoop(config.IDC_TICK_MS);
+  await bot.engine.tick(); // resume whatever was in flight before a restart
+  return bot;
 }
 
 async function main(): Promise<void> {
@@ -97,7 +111,8 @@ async function main(): Promise<void> {
     return;
   }
   const bot = await startBot(config, { log });
-  log.info({ port: config.PORT }, 'idc-bot is listening on /slack/events');
+  if (config.SLACK_APP_TOKEN) log.info('idc-bot is connected to Slack over Socket Mode');
+  else log.info({ port: config.PORT }, 'idc-bot is listening on /slack/events');
   const shutdown = () => void bot.stop().then(() => process.exit(0));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -757,11 +757,16 @@ export function createEngine(opts: EngineOptions) {
       }, intervalMs);
     },
 
+    /** Waits until no work is in progress (the loop, if any, keeps going). */
+    async idle(): Promise<void> {
+      while (inFlight.size) await Promise.allSettled([...inFlight]);
+    },
+
     /** Stops the loop and waits for the work in progress. */
     async stop(): Promise<void> {
       if (loop) clearInterval(loop);
       loop = undefined;
-      while (inFlight.size) await Promise.allSettled([...inFlight]);
+      await this.idle();
     },
   };
 }

@@ -1,6 +1,6 @@
-import { App, LogLevel, type RespondFn, type webApi } from '@slack/bolt';
+import { App, LogLevel, type Receiver, type RespondFn, type webApi } from '@slack/bolt';
 import { EngineInputError, LockHeldError, isTerminal, type Directory, type Engine, type EngineEvent, type Logger, type Run } from '../engine';
-import { ACTIONS, buildRunMessage, esc, HELP } from './blocks';
+import { ACTIONS, buildRejectModal, buildRunMessage, esc, HELP, REJECT_MODAL } from './blocks';
 import { parseCommand } from './parse-command';
 
 type WebClient = webApi.WebClient;
@@ -8,11 +8,17 @@ type WebClient = webApi.WebClient;
 export interface SlackSettings {
   token: string;
   signingSecret: string;
+  /** App-level token (xapp-…): when set, the app connects over Socket Mode instead of HTTP. */
+  appToken?: string;
   apiUrl?: string;
   channel: string;
   notifyChannel?: string;
   roles: Record<string, string[]>;
   requesterRole: string;
+  /** Region names /idc accepts (unknown ones are refused with a suggestion); any well-formed name when absent. */
+  regions?: ReadonlySet<string>;
+  /** How long to wait before re-sending a live message after Slack failed (default 5 s). */
+  retryMs?: number;
   /** Input every workflow gets from the configuration (homeRegion, instanceArn, keyAlias…). */
   baseInput: Record<string, unknown>;
 }
@@ -23,45 +29,56 @@ export interface ReadOnly {
   plan(region: string): Promise<string>;
 }
 
-/** Roles from the configuration: Slack user IDs, user groups (S…, resolved with usergroups.users.list) or "*". */
+/**
+ * Roles from the configuration: Slack user IDs, user groups (S…, resolved with usergroups.users.list)
+ * or "*". Deactivated and guest accounts (users.info) never hold a role. Answers are cached a minute.
+ */
 export function createSlackDirectory(roles: Record<string, string[]>, client: () => WebClient): Directory {
-  const groups = new Map<string, { users: Set<string>; at: number }>();
+  const cache = new Map<string, { value: unknown; at: number }>();
+  const cached = async <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    const hit = cache.get(key);
+    if (hit && Date.now() - hit.at < 60_000) return hit.value as T;
+    const value = await load();
+    cache.set(key, { value, at: Date.now() });
+    return value;
+  };
+  const member = async (user: string, m: string): Promise<boolean> => {
+    if (m === '*' || m === user) return true;
+    if (!m.startsWith('S')) return false;
+    const users = await cached(`group/${m}`, async () => new Set((await client().usergroups.users.list({ usergroup: m })).users ?? []));
+    return users.has(user);
+  };
+  const fullMember = (user: string) =>
+    cached(`user/${user}`, async () => {
+      const u = (await client().users.info({ user })).user;
+      return Boolean(u && !u.deleted && !u.is_bot && !u.is_restricted && !u.is_ultra_restricted);
+    });
   return {
     async isInRole(user, names) {
-      for (const name of names) {
-        for (const member of roles[name] ?? []) {
-          if (member === '*' || member === user) return true;
-          if (member.startsWith('S')) {
-            let g = groups.get(member);
-            if (!g || Date.now() - g.at > 60_000) {
-              const out = await client().usergroups.users.list({ usergroup: member });
-              g = { users: new Set(out.users ?? []), at: Date.now() };
-              groups.set(member, g);
-            }
-            if (g.users.has(user)) return true;
-          }
-        }
-      }
+      for (const name of names) for (const m of roles[name] ?? []) if (await member(user, m)) return fullMember(user);
       return false;
     },
   };
 }
 
+const NOT_OURS = 'This button does not belong to a workflow message; nothing was changed.';
+
 /** Creates the Bolt app: /idc, the approval and task buttons, and the live workflow messages. */
-export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadOnly, logger?: Logger) {
+export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadOnly, logger?: Logger, receiver?: Receiver) {
+  const clientOptions = { ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}), retryConfig: { retries: 2, factor: 1.5, minTimeout: 200 } };
   const app = new App({
     token: s.token,
-    signingSecret: s.signingSecret,
     deferInitialization: true,
     logLevel: LogLevel.WARN,
-    clientOptions: { ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}), retryConfig: { retries: 2, factor: 1.5, minTimeout: 200 } },
+    clientOptions,
+    ...(receiver ? { receiver } : s.appToken ? { socketMode: true, appToken: s.appToken, installerOptions: { clientOptions } } : { signingSecret: s.signingSecret }),
   });
   const directory = createSlackDirectory(s.roles, () => app.client);
   const may = (user: string) => directory.isInRole(user, [s.requesterRole]);
   const say = (respond: RespondFn, text: string) => respond({ response_type: 'ephemeral', text }).catch((err) => logger?.warn({ err }, 'respond failed'));
 
   app.command('/idc', async ({ command, ack, respond }) => {
-    const parsed = parseCommand(command.text ?? '');
+    const parsed = parseCommand(command.text ?? '', s.regions);
     if (!parsed.ok) return ack({ response_type: 'ephemeral', text: parsed.error });
     const c = parsed.command;
     const user = command.user_id;
@@ -80,7 +97,10 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
         case 'remove-region':
         case 'verify': {
           const workflowId = c.name === 'verify' ? 'verify-region' : c.name;
-          const run = await engine.start({ workflowId, input: { ...s.baseInput, region: c.region }, requester: user, reason: 'reason' in c ? c.reason : undefined, requestId: command.trigger_id, meta: { channel: s.channel } });
+          // The configured inputs this workflow declares (verify-region takes no keyAlias, say).
+          const declared = engine.definitions.get(workflowId)?.inputs ?? {};
+          const base = Object.fromEntries(Object.entries(s.baseInput).filter(([k]) => k in declared));
+          const run = await engine.start({ workflowId, input: { ...base, region: c.region }, requester: user, reason: 'reason' in c ? c.reason : undefined, requestId: command.trigger_id, meta: { channel: s.channel } });
           return void (await say(respond, `Started workflow \`${run.id}\`; follow it in <#${s.channel}>.`));
         }
         case 'workflows': {
@@ -124,25 +144,49 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
   const ephemeral = (client: WebClient, channel: string | undefined, user: string, text: string) =>
     channel ? client.chat.postEphemeral({ channel, user, text }).catch((err) => logger?.warn({ err }, 'postEphemeral failed')) : undefined;
 
-  for (const [actionId, verdict] of [
-    [ACTIONS.approve, 'approve'],
-    [ACTIONS.reject, 'reject'],
-  ] as const) {
-    app.action(actionId, async ({ ack, body, action, client }) => {
-      await ack();
-      const b = body as unknown as { user: { id: string }; channel?: { id?: string }; message?: { ts?: string } };
-      const target = await clicked(b, (action as { value?: string }).value ?? '');
-      if (!target) return void (await ephemeral(client, b.channel?.id, b.user.id, 'This button does not belong to a workflow message; nothing was changed.'));
-      const res = await engine.decide({ runId: target.run.id, stepId: target.stepId, user: b.user.id, verdict, planHash: target.planHash });
-      if (!['recorded', 'opened', 'rejected'].includes(res.outcome)) await ephemeral(client, b.channel?.id, b.user.id, res.message);
+  app.action(ACTIONS.approve, async ({ ack, body, action, client }) => {
+    await ack();
+    const b = body as unknown as { user: { id: string }; channel?: { id?: string }; message?: { ts?: string } };
+    const target = await clicked(b, (action as { value?: string }).value ?? '');
+    if (!target) return void (await ephemeral(client, b.channel?.id, b.user.id, NOT_OURS));
+    const res = await engine.decide({ runId: target.run.id, stepId: target.stepId, user: b.user.id, verdict: 'approve', planHash: target.planHash });
+    if (!['recorded', 'opened'].includes(res.outcome)) await ephemeral(client, b.channel?.id, b.user.id, res.message);
+  });
+
+  // Reject asks for a reason in a modal; the modal carries which message it came from.
+  app.action(ACTIONS.reject, async ({ ack, body, action, client }) => {
+    await ack();
+    const b = body as unknown as { user: { id: string }; channel?: { id?: string }; message?: { ts?: string }; trigger_id: string };
+    const target = await clicked(b, (action as { value?: string }).value ?? '');
+    if (!target) return void (await ephemeral(client, b.channel?.id, b.user.id, NOT_OURS));
+    const metadata = JSON.stringify({ runId: target.run.id, stepId: target.stepId, planHash: target.planHash, channel: b.channel?.id, ts: b.message?.ts });
+    await client.views.open({ trigger_id: b.trigger_id, view: buildRejectModal(target.run, metadata) }).catch((err) => {
+      logger?.warn({ err }, 'views.open failed');
+      return ephemeral(client, b.channel?.id, b.user.id, 'Slack could not open the reason dialog; press Reject again.');
     });
-  }
+  });
+
+  app.view(REJECT_MODAL.callbackId, async ({ ack, body, view }) => {
+    const reason = view.state.values[REJECT_MODAL.block]?.[REJECT_MODAL.action]?.value?.trim() ?? '';
+    if (reason.length < 3) return void (await ack({ response_action: 'errors', errors: { [REJECT_MODAL.block]: 'Say why in a few words; the requester and the audit trail will see it.' } }));
+    let meta: { runId?: string; stepId?: string; planHash?: string; channel?: string; ts?: string };
+    try {
+      meta = JSON.parse(view.private_metadata) as typeof meta;
+    } catch {
+      meta = {};
+    }
+    const target = await clicked({ channel: { id: meta.channel }, message: { ts: meta.ts } }, JSON.stringify(meta));
+    if (!target) return void (await ack({ response_action: 'errors', errors: { [REJECT_MODAL.block]: NOT_OURS } }));
+    const res = await engine.decide({ runId: target.run.id, stepId: target.stepId, user: body.user.id, verdict: 'reject', planHash: target.planHash, reason });
+    if (res.outcome !== 'rejected' && res.outcome !== 'recorded') return void (await ack({ response_action: 'errors', errors: { [REJECT_MODAL.block]: res.message } }));
+    await ack();
+  });
 
   app.action(ACTIONS.taskDone, async ({ ack, body, action, client }) => {
     await ack();
     const b = body as unknown as { user: { id: string }; channel?: { id?: string }; message?: { ts?: string } };
     const target = await clicked(b, (action as { value?: string }).value ?? '');
-    if (!target) return void (await ephemeral(client, b.channel?.id, b.user.id, 'This button does not belong to a workflow message; nothing was changed.'));
+    if (!target) return void (await ephemeral(client, b.channel?.id, b.user.id, NOT_OURS));
     const res = await engine.confirmTask({ runId: target.run.id, stepId: target.stepId, user: b.user.id });
     if (!res.ok) await ephemeral(client, b.channel?.id, b.user.id, res.message);
   });
@@ -176,19 +220,28 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
         }
       }
     } catch (err) {
-      logger?.warn({ err, runId }, 'Slack update failed; retrying in 5 s');
-      setTimeout(() => void render(runId), 5000).unref();
+      const retryMs = s.retryMs ?? 5000;
+      logger?.warn({ err, runId }, `Slack update failed; retrying in ${retryMs} ms`);
+      setTimeout(() => void render(runId), retryMs).unref();
     } finally {
       q.running = false;
     }
   }
+  const rendering = new Set<Promise<void>>();
   engine.on((event) => {
     const q = queue.get(event.run.id) ?? { running: false, dirty: false, notes: [] };
     queue.set(event.run.id, q);
     if (['step_succeeded', 'step_failed', 'step_retrying', 'plan_changed', 'run_finished', 'task_confirmed'].includes(event.type)) q.notes.push(event);
-    void render(event.run.id);
+    const p = render(event.run.id);
+    rendering.add(p);
+    void p.finally(() => rendering.delete(p));
     if (isTerminal(event.run.status)) setTimeout(() => queue.delete(event.run.id), 60_000).unref();
   });
 
-  return { app, directory };
+  /** Waits until the live messages are posted (Lambda must not freeze before that). */
+  const flush = async () => {
+    while (rendering.size) await Promise.allSettled([...rendering]);
+  };
+
+  return { app, directory, flush };
 }

@@ -1,3 +1,4 @@
+import type { types } from '@slack/bolt';
 import { formatDuration, type Run } from '../engine';
 
 /** Slack mrkdwn escaping: user text can never ping a channel or inject a link. */
@@ -66,7 +67,7 @@ export function buildRunMessage(run: Run, now: number): { text: string; blocks: 
         block_id: `gate:${step.id}`,
         elements: [
           { type: 'button', action_id: ACTIONS.approve, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value, confirm: { title: { type: 'plain_text', text: 'Approve this change?' }, text: { type: 'mrkdwn', text: `This lets the bot change AWS (plan \`${st.planHash ?? '-'}\`).` }, confirm: { type: 'plain_text', text: 'Approve' }, deny: { type: 'plain_text', text: 'Back' } } },
-          { type: 'button', action_id: ACTIONS.reject, style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value, confirm: { title: { type: 'plain_text', text: 'Reject this change?' }, text: { type: 'mrkdwn', text: 'The workflow stops and nothing is changed.' }, confirm: { type: 'plain_text', text: 'Reject' }, deny: { type: 'plain_text', text: 'Back' } } },
+          { type: 'button', action_id: ACTIONS.reject, style: 'danger', text: { type: 'plain_text', text: 'Reject…' }, value },
         ],
       });
     }
@@ -80,6 +81,25 @@ export function buildRunMessage(run: Run, now: number): { text: string; blocks: 
   const hash = st?.planHash ? ` · plan \`${st.planHash}\`` : '';
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${def.id} v${def.version}${hash} · updated <!date^${Math.floor(run.updatedAt / 1000)}^{time}|${new Date(run.updatedAt).toISOString()}>` }] });
   return { text: `${title}: ${run.status.replace(/_/g, ' ')}`, blocks: blocks.slice(0, 50) };
+}
+
+export const REJECT_MODAL = { callbackId: 'reject.reason', block: 'reason', action: 'reason' } as const;
+
+/** The modal that asks why a change is rejected (the reason goes to the requester and the audit trail). */
+export function buildRejectModal(run: Run, privateMetadata: string): types.ModalView {
+  const region = typeof run.input.region === 'string' ? ` ${run.input.region}` : '';
+  return {
+    type: 'modal',
+    callback_id: REJECT_MODAL.callbackId,
+    private_metadata: privateMetadata,
+    title: { type: 'plain_text', text: 'Reject this change' },
+    submit: { type: 'plain_text', text: 'Reject' },
+    close: { type: 'plain_text', text: 'Back' },
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `Rejecting *${esc(run.definition.title)}${esc(region)}* (\`${run.id}\`) stops the workflow; nothing in AWS is changed.` } },
+      { type: 'input', block_id: REJECT_MODAL.block, label: { type: 'plain_text', text: 'Why?' }, element: { type: 'plain_text_input', action_id: REJECT_MODAL.action, multiline: true, min_length: 3, max_length: 500 } },
+    ],
+  };
 }
 
 /** Help text for /idc. */

@@ -21,8 +21,33 @@ const USAGE: Record<string, string> = {
 const RUN_ID = /^\d{8}-[0-9a-f]{6}$/;
 const shown = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s).replace(/[<>&`]/g, '');
 
-/** Parses the text after /idc. Every malformed command gets what was wrong and the right usage. */
-export function parseCommand(text: string): { ok: true; command: Command } | { ok: false; error: string } {
+/** Edit distance, for "did you mean" on near-miss Region names. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
+
+const closest = (word: string, known: Iterable<string>): string | undefined => {
+  let best: string | undefined;
+  let bestD = 4;
+  for (const k of known) {
+    const d = distance(word, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best;
+};
+
+/**
+ * Parses the text after /idc. Every malformed command gets what was wrong and the right usage.
+ * `regions`, when given, is the set of Region names the bot accepts (unknown ones are refused with a
+ * suggestion).
+ */
+export function parseCommand(text: string, regions?: ReadonlySet<string>): { ok: true; command: Command } | { ok: false; error: string } {
   const words = text.trim().split(/\s+/).filter(Boolean);
   const [sub = 'help', ...rest] = words;
   const name = sub.toLowerCase();
@@ -39,9 +64,12 @@ export function parseCommand(text: string): { ok: true; command: Command } | { o
     case 'verify':
     case 'add-region':
     case 'remove-region': {
-      const region = rest[0];
+      const region = rest[0]?.toLowerCase();
       if (!region) return fail('The Region is missing.');
-      if (!REGION_PATTERN.test(region)) return fail(`\`${shown(region)}\` is not an AWS Region name such as eu-central-1.`);
+      if (!REGION_PATTERN.test(region) || (regions && !regions.has(region))) {
+        const guess = regions ? closest(region.slice(0, 40), regions) : undefined;
+        return fail(`\`${shown(rest[0] as string)}\` is not an AWS Region name${guess ? `. Did you mean \`${guess}\`?` : ' such as eu-central-1.'}`);
+      }
       if ((name === 'plan' || name === 'verify') && rest.length > 1) return fail(`Unexpected text after the Region: \`${shown(rest.slice(1).join(' '))}\`.`);
       const reason = rest.slice(1).join(' ').slice(0, 500) || undefined;
       return { ok: true, command: name === 'add-region' || name === 'remove-region' ? { name, region, reason } : { name, region } };

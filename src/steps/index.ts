@@ -41,3 +41,4 @@ export function createStepRegistry(c: StepClients): StepRegistry {
 
 export { findInstance, listRegions, describeInstance } from './idc-steps';
 export { identityCenterKeyPolicy, policyGrantsIdc, samePolicy } from './key-policy';
+export { KNOWN_REGIONS } from './schemas';

@@ -14,3 +14,13 @@ export const regionOfArn = (arn: string) => arn.split(':')[3] as string;
 export const instanceIdOf = (arn: string) => arn.split('/').pop() as string;
 /** The Region that serves a partition's global APIs (Organizations, Account). */
 export const globalRegionOf = (region: string) => ({ aws: 'us-east-1', 'aws-cn': 'cn-northwest-1', 'aws-us-gov': 'us-gov-west-1' })[partitionOf(region)];
+
+/** Every Region AWS has launched (November 2026), across the aws, aws-cn and aws-us-gov partitions. */
+export const KNOWN_REGIONS = [
+  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'ca-west-1', 'mx-central-1',
+  'sa-east-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-central-2', 'eu-north-1',
+  'eu-south-1', 'eu-south-2', 'il-central-1', 'me-south-1', 'me-central-1', 'af-south-1',
+  'ap-east-1', 'ap-east-2', 'ap-south-1', 'ap-south-2', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3',
+  'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3',
+  'cn-north-1', 'cn-northwest-1', 'us-gov-west-1', 'us-gov-east-1',
+];

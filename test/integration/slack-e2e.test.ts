@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { createAwsClients } from '../../src/aws/clients';
 import { startAwsEmulator, type AwsEmulator } from '../../src/emulators/aws/server';
 import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../../src/emulators/slack/server';
-import { createEngine, isTerminal, loadWorkflows, type Engine, type Run } from '../../src/engine';
+import { createEngine, isTerminal, loadWorkflows, type Directory, type Engine, type Run } from '../../src/engine';
 import { createSlackApp } from '../../src/slack/app';
-import { createStepRegistry } from '../../src/steps';
+import { createStepRegistry, KNOWN_REGIONS } from '../../src/steps';
 import { freshStore } from '../support/dynamo';
 import { FakeClock } from '../support/fake-clock';
 
@@ -17,21 +17,26 @@ let engine: Engine;
 let server: Server;
 let stopApp: () => Promise<void>;
 const CHANNEL = 'C0IDC';
-const roles = { 'identity-admins': ['UA', 'UB', 'UREQ'], requesters: ['UREQ', 'UA'] };
+const roles = { 'identity-admins': ['UA', 'UB', 'UREQ', 'UGUEST'], requesters: ['UREQ', 'UA'] };
+const people = { UA: { name: 'ana' }, UB: { name: 'ben' }, UREQ: { name: 'rea' }, UOUT: { name: 'out' }, UGUEST: { name: 'guest', is_restricted: true } };
+const settings = { token: 'xoxb-test-token', signingSecret: 'test-signing-secret', channel: CHANNEL, roles, requesterRole: 'requesters', baseInput: { homeRegion: 'us-east-1', keyAlias: 'alias/identity-center' }, retryMs: 100, regions: new Set(KNOWN_REGIONS) };
 
 beforeAll(async () => {
   aws = await startAwsEmulator({ now: clock.now, users: 120, groups: 12 });
   Object.assign(process.env, aws.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
-  slack = await startSlackEmulator({ token: 'xoxb-test-token', signingSecret: 'test-signing-secret' });
+  slack = await startSlackEmulator({ token: 'xoxb-test-token', signingSecret: 'test-signing-secret', users: people, appToken: 'xapp-test-app-token', rateWindowMs: 2000 });
   const registry = createStepRegistry(createAwsClients({ maxAttempts: 1 }));
   const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry, roles: new Set(Object.keys(roles)) });
   const { store } = await freshStore(clock.now);
-  engine = createEngine({ store, registry, definitions, directory: { isInRole: async (u, names) => names.some((n) => (roles as Record<string, string[]>)[n]?.includes(u)) }, owner: 'bot', clock, random: () => 0 });
-  const { app } = createSlackApp(
-    { token: 'xoxb-test-token', signingSecret: 'test-signing-secret', apiUrl: slack.apiUrl, channel: CHANNEL, roles, requesterRole: 'requesters', baseInput: { homeRegion: 'us-east-1' } },
+  // Roles are answered by the Slack app's own directory (users.info, user groups), as in production.
+  const holder: { dir?: Directory } = {};
+  engine = createEngine({ store, registry, definitions, directory: { isInRole: (u, r) => (holder.dir as Directory).isInRole(u, r) }, owner: 'bot', clock, random: () => 0 });
+  const { app, directory } = createSlackApp(
+    { ...settings, apiUrl: slack.apiUrl },
     engine,
     { status: async () => 'status', plan: async (r) => `plan for ${r}` },
   );
+  holder.dir = directory;
   await app.init();
   server = (await app.start(0)) as Server;
   stopApp = () => app.stop() as Promise<void>;
@@ -45,8 +50,8 @@ afterAll(async () => {
   await aws.close();
 });
 
-const until = async <T>(f: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> => {
-  for (let i = 0; i < 300; i++) {
+const until = async <T>(f: () => T | undefined | Promise<T | undefined>, what: string, ms = 6000): Promise<T> => {
+  for (let i = 0; i < ms / 20; i++) {
     const v = await f();
     if (v) return v;
     await new Promise((r) => setTimeout(r, 20));
@@ -63,6 +68,14 @@ async function drive(runId: string, stop: (r: Run) => boolean): Promise<Run> {
     clock.advance(5000);
   }
   throw new Error('did not settle');
+}
+
+/** Sends the command as UREQ and returns the id of the workflow the bot says it started. */
+async function startViaSlack(text: string): Promise<string> {
+  const seen = slack.responses.length;
+  await slack.command('UREQ', text);
+  const started = await until(() => slack.responses.slice(seen).find((r) => /Started workflow/.test(String(r.body.text))), `start reply to ${text}`);
+  return /`([^`]+)`/.exec(String(started.body.text))?.[1] as string;
 }
 
 const liveMessage = (runId: string) => slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
@@ -91,6 +104,9 @@ describe('Slack end to end over HTTP', () => {
     await until(() => ephemeralFor('UREQ').find((t) => /cannot approve it yourself/.test(t)), 'self-approval refusal');
     await slack.click('UOUT', msg, 'run.approve');
     await until(() => ephemeralFor('UOUT').find((t) => /not one of the approvers/.test(t)), 'outsider refusal');
+    // A guest account never approves, even when the configuration names it (users.info says so).
+    await slack.click('UGUEST', msg, 'run.approve');
+    await until(() => ephemeralFor('UGUEST').find((t) => /not one of the approvers/.test(t)), 'guest refusal');
     await slack.click('UA', msg, 'run.approve');
     await slack.click('UA', msg, 'run.approve');
     await until(() => ephemeralFor('UA').find((t) => /already decided/.test(t)), 'double click refusal');
@@ -144,5 +160,79 @@ describe('Slack end to end over HTTP', () => {
     expect(denied.json().text).toContain('Only members of the `requesters` role');
     expect((await engine.listRecent(50)).length).toBe(before);
     expect(lastResponse()).toBeDefined();
+  });
+
+  it('asks for a reason in a modal when someone rejects, and records it', async () => {
+    const runId = await startViaSlack('add-region ap-southeast-2 latency');
+    await drive(runId, (r) => r.status === 'awaiting_approval');
+    const msg = await until(() => {
+      const m = liveMessage(runId);
+      return m && JSON.stringify(m.blocks).includes('run.reject') ? m : undefined;
+    }, 'approval message');
+    const before = slack.views.length;
+    await slack.click('UB', msg, 'run.reject');
+    const modal = await until(() => slack.views.slice(before).find((v) => v.user === '' || v.view.callback_id === 'reject.reason'), 'reason modal');
+    expect(JSON.stringify(modal.view)).toContain(runId);
+    // Too short: the modal shows the error on the field and nothing is decided.
+    const short = await slack.submitView('UB', modal.id, { reason: { reason: 'no' } });
+    expect(short.json()).toEqual({ response_action: 'errors', errors: { reason: expect.stringContaining('Say why') } });
+    expect((await engine.get(runId))?.status).toBe('awaiting_approval');
+    const ok = await slack.submitView('UB', modal.id, { reason: { reason: 'Not during the <!here> freeze' } });
+    expect(ok.status).toBe(200);
+    expect(ok.text).toBe('');
+    const run = (await engine.get(runId)) as Run;
+    expect(run.status).toBe('rejected');
+    expect(run.error).toContain('Not during the <!here> freeze');
+    const final = await until(() => {
+      const m = liveMessage(runId);
+      return m && JSON.stringify(m.blocks).includes('*rejected*') ? m : undefined;
+    }, 'rejected message');
+    expect(JSON.stringify(final.blocks)).toContain('&lt;!here&gt;');
+    expect(JSON.stringify(final.blocks)).not.toContain('run.approve');
+    expect((await engine.events(runId)).some((e) => e.actor === 'UB' && /rejected: Not during/.test(e.message))).toBe(true);
+  });
+
+  afterEach(() => {
+    slack.setRateLimit('chat.update', 50);
+    slack.setRateLimit('chat.postMessage', 60);
+    slack.failNext(0);
+  });
+
+  it('keeps going through Slack rate limits and a Slack outage; the messages catch up', async () => {
+    slack.setRateLimit('chat.update', 2);
+    slack.setRateLimit('chat.postMessage', 3);
+    const limitedBefore = slack.limited.length;
+    const runId = await startViaSlack('verify eu-central-1');
+    slack.failNext(20); // Slack answers 503 for a while
+    const done = await drive(runId, () => false);
+    expect(done.status).toBe('succeeded'); // Slack's trouble never held the workflow back
+    const final = await until(() => {
+      const m = liveMessage(runId);
+      return m && JSON.stringify(m.blocks).includes('*succeeded*') ? m : undefined;
+    }, 'final message after 429s and 503s', 25_000);
+    expect(final).toBeDefined();
+    expect(slack.limited.length).toBeGreaterThan(limitedBefore);
+  }, 30_000);
+});
+
+describe('Slack over Socket Mode', () => {
+  it('answers /idc over the socket, acking each envelope within 3 s', async () => {
+    const { app } = createSlackApp({ ...settings, apiUrl: slack.apiUrl, appToken: 'xapp-test-app-token' }, engine, { status: async () => 'all Regions ACTIVE', plan: async (r) => `plan for ${r}` });
+    await app.init();
+    await app.start();
+    try {
+      await until(() => slack.socketConnected, 'socket connection');
+      const help = await slack.command('UREQ', 'help');
+      expect(help.ms).toBeLessThan(3000);
+      expect(help.json().text).toContain('/idc add-region <region> [reason]');
+      const bad = await slack.command('UREQ', 'add-region mars-north-1');
+      expect(bad.json().text).toContain('`mars-north-1` is not an AWS Region name');
+      expect((await slack.command('UREQ', 'plan eu-centrl-1')).json().text).toContain('Did you mean `eu-central-1`?');
+      await slack.command('UREQ', 'status');
+      await until(() => slack.responses.find((r) => r.body.text === 'all Regions ACTIVE'), 'status over socket');
+    } finally {
+      await app.stop();
+      await until(() => !slack.socketConnected, 'socket closed');
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface SlackMessage {
   ts: string;
@@ -18,6 +19,42 @@ export interface SlackEmulatorOptions {
   /** Where the bot listens for Slack's requests (e.g. http://127.0.0.1:3000/slack/events). */
   botUrl?: string;
   usergroups?: Record<string, string[]>;
+  /** Workspace members users.info knows (others answer user_not_found). */
+  users?: Record<string, SlackUser>;
+  /** App-level token (xapp-…) that apps.connections.open accepts, for Socket Mode. */
+  appToken?: string;
+  /** Length of a rate-limit window in ms (Slack: 60,000; tests shrink it). */
+  rateWindowMs?: number;
+  /** Calls per window by method; chat.postMessage is per channel. Defaults follow Slack's tiers. */
+  rateLimits?: Record<string, number>;
+}
+
+export interface SlackUser {
+  name: string;
+  real_name?: string;
+  deleted?: boolean;
+  is_bot?: boolean;
+  /** guest accounts (multi-channel and single-channel) */
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
+}
+
+/** Slack's documented tiers per method: calls per minute (chat.postMessage: per channel, 1/s). */
+export const SLACK_RATE_LIMITS: Record<string, number> = {
+  'auth.test': 600,
+  'chat.postMessage': 60,
+  'chat.update': 50,
+  'chat.postEphemeral': 100,
+  'views.open': 100,
+  'users.info': 100,
+  'usergroups.users.list': 20,
+  'apps.connections.open': 100,
+};
+
+export interface OpenView {
+  id: string;
+  user: string;
+  view: Record<string, unknown>;
 }
 
 /**
@@ -29,7 +66,32 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
   const ephemerals: { channel: string; user: string; text: string }[] = [];
   const responses: { url: string; body: Record<string, unknown> }[] = [];
   const calls: string[] = [];
+  /** Every 429 the emulator answered, by method. */
+  const limited: string[] = [];
+  const views: OpenView[] = [];
+  const triggers = new Map<string, { at: number; used: boolean }>();
   let seq = 0;
+  const fault = { failing: 0 };
+  const windowMs = opts.rateWindowMs ?? 60_000;
+  const limits = { ...SLACK_RATE_LIMITS, ...opts.rateLimits };
+  const recent = new Map<string, number[]>();
+  /** Seconds until the next call is allowed, or 0 when under the limit. */
+  const rateLimited = (method: string, p: Record<string, string>): number => {
+    const limit = limits[method];
+    if (!limit) return 0;
+    const key = method === 'chat.postMessage' ? `${method}/${p.channel}` : method;
+    const now = Date.now();
+    const times = (recent.get(key) ?? []).filter((t) => now - t < windowMs);
+    recent.set(key, times);
+    if (times.length >= limit) return Math.max(1, Math.ceil((windowMs - (now - (times[0] as number))) / 1000));
+    times.push(now);
+    return 0;
+  };
+  const newTrigger = () => {
+    const id = `${Date.now()}.${++seq}.${randomBytes(16).toString('hex')}`;
+    triggers.set(id, { at: Date.now(), used: false });
+    return id;
+  };
   const nextTs = () => `${Math.floor(Date.now() / 1000)}.${String(++seq).padStart(6, '0')}`;
 
   const methods: Record<string, (p: Record<string, string>) => Record<string, unknown>> = {
@@ -56,6 +118,29 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       ephemerals.push({ channel: p.channel, user: p.user, text: p.text ?? '' });
       return { ok: true, message_ts: nextTs() };
     },
+    'views.open': (p) => {
+      const t = triggers.get(p.trigger_id ?? '');
+      if (!t) return { ok: false, error: 'invalid_trigger_id' };
+      if (t.used) return { ok: false, error: 'exchanged_trigger_id' };
+      if (Date.now() - t.at > 3000) return { ok: false, error: 'expired_trigger_id' };
+      let view: Record<string, unknown>;
+      try {
+        view = JSON.parse(p.view ?? '') as Record<string, unknown>;
+      } catch {
+        return { ok: false, error: 'invalid_arguments' };
+      }
+      const problem = checkView(view);
+      if (problem) return { ok: false, error: 'invalid_arguments', response_metadata: { messages: [`[ERROR] ${problem}`] } };
+      t.used = true;
+      const v: OpenView = { id: `V${randomBytes(5).toString('hex').toUpperCase()}`, user: p.user ?? '', view };
+      views.push(v);
+      return { ok: true, view: { id: v.id, team_id: 'T0EMU', ...view, state: { values: {} }, hash: `${Date.now()}.${v.id}`, root_view_id: v.id, previous_view_id: null, app_id: 'A0EMU', bot_id: 'BBOT' } };
+    },
+    'users.info': (p) => {
+      const u = opts.users?.[p.user ?? ''];
+      if (!u) return { ok: false, error: 'user_not_found' };
+      return { ok: true, user: { id: p.user, team_id: 'T0EMU', tz: 'Europe/Berlin', tz_label: 'Central European Time', tz_offset: 3600, is_admin: false, is_owner: false, is_bot: false, is_app_user: false, deleted: false, is_restricted: false, is_ultra_restricted: false, updated: 1_700_000_000, ...u, profile: { display_name: u.name, real_name: u.real_name ?? u.name } } };
+    },
     'usergroups.users.list': (p) => (opts.usergroups?.[p.usergroup ?? ''] ? { ok: true, users: opts.usergroups[p.usergroup ?? ''] } : { ok: false, error: 'no_such_subteam' }),
   };
 
@@ -78,7 +163,19 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       const params = Object.fromEntries(new URLSearchParams(raw)) as Record<string, string>;
       const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '') || params.token;
       if (!token) return json(200, { ok: false, error: 'not_authed' });
-      if (token !== opts.token) return json(200, { ok: false, error: 'invalid_auth' });
+      const expected = method === 'apps.connections.open' ? opts.appToken : opts.token;
+      if (token !== expected) return json(200, { ok: false, error: method === 'apps.connections.open' && token.startsWith('xoxb-') ? 'not_allowed_token_type' : 'invalid_auth' });
+      const wait = rateLimited(method, params);
+      if (wait) {
+        limited.push(method);
+        res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(wait) });
+        return res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+      }
+      if (fault.failing > 0) {
+        fault.failing--;
+        res.writeHead(503, { 'content-type': 'text/plain' });
+        return res.end('Service Unavailable');
+      }
       const handler = methods[method];
       json(200, handler ? handler(params) : { ok: false, error: 'unknown_method' });
     });
@@ -86,14 +183,76 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  // Socket Mode: apps.connections.open hands out a one-time WebSocket URL; Slack sends envelopes and
+  // waits up to 3 s for the app to ack each one with its envelope_id.
+  const wss = new WebSocketServer({ noServer: true });
+  const tickets = new Set<string>();
+  let socket: WebSocket | undefined;
+  const pending = new Map<string, (payload: unknown) => void>();
+  methods['apps.connections.open'] = () => {
+    const ticket = randomBytes(8).toString('hex');
+    tickets.add(ticket);
+    return { ok: true, url: `${url.replace('http', 'ws')}/link/?ticket=${ticket}` };
+  };
+  server.on('upgrade', (req, sock, head) => {
+    const ticket = new URL(req.url ?? '', url).searchParams.get('ticket') ?? '';
+    if (!tickets.delete(ticket)) return sock.destroy();
+    wss.handleUpgrade(req, sock, head, (ws) => {
+      socket = ws;
+      ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'emulated', approximate_connection_time: 18060 }, connection_info: { app_id: 'A0EMU' } }));
+      const ping = setInterval(() => ws.ping(), 10_000);
+      ws.on('message', (data) => {
+        const msg = JSON.parse(String(data)) as { envelope_id?: string; payload?: unknown };
+        if (msg.envelope_id) pending.get(msg.envelope_id)?.(msg.payload);
+      });
+      ws.on('close', () => {
+        clearInterval(ping);
+        if (socket === ws) socket = undefined;
+      });
+    });
+  });
+  /** Sends an envelope over the app's socket and waits for its ack, like Slack (3 s). */
+  async function overSocket(type: 'slash_commands' | 'interactive', payload: Record<string, unknown>) {
+    const ws = socket;
+    if (!ws) throw new Error('no Socket Mode connection');
+    const envelope_id = randomBytes(8).toString('hex');
+    const started = Date.now();
+    const acked = new Promise<unknown>((resolve, reject) => {
+      pending.set(envelope_id, resolve);
+      setTimeout(() => reject(new Error('no ack within 3 s')), 3000).unref();
+    }).finally(() => pending.delete(envelope_id));
+    ws.send(JSON.stringify({ envelope_id, type, payload, accepts_response_payload: type === 'slash_commands', retry_attempt: 0, retry_reason: '' }));
+    const body = await acked;
+    const text = body === undefined ? '' : JSON.stringify(body);
+    return { status: 200, text, ms: Date.now() - started, json: () => (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+  }
+
   /** Signs `body` exactly as Slack does and POSTs it to the bot; answers in time or fails like Slack. */
-  async function deliver(body: string, sign = true, timestamp = Math.floor(Date.now() / 1000)) {
-    if (!opts.botUrl) throw new Error('botUrl is not set');
+  /** The headers Slack sends with a request body: its timestamp and v0 HMAC-SHA256 signature. */
+  function signedHeaders(body: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
     const sig = `v0=${createHmac('sha256', opts.signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+    return { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sig };
+  }
+
+  /** A slash command's form body, with Slack's fields. */
+  function commandForm(user: string, text: string, channel: string): string {
+    const id = randomBytes(6).toString('hex');
+    return new URLSearchParams({ token: 'legacy', team_id: 'T0EMU', team_domain: 'emu', channel_id: channel, channel_name: 'idc', user_id: user, user_name: user.toLowerCase(), command: '/idc', text, api_app_id: 'A0EMU', is_enterprise_install: 'false', response_url: `${url}/response/${id}`, trigger_id: newTrigger() }).toString();
+  }
+
+  async function deliver(body: string, sign = true, timestamp = Math.floor(Date.now() / 1000)) {
+    if (socket) {
+      const form = new URLSearchParams(body);
+      const payload = form.get('payload');
+      return overSocket(payload ? 'interactive' : 'slash_commands', payload ? (JSON.parse(payload) as Record<string, unknown>) : Object.fromEntries(form));
+    }
+    if (!opts.botUrl) throw new Error('botUrl is not set');
+    const headers = signedHeaders(body, timestamp);
+    if (!sign) headers['x-slack-signature'] = `v0=${'0'.repeat(64)}`;
     const started = Date.now();
     const res = await fetch(opts.botUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sign ? sig : 'v0=' + '0'.repeat(64) },
+      headers,
       body,
       signal: AbortSignal.timeout(3000),
     });
@@ -111,9 +270,13 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     setBotUrl: (u: string) => (opts.botUrl = u),
     /** A slash command from `user` in `channel`. */
     command(user: string, text: string, channel = 'C0IDC', extra: { sign?: boolean; timestamp?: number } = {}) {
-      const id = randomBytes(6).toString('hex');
-      const form = new URLSearchParams({ token: 'legacy', team_id: 'T0EMU', team_domain: 'emu', channel_id: channel, channel_name: 'idc', user_id: user, user_name: user.toLowerCase(), command: '/idc', text, api_app_id: 'A0EMU', is_enterprise_install: 'false', response_url: `${url}/response/${id}`, trigger_id: `${Date.now()}.${seq}.${id}` });
-      return deliver(form.toString(), extra.sign ?? true, extra.timestamp);
+      return deliver(commandForm(user, text, channel), extra.sign ?? true, extra.timestamp);
+    },
+    commandForm,
+    signedHeaders,
+    /** Changes a method's limit (calls per window), e.g. to provoke 429s. */
+    setRateLimit(method: string, perWindow: number) {
+      limits[method] = perWindow;
     },
     /** A button click on a message, as block_actions. */
     click(user: string, message: SlackMessage, actionId: string) {
@@ -128,7 +291,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
         api_app_id: 'A0EMU',
         token: 'legacy',
         container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
-        trigger_id: `${Date.now()}.1.${randomBytes(4).toString('hex')}`,
+        trigger_id: newTrigger(),
         team: { id: 'T0EMU', domain: 'emu' },
         enterprise: null,
         is_enterprise_install: false,
@@ -139,8 +302,53 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       };
       return deliver(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    /** Submits an open modal with `values` ({block_id: {action_id: value}}), as view_submission. */
+    submitView(user: string, viewId: string, values: Record<string, Record<string, string>>) {
+      const v = views.find((x) => x.id === viewId);
+      if (!v) throw new Error(`no open view ${viewId}`);
+      const state = { values: Object.fromEntries(Object.entries(values).map(([block, actions]) => [block, Object.fromEntries(Object.entries(actions).map(([action, value]) => [action, { type: 'plain_text_input', value }]))])) };
+      const payload = {
+        type: 'view_submission',
+        team: { id: 'T0EMU', domain: 'emu' },
+        user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: 'T0EMU' },
+        api_app_id: 'A0EMU',
+        token: 'legacy',
+        trigger_id: newTrigger(),
+        view: { id: v.id, team_id: 'T0EMU', type: 'modal', private_metadata: '', callback_id: '', external_id: '', ...v.view, state, hash: `${Date.now()}.${v.id}`, root_view_id: v.id, previous_view_id: null, app_id: 'A0EMU', app_installed_team_id: 'T0EMU', bot_id: 'BBOT', clear_on_close: false, notify_on_close: false },
+        response_urls: [],
+        is_enterprise_install: false,
+        enterprise: null,
+      };
+      return deliver(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+    },
+    views,
+    limited,
+    /** Fail the next `n` Web API calls with HTTP 503 (a Slack outage). */
+    failNext(n: number) {
+      fault.failing = n;
+    },
+    get socketConnected() {
+      return socket !== undefined;
+    },
+    close: async () => {
+      socket?.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
   };
+}
+
+/** The modal rules Slack enforces that the bot could break. */
+function checkView(view: Record<string, unknown>): string | undefined {
+  const title = (view.title as { text?: string } | undefined)?.text ?? '';
+  const blocks = (view.blocks as { type?: string }[] | undefined) ?? [];
+  if (view.type !== 'modal') return 'view.type must be modal [json-pointer:/view/type]';
+  if (!title || title.length > 24) return 'title must be 1 to 24 characters [json-pointer:/view/title/text]';
+  if (!Array.isArray(blocks) || blocks.length > 100) return 'no more than 100 items allowed [json-pointer:/view/blocks]';
+  if (blocks.some((b) => b.type === 'input') && !view.submit) return 'a view with input blocks must have submit [json-pointer:/view/submit]';
+  if (String(view.private_metadata ?? '').length > 3000) return 'private_metadata must be at most 3000 characters [json-pointer:/view/private_metadata]';
+  return undefined;
 }
 
 /** Block Kit limits that Slack enforces on messages. */
