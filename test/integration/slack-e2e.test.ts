@@ -139,6 +139,9 @@ describe('Slack end to end over HTTP', () => {
     const thread = slack.messages.filter((m) => m.thread_ts === final.ts).map((m) => m.text);
     expect(thread.some((t) => /Verify the Region: eu-central-1 verified/.test(t))).toBe(true);
     expect(aws.world.mutations()).toMatchObject({ CreateKey: 1, ReplicateKey: 1, UpdateInstance: 1, AddRegion: 1 });
+    // Updates are coalesced: the whole runbook stayed inside Slack's tiers (chat.update 50/min) without a 429.
+    expect(final.edits).toBeLessThan(50);
+    expect(slack.limited).toEqual([]);
   });
 
   it('refuses bad signatures, stale timestamps, malformed commands and non-requesters; nothing starts', async () => {
