@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 /** Folder dependency rules (see README "Architecture"): enforced here, not by discipline. */
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
@@ -16,6 +17,8 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  // The sandbox page's script runs in the browser, as plain JavaScript.
+  { files: ['src/sandbox/ui/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'script' } },
   {
     files: ['src/engine/**/*.ts'],
     rules: restrict([

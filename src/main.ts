@@ -6,7 +6,7 @@ import type { Receiver } from '@slack/bolt';
 import pino from 'pino';
 import { createAwsClients } from './aws/clients';
 import { loadConfig, secretsOf, type Config } from './config';
-import { createEngine, loadWorkflows } from './engine';
+import { createEngine, loadWorkflows, type Clock } from './engine';
 import { createSlackApp } from './slack/app';
 import { createStepRegistry, findInstance, KNOWN_REGIONS } from './steps';
 import { createDynamoRunStore, ensureTable } from './store';
@@ -14,14 +14,24 @@ import { createDynamoRunStore, ensureTable } from './store';
 /** workflows/ beside src/ (ts) or beside dist/ (built). */
 const WORKFLOWS_DIR = [join(__dirname, '../workflows'), join(__dirname, '../../workflows')].find((d) => existsSync(d)) ?? join(__dirname, '../../workflows');
 
+export interface BotExtras {
+  dynamoEndpoint?: string;
+  log?: pino.Logger;
+  /** A Bolt receiver to use instead of HTTP / Socket Mode (Lambda). */
+  receiver?: Receiver;
+  /** The engine's clock (the sandbox runs a fast one). */
+  clock?: Clock;
+}
+
 /** Composition root: config → AWS clients → store → steps → workflows → engine → Slack. */
-export async function createBot(config: Config, extra: { dynamoEndpoint?: string; log?: pino.Logger; receiver?: Receiver } = {}) {
+export async function createBot(config: Config, extra: BotExtras = {}) {
   const log = extra.log ?? pino({ level: config.LOG_LEVEL, redact: { paths: ['token', 'signingSecret', '*.token', '*.signingSecret'], censor: '[secret]' } });
   const clients = createAwsClients({ roleArn: config.IDC_ROLE_ARN });
   const homeRegion = config.IDC_HOME_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
   const db = new DynamoDBClient({ ...(extra.dynamoEndpoint ? { endpoint: extra.dynamoEndpoint } : {}), region: process.env.AWS_REGION ?? homeRegion });
   await ensureTable(db, config.DYNAMODB_TABLE);
-  const store = createDynamoRunStore(db, config.DYNAMODB_TABLE);
+  const clock = extra.clock ?? { now: () => Date.now() };
+  const store = createDynamoRunStore(db, config.DYNAMODB_TABLE, () => clock.now());
   const registry = createStepRegistry(clients);
   const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
   const preflight = registry.get('idc.preflight')!;
@@ -64,6 +74,7 @@ export async function createBot(config: Config, extra: { dynamoEndpoint?: string
     definitions,
     owner: `${hostname()}-${process.pid}`,
     leaseMs: config.IDC_LEASE_MS,
+    clock,
     directory: { isInRole: (u, r) => (holder.dir as NonNullable<typeof holder.dir>).isInRole(u, r) },
     logger: log,
   });
@@ -85,7 +96,7 @@ export async function createBot(config: Config, extra: { dynamoEndpoint?: string
 }
 
 /** Starts the long-running bot: HTTP on PORT (or Socket Mode with SLACK_APP_TOKEN) and the engine loop. */
-export async function startBot(config: Config, extra: { dynamoEndpoint?: string; log?: pino.Logger } = {}) {
+export async function startBot(config: Config, extra: BotExtras = {}) {
   const bot = await createBot(config, extra);
   await bot.app.start(config.PORT);
   bot.engine.startLoop(config.IDC_TICK_MS);
@@ -107,7 +118,16 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => log.error({ err: secrets.reduce((m, s) => m.split(s).join('[secret]'), String(err)) }, 'unhandled rejection'));
   if (config.mode === 'sandbox') {
     const { startSandbox } = await import('./sandbox');
-    await startSandbox(config, log);
+    try {
+      const sandbox = await startSandbox(config, log);
+      process.stdout.write(`\nSandbox ready: open ${sandbox.url}\n(Ctrl-C stops everything, DynamoDB Local included.)\n\n`);
+      const shutdown = () => void sandbox.stop().then(() => process.exit(0));
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    } catch (err) {
+      log.error(`Sandbox failed to start: ${(err as Error).message}`);
+      process.exit(1);
+    }
     return;
   }
   const bot = await startBot(config, { log });

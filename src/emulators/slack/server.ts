@@ -55,6 +55,10 @@ export interface OpenView {
   id: string;
   user: string;
   view: Record<string, unknown>;
+  /** closed after a submission the app accepted */
+  closed: boolean;
+  /** field errors the app answered with (response_action: errors) */
+  errors?: Record<string, string>;
 }
 
 /**
@@ -63,13 +67,15 @@ export interface OpenView {
  */
 export async function startSlackEmulator(opts: SlackEmulatorOptions) {
   const messages: SlackMessage[] = [];
-  const ephemerals: { channel: string; user: string; text: string }[] = [];
+  const ephemerals: { channel: string; user: string; text: string; at: number }[] = [];
   const responses: { url: string; body: Record<string, unknown> }[] = [];
+  /** Who each response_url and trigger_id was issued to (Slack shows responses to that person only). */
+  const owners = new Map<string, { user: string; channel: string }>();
   const calls: string[] = [];
   /** Every 429 the emulator answered, by method. */
   const limited: string[] = [];
   const views: OpenView[] = [];
-  const triggers = new Map<string, { at: number; used: boolean }>();
+  const triggers = new Map<string, { at: number; used: boolean; user: string }>();
   let seq = 0;
   const fault = { failing: 0 };
   const windowMs = opts.rateWindowMs ?? 60_000;
@@ -87,10 +93,15 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     times.push(now);
     return 0;
   };
-  const newTrigger = () => {
+  const newTrigger = (user: string) => {
     const id = `${Date.now()}.${++seq}.${randomBytes(16).toString('hex')}`;
-    triggers.set(id, { at: Date.now(), used: false });
+    triggers.set(id, { at: Date.now(), used: false, user });
     return id;
+  };
+  const newResponseUrl = (user: string, channel: string) => {
+    const id = randomBytes(8).toString('hex');
+    owners.set(id, { user, channel });
+    return `${url}/response/${id}`;
   };
   const nextTs = () => `${Math.floor(Date.now() / 1000)}.${String(++seq).padStart(6, '0')}`;
 
@@ -115,7 +126,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     },
     'chat.postEphemeral': (p) => {
       if (!p.channel || !p.user) return { ok: false, error: 'invalid_arguments' };
-      ephemerals.push({ channel: p.channel, user: p.user, text: p.text ?? '' });
+      ephemerals.push({ channel: p.channel, user: p.user, text: p.text ?? '', at: Date.now() });
       return { ok: true, message_ts: nextTs() };
     },
     'views.open': (p) => {
@@ -132,7 +143,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       const problem = checkView(view);
       if (problem) return { ok: false, error: 'invalid_arguments', response_metadata: { messages: [`[ERROR] ${problem}`] } };
       t.used = true;
-      const v: OpenView = { id: `V${randomBytes(5).toString('hex').toUpperCase()}`, user: p.user ?? '', view };
+      const v: OpenView = { id: `V${randomBytes(5).toString('hex').toUpperCase()}`, user: t.user, view, closed: false };
       views.push(v);
       return { ok: true, view: { id: v.id, team_id: 'T0EMU', ...view, state: { values: {} }, hash: `${Date.now()}.${v.id}`, root_view_id: v.id, previous_view_id: null, app_id: 'A0EMU', bot_id: 'BBOT' } };
     },
@@ -154,7 +165,10 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
         res.end(JSON.stringify(body));
       };
       if (req.url?.startsWith('/response/')) {
-        responses.push({ url: req.url, body: JSON.parse(raw || '{}') as Record<string, unknown> });
+        const body = JSON.parse(raw || '{}') as Record<string, unknown>;
+        responses.push({ url: req.url, body });
+        const owner = owners.get(req.url.slice('/response/'.length));
+        if (owner && typeof body.text === 'string') ephemerals.push({ ...owner, text: body.text, at: Date.now() });
         return json(200, { ok: true });
       }
       const method = /^\/api\/([\w.]+)$/.exec(req.url ?? '')?.[1];
@@ -227,7 +241,6 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     return { status: 200, text, ms: Date.now() - started, json: () => (text ? JSON.parse(text) : {}) as Record<string, unknown> };
   }
 
-  /** Signs `body` exactly as Slack does and POSTs it to the bot; answers in time or fails like Slack. */
   /** The headers Slack sends with a request body: its timestamp and v0 HMAC-SHA256 signature. */
   function signedHeaders(body: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
     const sig = `v0=${createHmac('sha256', opts.signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
@@ -236,10 +249,10 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
 
   /** A slash command's form body, with Slack's fields. */
   function commandForm(user: string, text: string, channel: string): string {
-    const id = randomBytes(6).toString('hex');
-    return new URLSearchParams({ token: 'legacy', team_id: 'T0EMU', team_domain: 'emu', channel_id: channel, channel_name: 'idc', user_id: user, user_name: user.toLowerCase(), command: '/idc', text, api_app_id: 'A0EMU', is_enterprise_install: 'false', response_url: `${url}/response/${id}`, trigger_id: newTrigger() }).toString();
+    return new URLSearchParams({ token: 'legacy', team_id: 'T0EMU', team_domain: 'emu', channel_id: channel, channel_name: 'idc', user_id: user, user_name: user.toLowerCase(), command: '/idc', text, api_app_id: 'A0EMU', is_enterprise_install: 'false', response_url: newResponseUrl(user, channel), trigger_id: newTrigger(user) }).toString();
   }
 
+  /** Delivers a payload as Slack does (signed HTTP POST, or an envelope over Socket Mode); fails after 3 s like Slack. */
   async function deliver(body: string, sign = true, timestamp = Math.floor(Date.now() / 1000)) {
     if (socket) {
       const form = new URLSearchParams(body);
@@ -269,8 +282,16 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     calls,
     setBotUrl: (u: string) => (opts.botUrl = u),
     /** A slash command from `user` in `channel`. */
-    command(user: string, text: string, channel = 'C0IDC', extra: { sign?: boolean; timestamp?: number } = {}) {
-      return deliver(commandForm(user, text, channel), extra.sign ?? true, extra.timestamp);
+    async command(user: string, text: string, channel = 'C0IDC', extra: { sign?: boolean; timestamp?: number } = {}) {
+      const res = await deliver(commandForm(user, text, channel), extra.sign ?? true, extra.timestamp);
+      // Slack shows the ack's text to the person who typed the command, and to no one else.
+      if (res.status === 200 && res.text.startsWith('{')) {
+        const body = res.json();
+        if (typeof body.text === 'string') ephemerals.push({ channel, user, text: body.text, at: Date.now() });
+      } else if (res.status !== 200) {
+        ephemerals.push({ channel, user, text: `/idc failed with the error "dispatch_failed" (HTTP ${res.status})`, at: Date.now() });
+      }
+      return res;
     },
     commandForm,
     signedHeaders,
@@ -291,20 +312,20 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
         api_app_id: 'A0EMU',
         token: 'legacy',
         container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
-        trigger_id: newTrigger(),
+        trigger_id: newTrigger(user),
         team: { id: 'T0EMU', domain: 'emu' },
         enterprise: null,
         is_enterprise_install: false,
         channel: { id: message.channel, name: 'idc' },
         message: { type: 'message', ts: message.ts, text: message.text, blocks: message.blocks },
-        response_url: `${url}/response/${randomBytes(4).toString('hex')}`,
+        response_url: newResponseUrl(user, message.channel),
         actions: [{ type: 'button', action_id: actionId, block_id: 'b', value, action_ts: `${Date.now() / 1000}` }],
       };
       return deliver(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
     },
     /** Submits an open modal with `values` ({block_id: {action_id: value}}), as view_submission. */
-    submitView(user: string, viewId: string, values: Record<string, Record<string, string>>) {
-      const v = views.find((x) => x.id === viewId);
+    async submitView(user: string, viewId: string, values: Record<string, Record<string, string>>) {
+      const v = views.find((x) => x.id === viewId && !x.closed);
       if (!v) throw new Error(`no open view ${viewId}`);
       const state = { values: Object.fromEntries(Object.entries(values).map(([block, actions]) => [block, Object.fromEntries(Object.entries(actions).map(([action, value]) => [action, { type: 'plain_text_input', value }]))])) };
       const payload = {
@@ -313,14 +334,25 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
         user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: 'T0EMU' },
         api_app_id: 'A0EMU',
         token: 'legacy',
-        trigger_id: newTrigger(),
+        trigger_id: newTrigger(user),
         view: { id: v.id, team_id: 'T0EMU', type: 'modal', private_metadata: '', callback_id: '', external_id: '', ...v.view, state, hash: `${Date.now()}.${v.id}`, root_view_id: v.id, previous_view_id: null, app_id: 'A0EMU', app_installed_team_id: 'T0EMU', bot_id: 'BBOT', clear_on_close: false, notify_on_close: false },
         response_urls: [],
         is_enterprise_install: false,
         enterprise: null,
       };
-      return deliver(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+      const res = await deliver(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+      const ack = res.text ? res.json() : {};
+      if (res.status === 200 && ack.response_action === 'errors') v.errors = ack.errors as Record<string, string>;
+      else if (res.status === 200) Object.assign(v, { closed: true, errors: undefined });
+      return res;
     },
+    /** The person closed the modal without submitting. */
+    closeView(viewId: string) {
+      const v = views.find((x) => x.id === viewId);
+      if (v) v.closed = true;
+    },
+    /** A message by id. */
+    message: (channel: string, ts: string) => messages.find((m) => m.channel === channel && m.ts === ts),
     views,
     limited,
     /** Fail the next `n` Web API calls with HTTP 503 (a Slack outage). */

@@ -1,0 +1,97 @@
+import type pino from 'pino';
+import { loadConfig, type Config } from '../config';
+import { freePort, startDynamoLocal } from '../dev/dynamo-local';
+import { startAwsEmulator } from '../emulators/aws/server';
+import { startSlackEmulator } from '../emulators/slack/server';
+import { startBot } from '../main';
+import { startSandboxPage } from './page';
+
+/** The people of the sandbox workspace: one requester, two approvers, one outsider. */
+export const PEOPLE = {
+  UREQ: { name: 'rea', real_name: 'Rea Quester', role: 'requester' },
+  UALICE: { name: 'alice', real_name: 'Alice Approver', role: 'identity admin' },
+  UBOB: { name: 'bob', real_name: 'Bob Approver', role: 'identity admin' },
+  UOUT: { name: 'omar', real_name: 'Omar Outsider', role: 'no role' },
+} as const;
+
+export const CHANNELS = { C0IDC: 'idc-ops', C0NOTIFY: 'idc-alerts' } as const;
+
+/** A clock that runs `speed` times faster than the wall clock; the speed can change while it runs. */
+export function fastClock(speed: number) {
+  let baseReal = Date.now();
+  let baseSim = baseReal;
+  let rate = speed;
+  return {
+    now: () => baseSim + (Date.now() - baseReal) * rate,
+    get speed() {
+      return rate;
+    },
+    setSpeed(next: number) {
+      baseSim = baseSim + (Date.now() - baseReal) * rate;
+      baseReal = Date.now();
+      rate = next;
+    },
+  };
+}
+
+export interface SandboxOptions {
+  /** How much faster than real time the sandbox runs (default SANDBOX_SPEED or 60: an hour a minute). */
+  speed?: number;
+  /** Port of the page (default PORT, 3000). 0 picks a free one. */
+  port?: number;
+}
+
+/**
+ * The local sandbox: DynamoDB Local, the AWS emulator (an organization instance in us-east-1 with an
+ * AWS owned key, 300 users, 40 groups), the Slack emulator, the real bot wired to them, and a page
+ * that looks like a Slack channel. Everything runs on one fast clock, so the add-region runbook
+ * (about 50 minutes of AWS time) takes about a minute.
+ */
+export async function startSandbox(base: Config, log: pino.Logger, opts: SandboxOptions = {}) {
+  const children: { stop(): Promise<void> }[] = [];
+  const stop = async () => {
+    for (const c of children.splice(0).reverse()) await c.stop().catch(() => undefined);
+  };
+  try {
+    const speed = opts.speed ?? Number(process.env.SANDBOX_SPEED ?? 60);
+    if (!(speed > 0)) throw new Error(`SANDBOX_SPEED must be a positive number (got ${process.env.SANDBOX_SPEED})`);
+    const clock = fastClock(speed);
+    const page = await startSandboxPage(opts.port ?? base.PORT);
+    children.push(page);
+    const dynamo = await startDynamoLocal();
+    children.push(dynamo);
+    // AWS durations are real-world ones (timeScale 60: a replica in 3 min, the Region in 40 min) on the fast clock.
+    const aws = await startAwsEmulator({ users: 300, groups: 40, timeScale: 60, now: clock.now });
+    children.push({ stop: aws.close });
+    const token = 'xoxb-sandbox-token';
+    const signingSecret = 'sandbox-signing-secret';
+    const slack = await startSlackEmulator({ token, signingSecret, users: Object.fromEntries(Object.entries(PEOPLE).map(([id, p]) => [id, { name: p.name, real_name: p.real_name }])) });
+    children.push({ stop: slack.close });
+    Object.assign(process.env, aws.env, { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox', AWS_REGION: 'us-east-1' });
+    const botPort = await freePort();
+    const config = loadConfig({
+      ...process.env,
+      SLACK_BOT_TOKEN: token,
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_APP_TOKEN: '',
+      SLACK_API_URL: slack.apiUrl,
+      IDC_CHANNEL: 'C0IDC',
+      IDC_NOTIFY_CHANNEL: 'C0NOTIFY',
+      IDC_HOME_REGION: 'us-east-1',
+      PORT: String(botPort),
+      IDC_TICK_MS: '250',
+      // Leases are in sandbox time: an hour of it is a minute of yours at the default speed.
+      IDC_LEASE_MS: String(3_600_000),
+      IDC_ROLES: JSON.stringify({ 'identity-admins': ['UALICE', 'UBOB'], requesters: ['UREQ'] }),
+    });
+    const bot = await startBot(config, { dynamoEndpoint: dynamo.endpoint, log, clock });
+    children.push(bot);
+    slack.setBotUrl(`http://127.0.0.1:${botPort}/slack/events`);
+    page.attach({ slack, aws, clock, people: PEOPLE, channels: CHANNELS });
+    log.info({ page: page.url, slack: slack.url, aws: aws.url, dynamo: dynamo.endpoint, bot: `http://127.0.0.1:${botPort}/slack/events`, speed }, 'Sandbox ready');
+    return { url: page.url, slack, aws, bot, clock, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import pino from 'pino';
+import { loadConfig } from '../../src/config';
+import { startSandbox } from '../../src/sandbox';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  const env = { ...process.env, SLACK_BOT_TOKEN: '', DYNAMODB_TABLE: `sandbox-${Date.now()}` };
+  // 600×: the ~50 minutes of AWS time of the runbook take about five seconds.
+  sandbox = await startSandbox(loadConfig(env), pino({ level: 'silent' }), { speed: 600, port: 0 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  await page.goto(sandbox.url);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await sandbox?.stop();
+});
+
+/** Switches the person and waits until the page shows what that person sees. */
+async function as(user: string) {
+  await page.selectOption('#who', user);
+  await page.locator(`body[data-user="${user}"]`).waitFor();
+}
+const liveMessage = () => page.locator('#messages .msg', { hasText: 'Add an IAM Identity Center Region' }).last();
+
+async function click(button: string, confirmWith?: string) {
+  await liveMessage().getByRole('button', { name: button }).click();
+  if (confirmWith) await page.getByRole('alertdialog').getByRole('button', { name: confirmWith }).click();
+}
+
+describe('the sandbox page, driven like a person would', () => {
+  it('runs /idc add-region from the channel: approvals, the IdP task, faults, and the finished workflow', async () => {
+    await as('UREQ');
+    await page.fill('#text', '/idc add-region eu-central-1 DR for <!channel> EU');
+    await page.press('#text', 'Enter');
+    await page.getByText('Only visible to you').first().waitFor();
+    await liveMessage().getByText('awaiting approval').waitFor({ timeout: 20_000 });
+    await liveMessage().getByText('Will change').waitFor();
+    // The requester's reason is shown, not turned into a channel ping.
+    await liveMessage().getByText('DR for <!channel> EU').waitFor();
+
+    // Neither the requester nor an outsider can approve: Slack shows each of them why, only to them.
+    await click('Approve', 'Approve');
+    await page.getByText('not one of the approvers').waitFor();
+    await as('UOUT');
+    await expect(page.getByText('not one of the approvers').count()).resolves.toBe(0);
+    await click('Approve', 'Approve');
+    await page.getByText('not one of the approvers').waitFor();
+    // Rehearse trouble: throttle the next AWS calls before the changes start.
+    await page.click('#throttle');
+    await as('UALICE');
+    await click('Approve', 'Approve');
+    await as('UBOB');
+    await click('Approve', 'Approve');
+
+    // The runbook runs on the fast clock until a person must update the IdP.
+    await liveMessage().getByRole('button', { name: 'Done' }).waitFor({ timeout: 30_000 });
+    await liveMessage().getByText('Other Requestable SSO URLs').waitFor();
+    // `SANDBOX_SCREENSHOT=docs/sandbox.png npm test -- test/browser` refreshes the README's picture.
+    if (process.env.SANDBOX_SCREENSHOT) await page.screenshot({ path: process.env.SANDBOX_SCREENSHOT });
+    await as('UREQ');
+    await click('Done');
+    await liveMessage().getByText('succeeded', { exact: true }).waitFor({ timeout: 30_000 });
+    await page.locator('#aws').getByText('eu-central-1', { exact: true }).waitFor();
+    await page.locator('#aws .pill.ACTIVE').nth(1).waitFor();
+
+    // Step details are in the thread; the requester is told there that it finished.
+    await liveMessage().locator('.replies').click();
+    await page.locator('#thread').getByText('Verify the Region: eu-central-1 verified').waitFor();
+    await page.locator('#thread .text', { hasText: 'succeeded' }).getByText('@Rea Quester').waitFor();
+    expect(sandbox.aws.world.mutations()).toMatchObject({ CreateKey: 1, ReplicateKey: 1, UpdateInstance: 1, AddRegion: 1 });
+    expect(sandbox.aws.world.calls.some((c) => !c.ok)).toBe(true); // the injected throttling really happened
+  }, 90_000);
+
+  it('asks for a reason in a modal when an approver rejects', async () => {
+    await as('UREQ');
+    await page.fill('#text', '/idc remove-region eu-central-1 cost');
+    await page.press('#text', 'Enter');
+    const message = page.locator('#messages .msg', { hasText: 'Remove an IAM Identity Center Region' }).last();
+    await message.getByRole('button', { name: 'Reject…' }).waitFor({ timeout: 20_000 });
+    await as('UALICE');
+    await message.getByRole('button', { name: 'Reject…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Reject this change' });
+    await dialog.locator('textarea').fill('We still need EU sign-in');
+    await dialog.getByRole('button', { name: 'Reject' }).click();
+    await message.getByText('rejected', { exact: true }).waitFor({ timeout: 10_000 });
+    await message.getByText('We still need EU sign-in').first().waitFor();
+    expect(sandbox.aws.world.instance.regions.get('eu-central-1')?.status).toBe('ACTIVE');
+  }, 60_000);
+});
