@@ -41,6 +41,10 @@ export default tseslint.config(
     ]),
   },
   {
+    files: ['src/watch/**/*.ts'],
+    rules: restrict([ban(['@slack/*', '@aws-sdk/*'], 'The watcher decides; AWS reads, the state store and Slack are given to it.')]),
+  },
+  {
     files: ['src/slack/**/*.ts'],
     rules: restrict([
       ban(['@aws-sdk/*'], 'The Slack adapter never calls AWS: it goes through the engine and the ports it is given.'),

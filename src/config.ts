@@ -37,6 +37,8 @@ export const EnvSchema = z.object({
   IDC_KEY_ALIAS: z.string().regex(/^alias\/[a-zA-Z0-9/_-]+$/, 'must look like alias/identity-center').default('alias/identity-center'),
   IDC_ALLOWED_REGIONS: optional(z.string().regex(/^(([a-z]+-){2,3}\d)(,([a-z]+-){2,3}\d)*$/, 'must be a comma-separated list of Region names')),
   DYNAMODB_TABLE: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name').default('idc-bot'),
+  IDC_WATCH_INTERVAL: z.string().regex(/^(0|\d+(ms|s|m|h|d))$/, 'must be a duration such as 5m (0 turns the watcher off)').default('5m'),
+  IDC_WATCH_STUCK_AFTER: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 3h').default('3h'),
   IDC_TICK_MS: z.coerce.number().int().min(50).default(1000),
   IDC_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

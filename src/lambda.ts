@@ -32,6 +32,7 @@ export async function handler(event: LambdaEvent, context: unknown): Promise<unk
   }));
   if (event.source === 'aws.events' || event['detail-type'] === 'Scheduled Event') {
     const advanced = await bot.engine.tick();
+    await bot.watcher.check().catch(() => undefined); // runs only when the watch interval has passed
     await bot.engine.idle();
     await bot.flush();
     return { advanced };

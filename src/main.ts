@@ -6,10 +6,12 @@ import type { Receiver } from '@slack/bolt';
 import pino from 'pino';
 import { createAwsClients } from './aws/clients';
 import { loadConfig, secretsOf, type Config } from './config';
-import { createEngine, loadWorkflows, type Clock } from './engine';
+import { createEngine, loadWorkflows, parseDuration, type Clock } from './engine';
 import { createSlackApp } from './slack/app';
-import { createStepRegistry, findInstance, KNOWN_REGIONS } from './steps';
-import { createDynamoRunStore, ensureTable } from './store';
+import { createStepRegistry, KNOWN_REGIONS } from './steps';
+import { drillRegion, readHealth } from './steps/idc-health';
+import { createWatcher, renderStatus } from './watch';
+import { createDynamoRunStore, createStateStore, ensureTable } from './store';
 
 /** workflows/ beside src/ (ts) or beside dist/ (built). */
 const WORKFLOWS_DIR = [join(__dirname, '../workflows'), join(__dirname, '../../workflows')].find((d) => existsSync(d)) ?? join(__dirname, '../../workflows');
@@ -48,12 +50,29 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     regions: new Set([...KNOWN_REGIONS, ...(config.IDC_ALLOWED_REGIONS?.split(',') ?? [])]),
     baseInput,
   };
+  const watcher = createWatcher({
+    name: `watch#${homeRegion}`,
+    homeRegion,
+    read: () => readHealth(clients, { homeRegion, instanceArn: config.IDC_INSTANCE_ARN, now: () => clock.now() }),
+    store: createStateStore(db, config.DYNAMODB_TABLE),
+    notify: async (text) => void (await slack.app.client.chat.postMessage({ channel: config.IDC_NOTIFY_CHANNEL ?? (config.IDC_CHANNEL as string), text })),
+    now: () => clock.now(),
+    intervalMs: config.IDC_WATCH_INTERVAL === '0' ? 0 : parseDuration(config.IDC_WATCH_INTERVAL),
+    stuckAfterMs: parseDuration(config.IDC_WATCH_STUCK_AFTER),
+    logger: log,
+  });
   const readOnly = {
     async status() {
-      const inst = await findInstance(clients.ssoAdmin, homeRegion, config.IDC_INSTANCE_ARN);
-      const regions = inst.Regions ?? [];
-      const enc = inst.EncryptionConfigurationDetails;
-      return [`*${inst.InstanceArn}* (primary ${inst.PrimaryRegion})`, ...regions.map((r) => `• ${r.RegionName}: ${r.Status}${r.IsPrimaryRegion ? ' (primary)' : ''}`), `Key: ${enc?.KeyType} ${enc?.KmsKeyArn ?? ''} — ${enc?.EncryptionStatus}`].join('\n');
+      return renderStatus((await watcher.check()).state, clock.now());
+    },
+    async watchNow() {
+      const r = await watcher.check(true);
+      return `${renderStatus(r.state, clock.now())}\n${r.sent ? `${r.sent} change(s) posted to <#${config.IDC_NOTIFY_CHANNEL ?? config.IDC_CHANNEL}>.` : 'Nothing changed since the last check.'}`;
+    },
+    async drill(region: string) {
+      const d = await drillRegion(clients, region);
+      const lines = d.checks.map((c) => `${c.ok ? '✅' : '❌'} ${c.check} (${c.ms} ms): ${c.detail}`);
+      return `*DR drill of ${region}* (read-only; only ${region}'s own endpoints were asked)\n${lines.join('\n')}\n${d.passed ? `✅ ${region} can serve sign-in on its own.` : `❌ ${region} cannot serve sign-in on its own yet.`}`;
     },
     async plan(region: string) {
       try {
@@ -78,14 +97,17 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     directory: { isInRole: (u, r) => (holder.dir as NonNullable<typeof holder.dir>).isInRole(u, r) },
     logger: log,
   });
-  const { app, directory, flush } = createSlackApp(slackSettings, engine, readOnly, log, extra.receiver);
+  const slack = createSlackApp(slackSettings, engine, readOnly, log, extra.receiver);
+  const { app, directory, flush } = slack;
   holder.dir = directory;
   await app.init();
   return {
     engine,
     app,
     flush,
+    watcher,
     async stop() {
+      await watcher.stop();
       await engine.stop();
       await flush();
       await app.stop();
@@ -100,6 +122,7 @@ export async function startBot(config: Config, extra: BotExtras = {}) {
   const bot = await createBot(config, extra);
   await bot.app.start(config.PORT);
   bot.engine.startLoop(config.IDC_TICK_MS);
+  bot.watcher.start(Math.min(10_000, config.IDC_TICK_MS * 10)); // a due check costs one DynamoDB read per look
   await bot.engine.tick(); // resume whatever was in flight before a restart
   return bot;
 }

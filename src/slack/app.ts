@@ -27,6 +27,10 @@ export interface SlackSettings {
 export interface ReadOnly {
   status(): Promise<string>;
   plan(region: string): Promise<string>;
+  /** Checks replication now; alerts go to the notifications channel. */
+  watchNow(): Promise<string>;
+  /** Read-only DR drill of one additional Region. */
+  drill(region: string): Promise<string>;
 }
 
 /**
@@ -93,6 +97,10 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
           return void (await say(respond, await readOnly.status()));
         case 'plan':
           return void (await say(respond, await readOnly.plan(c.region)));
+        case 'watch':
+          return void (await say(respond, await readOnly.watchNow()));
+        case 'drill':
+          return void (await say(respond, await readOnly.drill(c.region)));
         case 'add-region':
         case 'remove-region':
         case 'verify': {

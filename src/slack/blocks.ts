@@ -109,7 +109,9 @@ export const HELP = [
   '• `/idc plan <region>` — preflight only: what adding the Region would change',
   '• `/idc add-region <region> [reason]` — start the add-Region workflow (needs approvals)',
   '• `/idc remove-region <region> [reason]` — start the remove-Region workflow (needs approvals)',
-  '• `/idc verify <region>` — check a Region on its own endpoints (read-only)',
+  '• `/idc verify <region>` — check a Region on its own endpoints (read-only workflow)',
+  '• `/idc drill <region>` — DR drill: can that Region serve sign-in on its own? (read-only, timed)',
+  '• `/idc watch now` — check replication now; changes go to the notifications channel',
   '• `/idc workflows` — recent workflows · `/idc show <id>` — one workflow and its audit trail',
   '• `/idc cancel <id>` · `/idc retry <id>`',
 ].join('\n');

@@ -2,7 +2,8 @@ import { REGION_PATTERN } from '../engine';
 
 export type Command =
   | { name: 'help' | 'status' | 'workflows' }
-  | { name: 'plan' | 'verify'; region: string }
+  | { name: 'plan' | 'verify' | 'drill'; region: string }
+  | { name: 'watch' }
   | { name: 'add-region' | 'remove-region'; region: string; reason?: string }
   | { name: 'show' | 'cancel' | 'retry'; id: string };
 
@@ -12,6 +13,8 @@ const USAGE: Record<string, string> = {
   workflows: '/idc workflows',
   plan: '/idc plan <region>',
   verify: '/idc verify <region>',
+  drill: '/idc drill <region>',
+  watch: '/idc watch now',
   'add-region': '/idc add-region <region> [reason]',
   'remove-region': '/idc remove-region <region> [reason]',
   show: '/idc show <workflow-id>',
@@ -60,8 +63,12 @@ export function parseCommand(text: string, regions?: ReadonlySet<string>): { ok:
     case 'workflows':
       if (rest.length) return fail(`\`${name}\` takes no arguments (got \`${shown(rest.join(' '))}\`).`);
       return { ok: true, command: { name } };
+    case 'watch':
+      if (rest.length !== 1 || rest[0]?.toLowerCase() !== 'now') return fail(rest.length ? `\`watch\` takes only \`now\` (got \`${shown(rest.join(' '))}\`).` : 'Say `now` to check replication now.');
+      return { ok: true, command: { name: 'watch' } };
     case 'plan':
     case 'verify':
+    case 'drill':
     case 'add-region':
     case 'remove-region': {
       const region = rest[0]?.toLowerCase();
@@ -70,9 +77,9 @@ export function parseCommand(text: string, regions?: ReadonlySet<string>): { ok:
         const guess = regions ? closest(region.slice(0, 40), regions) : undefined;
         return fail(`\`${shown(rest[0] as string)}\` is not an AWS Region name${guess ? `. Did you mean \`${guess}\`?` : ' such as eu-central-1.'}`);
       }
-      if ((name === 'plan' || name === 'verify') && rest.length > 1) return fail(`Unexpected text after the Region: \`${shown(rest.slice(1).join(' '))}\`.`);
+      if ((name === 'plan' || name === 'verify' || name === 'drill') && rest.length > 1) return fail(`Unexpected text after the Region: \`${shown(rest.slice(1).join(' '))}\`.`);
       const reason = rest.slice(1).join(' ').slice(0, 500) || undefined;
-      return { ok: true, command: name === 'add-region' || name === 'remove-region' ? { name, region, reason } : { name, region } };
+      return { ok: true, command: name === 'add-region' || name === 'remove-region' ? { name, region, reason } : { name: name as 'plan' | 'verify' | 'drill', region } };
     }
     default: {
       const id = rest[0];

@@ -1,3 +1,4 @@
 export { createDynamoRunStore, type StoreStats } from './dynamo-run-store';
 export { ensureTable } from './table';
 export { keys } from './keys';
+export { createStateStore } from './state-store';

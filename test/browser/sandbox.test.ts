@@ -78,6 +78,22 @@ describe('the sandbox page, driven like a person would', () => {
     await page.locator('#thread .text', { hasText: 'succeeded' }).getByText('@Rea Quester').waitFor();
     expect(sandbox.aws.world.mutations()).toMatchObject({ CreateKey: 1, ReplicateKey: 1, UpdateInstance: 1, AddRegion: 1 });
     expect(sandbox.aws.world.calls.some((c) => !c.ok)).toBe(true); // the injected throttling really happened
+    await page.click('#close-thread');
+
+    // The watcher told the notifications channel about the new Region.
+    await page.locator('#channels li', { hasText: 'idc-alerts' }).click();
+    await page.getByText('Region eu-central-1 appeared on the instance').first().waitFor({ timeout: 20_000 });
+    await page.locator('#channels li', { hasText: 'idc-ops' }).click();
+
+    // DR drill with the primary Region down: the new Region serves sign-in on its own.
+    await page.click('#outage');
+    await page.fill('#text', '/idc drill eu-central-1');
+    await page.press('#text', 'Enter');
+    await page.getByText('eu-central-1 can serve sign-in on its own.').waitFor({ timeout: 20_000 });
+    await page.click('#outage');
+    await page.fill('#text', '/idc status');
+    await page.press('#text', 'Enter');
+    await page.getByText(/Last check/).first().waitFor({ timeout: 20_000 });
   }, 90_000);
 
   it('asks for a reason in a modal when an approver rejects', async () => {

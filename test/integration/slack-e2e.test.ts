@@ -34,7 +34,7 @@ beforeAll(async () => {
   const { app, directory } = createSlackApp(
     { ...settings, apiUrl: slack.apiUrl },
     engine,
-    { status: async () => 'status', plan: async (r) => `plan for ${r}` },
+    { status: async () => 'status', plan: async (r) => `plan for ${r}`, watchNow: async () => 'watched', drill: async (r) => `drill ${r}` },
   );
   holder.dir = directory;
   await app.init();
@@ -220,7 +220,7 @@ describe('Slack end to end over HTTP', () => {
 
 describe('Slack over Socket Mode', () => {
   it('answers /idc over the socket, acking each envelope within 3 s', async () => {
-    const { app } = createSlackApp({ ...settings, apiUrl: slack.apiUrl, appToken: 'xapp-test-app-token' }, engine, { status: async () => 'all Regions ACTIVE', plan: async (r) => `plan for ${r}` });
+    const { app } = createSlackApp({ ...settings, apiUrl: slack.apiUrl, appToken: 'xapp-test-app-token' }, engine, { status: async () => 'all Regions ACTIVE', plan: async (r) => `plan for ${r}`, watchNow: async () => 'watched', drill: async (r) => `drill ${r}` });
     await app.init();
     await app.start();
     try {

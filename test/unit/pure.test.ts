@@ -5,6 +5,8 @@ import { diffPlans, hashPlan } from '../../src/engine/plan-hash';
 import { resolveTemplate } from '../../src/engine/template';
 import { NonRetryableStepError, RetryableStepError, type StepState } from '../../src/engine';
 import { mapAwsError } from '../../src/steps/aws-errors';
+import type { HealthSnapshot } from '../../src/steps/idc-health';
+import { eventsBetween, nextState } from '../../src/watch';
 
 const gate = { approvers: ['admins'], minApprovals: 2, allowRequester: false, expiresAfter: '24h' };
 const open: StepState = { status: 'awaiting_approval', attempt: 0, expiresAt: 1000, planHash: 'abc', decisions: [] };
@@ -99,5 +101,23 @@ describe('AWS error mapping', () => {
 
   it('retries connection failures', () => {
     expect(mapAwsError('kms:DescribeKey', new Error('connect ECONNREFUSED 127.0.0.1:1'))).toBeInstanceOf(RetryableStepError);
+  });
+});
+
+describe('watch findings', () => {
+  const snap = (over: Partial<HealthSnapshot> = {}): HealthSnapshot => ({ checkedAt: 0, instanceArn: 'arn:aws:sso:::instance/ssoins-1', primaryRegion: 'us-east-1', regions: [{ name: 'us-east-1', status: 'ACTIVE', primary: true }], encryption: { keyType: 'CUSTOMER_MANAGED_KEY', status: 'ENABLED', keyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-1' }, keys: [], calls: 0, ...over });
+
+  it('reports a key change and nothing on the first check', () => {
+    expect(eventsBetween(undefined, snap())).toEqual([]);
+    expect(eventsBetween(snap(), snap({ encryption: { keyType: 'CUSTOMER_MANAGED_KEY', status: 'ENABLED', keyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-2' } }))).toEqual(["ℹ️ Identity Center's key changed: arn:aws:kms:us-east-1:111122223333:key/mrk-1 → arn:aws:kms:us-east-1:111122223333:key/mrk-2"]);
+  });
+
+  it('times REMOVING from when the watcher first saw it (the API gives no date)', () => {
+    const removing = snap({ regions: [{ name: 'us-east-1', status: 'ACTIVE', primary: true }, { name: 'eu-west-1', status: 'REMOVING', primary: false }] });
+    const first = nextState(undefined, { snapshot: removing }, 1_000, 3_600_000);
+    expect(first.conditions).toEqual({});
+    const later = nextState(first, { snapshot: removing }, 1_000 + 3_600_001, 3_600_000);
+    expect(Object.keys(later.conditions)).toEqual(['stuck:eu-west-1']);
+    expect(later.outbox).toEqual([expect.stringMatching(/^🔴 eu-west-1 has been REMOVING for 60 min/)]);
   });
 });

@@ -1,0 +1,105 @@
+import type { HealthSnapshot } from '../steps/idc-health';
+import { nextState, type WatchState } from './findings';
+
+/** Versioned key-value state (src/store implements it on DynamoDB with conditional writes). */
+export interface StateStore {
+  get<T>(name: string): Promise<{ value: T; version: number } | undefined>;
+  /** Writes when the stored version is still `version` (undefined: when nothing is stored yet). */
+  put<T>(name: string, value: T, version: number | undefined): Promise<boolean>;
+}
+
+export interface WatcherOptions {
+  /** State key; one per instance. */
+  name: string;
+  homeRegion: string;
+  read(): Promise<HealthSnapshot>;
+  store: StateStore;
+  /** Posts one message to the notifications channel. */
+  notify(text: string): Promise<void>;
+  now?: () => number;
+  intervalMs: number;
+  stuckAfterMs: number;
+  logger?: { warn(obj: object, msg: string): void };
+}
+
+/**
+ * The replication watcher. Each check reads AWS, compares with the state stored in DynamoDB, and
+ * queues one message per change (an alert when a condition appears, one when it clears, one per
+ * event). A conditional write decides which process's check counts, and each queued message is
+ * claimed (removed from the queue) before it is sent, so restarts and several processes never send
+ * an alert twice.
+ */
+export function createWatcher(o: WatcherOptions) {
+  const now = o.now ?? Date.now;
+  let loop: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+
+  async function deliver(): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const cur = await o.store.get<WatchState>(o.name);
+      const text = cur?.value.outbox[0];
+      if (!cur || text === undefined) return sent;
+      // Claim the message first: whoever removes it from the queue is the one who sends it.
+      if (!(await o.store.put(o.name, { ...cur.value, outbox: cur.value.outbox.slice(1) }, cur.version))) continue;
+      try {
+        await o.notify(text);
+        sent++;
+      } catch (err) {
+        o.logger?.warn({ err }, 'watch notification failed; it stays queued');
+        for (;;) {
+          const again = await o.store.get<WatchState>(o.name);
+          if (!again || (await o.store.put(o.name, { ...again.value, outbox: [text, ...again.value.outbox] }, again.version))) break;
+        }
+        return sent;
+      }
+    }
+  }
+
+  /** Checks now (`force`) or when the last check is older than the interval; then sends what is queued. */
+  async function check(force = false): Promise<{ state: WatchState; checked: boolean; sent: number }> {
+    const cur = await o.store.get<WatchState>(o.name);
+    if (!force && cur && now() - cur.value.lastCheck < o.intervalMs) return { state: cur.value, checked: false, sent: await deliver() };
+    let result: { snapshot: HealthSnapshot } | { error: string; homeRegion: string };
+    try {
+      result = { snapshot: await o.read() };
+    } catch (err) {
+      result = { error: ((err as Error).message ?? String(err)).split('. What to do')[0] as string, homeRegion: o.homeRegion };
+    }
+    const state = nextState(cur?.value, result, now(), o.stuckAfterMs);
+    if (!(await o.store.put(o.name, state, cur?.version))) {
+      // Another process stored its check meanwhile: that one counts.
+      const other = await o.store.get<WatchState>(o.name);
+      return { state: (other?.value ?? state) as WatchState, checked: false, sent: await deliver() };
+    }
+    return { state, checked: true, sent: await deliver() };
+  }
+
+  return {
+    check,
+    /** The last stored state, without reading AWS. */
+    async last(): Promise<WatchState | undefined> {
+      return (await o.store.get<WatchState>(o.name))?.value;
+    },
+    /** Looks every `pollMs` (wall clock) whether a check is due, and checks at once. */
+    start(pollMs = 10_000): void {
+      if (loop || o.intervalMs <= 0) return;
+      const tick = () => {
+        if (running) return;
+        running = check()
+          .catch((err) => o.logger?.warn({ err }, 'watch check failed'))
+          .finally(() => (running = undefined));
+      };
+      loop = setInterval(tick, pollMs);
+      loop.unref();
+      tick();
+    },
+    async stop(): Promise<void> {
+      if (loop) clearInterval(loop);
+      loop = undefined;
+      await running;
+    },
+  };
+}
+
+export type Watcher = ReturnType<typeof createWatcher>;
