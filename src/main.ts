@@ -13,6 +13,16 @@ import { drillRegion, readHealth } from './steps/idc-health';
 import { createWatcher, renderStatus } from './watch';
 import { createDynamoRunStore, createStateStore, ensureTable } from './store';
 
+/** `target` whose methods first wait for `ready`. */
+function afterReady<T extends object>(target: T, ready: Promise<unknown>): T {
+  return new Proxy(target, {
+    get(t, key, receiver) {
+      const value = Reflect.get(t, key, receiver) as unknown;
+      return typeof value === 'function' ? async (...args: unknown[]) => (await ready, (value as (...a: unknown[]) => unknown).apply(t, args)) : value;
+    },
+  });
+}
+
 /** workflows/ beside src/ (ts) or beside dist/ (built). */
 const WORKFLOWS_DIR = [join(__dirname, '../workflows'), join(__dirname, '../../workflows')].find((d) => existsSync(d)) ?? join(__dirname, '../../workflows');
 
@@ -31,11 +41,17 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const clients = createAwsClients({ roleArn: config.IDC_ROLE_ARN });
   const homeRegion = config.IDC_HOME_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
   const db = new DynamoDBClient({ ...(extra.dynamoEndpoint ? { endpoint: extra.dynamoEndpoint } : {}), region: process.env.AWS_REGION ?? homeRegion });
-  await ensureTable(db, config.DYNAMODB_TABLE);
+  const t0 = performance.now();
+  const lap = (what: string) => log.debug({ ms: Math.round(performance.now() - t0) }, `start-up: ${what}`);
+  // The table check runs while the rest starts (it is most of a cold start's I/O); whatever uses
+  // the table waits for it, and a failed check stops the bot (see startBot).
+  const tableReady = ensureTable(db, config.DYNAMODB_TABLE).then(() => lap('table checked'));
+  tableReady.catch(() => undefined);
   const clock = extra.clock ?? { now: () => Date.now() };
-  const store = createDynamoRunStore(db, config.DYNAMODB_TABLE, () => clock.now());
+  const store = afterReady(createDynamoRunStore(db, config.DYNAMODB_TABLE, () => clock.now()), tableReady);
   const registry = createStepRegistry(clients);
   const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
+  lap('workflows loaded');
   const preflight = registry.get('idc.preflight')!;
   const baseInput = { homeRegion, keyAlias: config.IDC_KEY_ALIAS, ...(config.IDC_INSTANCE_ARN ? { instanceArn: config.IDC_INSTANCE_ARN } : {}) };
   const slackSettings = {
@@ -54,7 +70,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     name: `watch#${homeRegion}`,
     homeRegion,
     read: () => readHealth(clients, { homeRegion, instanceArn: config.IDC_INSTANCE_ARN, now: () => clock.now() }),
-    store: createStateStore(db, config.DYNAMODB_TABLE),
+    store: afterReady(createStateStore(db, config.DYNAMODB_TABLE), tableReady),
     notify: async (text) => void (await slack.app.client.chat.postMessage({ channel: config.IDC_NOTIFY_CHANNEL ?? (config.IDC_CHANNEL as string), text })),
     now: () => clock.now(),
     intervalMs: config.IDC_WATCH_INTERVAL === '0' ? 0 : parseDuration(config.IDC_WATCH_INTERVAL),
@@ -101,11 +117,15 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const { app, directory, flush } = slack;
   holder.dir = directory;
   await app.init();
+  lap('Slack app initialised (auth.test)');
   return {
     engine,
     app,
     flush,
     watcher,
+    log,
+    /** Settles when the table is there (rejects when it cannot be checked or created). */
+    ready: tableReady,
     async stop() {
       await watcher.stop();
       await engine.stop();
@@ -121,9 +141,15 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
 export async function startBot(config: Config, extra: BotExtras = {}) {
   const bot = await createBot(config, extra);
   await bot.app.start(config.PORT);
+  bot.log.debug({ uptimeMs: Math.round(process.uptime() * 1000) }, 'start-up: serving');
+  bot.ready.catch((err: unknown) => {
+    bot.log.fatal({ err }, `DynamoDB table ${config.DYNAMODB_TABLE} could not be checked or created: check the table name, the region and the role's dynamodb permissions`);
+    void bot.stop().finally(() => process.exit(1));
+  });
+  // The loop's first tick resumes whatever was in flight before a restart; serving does not wait for it.
   bot.engine.startLoop(config.IDC_TICK_MS);
+  void bot.engine.tick().catch((err: unknown) => bot.log.error({ err }, 'first tick failed'));
   bot.watcher.start(Math.min(10_000, config.IDC_TICK_MS * 10)); // a due check costs one DynamoDB read per look
-  await bot.engine.tick(); // resume whatever was in flight before a restart
   return bot;
 }
 
@@ -136,7 +162,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = pino({ level: config.LOG_LEVEL });
-  log.info({ mode: config.mode }, `Starting in ${config.mode} mode: ${config.modeReason}`);
+  log.info({ mode: config.mode, uptimeMs: Math.round(process.uptime() * 1000) }, `Starting in ${config.mode} mode: ${config.modeReason}`);
   const secrets = secretsOf(config);
   process.on('unhandledRejection', (err) => log.error({ err: secrets.reduce((m, s) => m.split(s).join('[secret]'), String(err)) }, 'unhandled rejection'));
   if (config.mode === 'sandbox') {

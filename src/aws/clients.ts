@@ -1,10 +1,20 @@
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import { AccountClient } from '@aws-sdk/client-account';
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import type { AccountClient } from '@aws-sdk/client-account';
+
+// Loaded on first use: only the preflight needs these, and each SDK client costs ~100 ms to load,
+// which matters for start-up (Lambda cold starts).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const lazy = {
+  organizations: () => require('@aws-sdk/client-organizations') as typeof import('@aws-sdk/client-organizations'),
+  serviceQuotas: () => require('@aws-sdk/client-service-quotas') as typeof import('@aws-sdk/client-service-quotas'),
+  account: () => require('@aws-sdk/client-account') as typeof import('@aws-sdk/client-account'),
+  credentials: () => require('@aws-sdk/credential-providers') as typeof import('@aws-sdk/credential-providers'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Per-Region SDK clients. The only place that builds AWS clients. */
 export interface AwsClients {
@@ -29,7 +39,7 @@ export interface AwsClientOptions {
  * mode. Endpoints come from the SDK's own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables.
  */
 export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
-  const credentials = opts.roleArn ? fromTemporaryCredentials({ params: { RoleArn: opts.roleArn, RoleSessionName: 'idc-bot' } }) : undefined;
+  const credentials = opts.roleArn ? lazy.credentials().fromTemporaryCredentials({ params: { RoleArn: opts.roleArn, RoleSessionName: 'idc-bot' } }) : undefined;
   const common = { maxAttempts: opts.maxAttempts ?? 3, retryMode: 'standard', ...(credentials ? { credentials } : {}) };
   const cache = new Map<string, { destroy(): void }>();
   const get = <T extends { destroy(): void }>(key: string, make: () => T): T => {
@@ -41,9 +51,9 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
     ssoAdmin: (region) => get(`sso/${region}`, () => new SSOAdminClient({ ...common, region })),
     kms: (region) => get(`kms/${region}`, () => new KMSClient({ ...common, region })),
     identityStore: (region) => get(`ids/${region}`, () => new IdentitystoreClient({ ...common, region })),
-    organizations: (region) => get(`org/${region}`, () => new OrganizationsClient({ ...common, region })),
-    serviceQuotas: (region) => get(`sq/${region}`, () => new ServiceQuotasClient({ ...common, region })),
-    account: (region) => get(`acct/${region}`, () => new AccountClient({ ...common, region })),
+    organizations: (region) => get(`org/${region}`, () => new (lazy.organizations().OrganizationsClient)({ ...common, region })),
+    serviceQuotas: (region) => get(`sq/${region}`, () => new (lazy.serviceQuotas().ServiceQuotasClient)({ ...common, region })),
+    account: (region) => get(`acct/${region}`, () => new (lazy.account().AccountClient)({ ...common, region })),
     destroy: () => {
       for (const c of cache.values()) c.destroy();
       cache.clear();

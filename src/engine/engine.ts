@@ -3,7 +3,7 @@ import { decideApproval, type DecisionOutcome } from './approval';
 import { backoffDelay, DEFAULT_RETRY_BACKOFF, type BackoffPolicy } from './backoff';
 import { stepType, type ActionStepDef, type ApprovalStepDef, type PollStepDef, type StepDefinition, type TaskStepDef, type WorkflowDefinition } from './definition';
 import { formatDuration, parseDuration } from './duration';
-import { ConflictError, EngineInputError, NonRetryableStepError, RetryableStepError } from './errors';
+import { ConflictError, EngineInputError, LockHeldError, NonRetryableStepError, RetryableStepError } from './errors';
 import { validateInputs } from './inputs';
 import { diffPlans, hashPlan, planOf } from './plan-hash';
 import { systemClock, type Clock, type Directory, type EngineEvent, type EventListener, type Logger, type RunStore } from './ports';
@@ -587,7 +587,14 @@ export function createEngine(opts: EngineOptions) {
         meta: req.meta ?? {},
       };
       const lockKey = def.lock ? String(resolveTemplate(def.lock, scopeOf(run))) : undefined;
-      if (lockKey) run.lockKey = lockKey;
+      if (lockKey) {
+        // Small reads spare the whole write when the request is a duplicate or another change holds the instance.
+        const seen = req.requestId ? await store.requestRun(req.requestId) : undefined;
+        if (seen) return requireRun(seen);
+        const holder = await store.liveLockHolder(lockKey);
+        if (holder) throw new LockHeldError(lockKey, holder);
+        run.lockKey = lockKey;
+      }
       const message = `${def.title} requested by ${req.requester}${req.reason ? `: ${req.reason}` : ''}`;
       const result = await store.create(run, [{ runId: id, seq: 1, at: now, actor: req.requester, type: 'run_started', message, data: { input } }], { lockKey, requestId: req.requestId });
       if (!result.created) return requireRun(result.runId);

@@ -39,6 +39,10 @@ export interface RunStore {
   events(runId: string): Promise<AuditEvent[]>;
   /** The run holding a lock, if any. */
   lockHolder(lockKey: string): Promise<string | undefined>;
+  /** The run holding a lock, freeing it when that run has ended. */
+  liveLockHolder(lockKey: string): Promise<string | undefined>;
+  /** The run a request id already started (duplicate deliveries), if any. */
+  requestRun(requestId: string): Promise<string | undefined>;
 }
 
 /** Who is in which role (approvers, task assignees). Implemented by the chat adapter. */

@@ -19,6 +19,10 @@ export interface SlackSettings {
   regions?: ReadonlySet<string>;
   /** How long to wait before re-sending a live message after Slack failed (default 5 s). */
   retryMs?: number;
+  /** Changes within this many ms become one message update (default 1000). */
+  coalesceMs?: number;
+  /** Commands whose slow part (after the ack) may run at once (default 4); the rest queue. */
+  backgroundConcurrency?: number;
   /** Input every workflow gets from the configuration (homeRegion, instanceArn, keyAlias…). */
   baseInput: Record<string, unknown>;
 }
@@ -65,6 +69,22 @@ export function createSlackDirectory(roles: Record<string, string[]>, client: ()
   };
 }
 
+/** Runs at most `n` tasks at once; the others wait their turn. */
+function limiter(n: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
 const NOT_OURS = 'This button does not belong to a workflow message; nothing was changed.';
 
 /** Creates the Bolt app: /idc, the approval and task buttons, and the live workflow messages. */
@@ -79,6 +99,7 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
   });
   const directory = createSlackDirectory(s.roles, () => app.client);
   const may = (user: string) => directory.isInRole(user, [s.requesterRole]);
+  const afterAck = limiter(s.backgroundConcurrency ?? 4);
   const say = (respond: RespondFn, text: string) => respond({ response_type: 'ephemeral', text }).catch((err) => logger?.warn({ err }, 'respond failed'));
 
   app.command('/idc', async ({ command, ack, respond }) => {
@@ -91,48 +112,51 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
       return ack({ response_type: 'ephemeral', text: `Only members of the \`${s.requesterRole}\` role may run \`/idc ${c.name}\`. Ask an admin to add you to IDC_ROLES.` });
     }
     await ack({ response_type: 'ephemeral', text: `Working on \`/idc ${esc(command.text.trim())}\`…` });
-    try {
-      switch (c.name) {
-        case 'status':
-          return void (await say(respond, await readOnly.status()));
-        case 'plan':
-          return void (await say(respond, await readOnly.plan(c.region)));
-        case 'watch':
-          return void (await say(respond, await readOnly.watchNow()));
-        case 'drill':
-          return void (await say(respond, await readOnly.drill(c.region)));
-        case 'add-region':
-        case 'remove-region':
-        case 'verify': {
-          const workflowId = c.name === 'verify' ? 'verify-region' : c.name;
-          // The configured inputs this workflow declares (verify-region takes no keyAlias, say).
-          const declared = engine.definitions.get(workflowId)?.inputs ?? {};
-          const base = Object.fromEntries(Object.entries(s.baseInput).filter(([k]) => k in declared));
-          const run = await engine.start({ workflowId, input: { ...base, region: c.region }, requester: user, reason: 'reason' in c ? c.reason : undefined, requestId: command.trigger_id, meta: { channel: s.channel } });
-          return void (await say(respond, `Started workflow \`${run.id}\`; follow it in <#${s.channel}>.`));
+    // The slow part runs after the ack, a few at a time, so a burst of commands never delays acks.
+    await afterAck(async () => {
+      try {
+        switch (c.name) {
+          case 'status':
+            return void (await say(respond, await readOnly.status()));
+          case 'plan':
+            return void (await say(respond, await readOnly.plan(c.region)));
+          case 'watch':
+            return void (await say(respond, await readOnly.watchNow()));
+          case 'drill':
+            return void (await say(respond, await readOnly.drill(c.region)));
+          case 'add-region':
+          case 'remove-region':
+          case 'verify': {
+            const workflowId = c.name === 'verify' ? 'verify-region' : c.name;
+            // The configured inputs this workflow declares (verify-region takes no keyAlias, say).
+            const declared = engine.definitions.get(workflowId)?.inputs ?? {};
+            const base = Object.fromEntries(Object.entries(s.baseInput).filter(([k]) => k in declared));
+            const run = await engine.start({ workflowId, input: { ...base, region: c.region }, requester: user, reason: 'reason' in c ? c.reason : undefined, requestId: command.trigger_id, meta: { channel: s.channel } });
+            return void (await say(respond, `Started workflow \`${run.id}\`; follow it in <#${s.channel}>.`));
+          }
+          case 'workflows': {
+            const runs = await engine.listRecent(10);
+            return void (await say(respond, runs.length ? runs.map((r) => `• \`${r.id}\` ${r.workflowId} ${esc(String(r.input.region ?? ''))} — ${r.status} (<@${r.requester}>)`).join('\n') : 'No workflows yet.'));
+          }
+          case 'show': {
+            const run = await engine.get(c.id);
+            if (!run) return void (await say(respond, `There is no workflow \`${c.id}\`.`));
+            const events = await engine.events(c.id);
+            return void (await say(respond, [`*${run.workflowId}* \`${run.id}\` — ${run.status}`, ...events.slice(-20).map((e) => `• ${new Date(e.at).toISOString()} ${esc(e.actor)}: ${esc(e.message)}`)].join('\n')));
+          }
+          case 'cancel':
+            await engine.cancel({ runId: c.id, user });
+            return void (await say(respond, `Cancelled \`${c.id}\`.`));
+          case 'retry':
+            await engine.retry({ runId: c.id, user });
+            return void (await say(respond, `Retrying \`${c.id}\` from the step that failed.`));
         }
-        case 'workflows': {
-          const runs = await engine.listRecent(10);
-          return void (await say(respond, runs.length ? runs.map((r) => `• \`${r.id}\` ${r.workflowId} ${esc(String(r.input.region ?? ''))} — ${r.status} (<@${r.requester}>)`).join('\n') : 'No workflows yet.'));
-        }
-        case 'show': {
-          const run = await engine.get(c.id);
-          if (!run) return void (await say(respond, `There is no workflow \`${c.id}\`.`));
-          const events = await engine.events(c.id);
-          return void (await say(respond, [`*${run.workflowId}* \`${run.id}\` — ${run.status}`, ...events.slice(-20).map((e) => `• ${new Date(e.at).toISOString()} ${esc(e.actor)}: ${esc(e.message)}`)].join('\n')));
-        }
-        case 'cancel':
-          await engine.cancel({ runId: c.id, user });
-          return void (await say(respond, `Cancelled \`${c.id}\`.`));
-        case 'retry':
-          await engine.retry({ runId: c.id, user });
-          return void (await say(respond, `Retrying \`${c.id}\` from the step that failed.`));
+      } catch (err) {
+        const known = err instanceof EngineInputError || err instanceof LockHeldError;
+        if (!known) logger?.error({ err }, 'command failed');
+        await say(respond, known ? `⚠️ ${esc((err as Error).message)}` : '⚠️ Something went wrong on our side; the error is logged. Try again, or check `/idc workflows`.');
       }
-    } catch (err) {
-      const known = err instanceof EngineInputError || err instanceof LockHeldError;
-      if (!known) logger?.error({ err }, 'command failed');
-      await say(respond, known ? `⚠️ ${esc((err as Error).message)}` : '⚠️ Something went wrong on our side; the error is logged. Try again, or check `/idc workflows`.');
-    }
+    });
   });
 
   /** The button value names a run; it must be the run whose message was clicked (no forged values). */
@@ -199,50 +223,102 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
     if (!res.ok) await ephemeral(client, b.channel?.id, b.user.id, res.message);
   });
 
-  // Live messages: one per run, re-rendered from the stored run, so a Slack outage only delays them.
-  const queue = new Map<string, { running: boolean; dirty: boolean; notes: EngineEvent[] }>();
-  async function render(runId: string): Promise<void> {
-    const q = queue.get(runId) ?? { running: false, dirty: false, notes: [] };
-    queue.set(runId, q);
-    q.dirty = true;
-    if (q.running) return;
+  // Live messages: one per run, rendered from the newest run the engine reported, so a Slack
+  // outage only delays them. Changes that arrive within `coalesceMs` become one update; an update
+  // identical to the last one is not sent; thread notes since the last update go out as one reply.
+  interface Pending {
+    run?: Run;
+    timer?: NodeJS.Timeout;
+    running: boolean;
+    dirty: boolean;
+    notes: string[];
+    sent?: string;
+  }
+  const queue = new Map<string, Pending>();
+  const coalesceMs = s.coalesceMs ?? 1000;
+  const rendering = new Set<Promise<void>>();
+
+  /** The thread line for an event, or nothing when the live message already says it all. */
+  function noteFor(e: EngineEvent): string | undefined {
+    const st = e.stepId ? e.run.steps[e.stepId] : undefined;
+    switch (e.type) {
+      case 'step_succeeded':
+        return st?.details?.length ? `*${esc(e.message)}*\n${st.details.map((d) => esc(d)).join('\n')}` : undefined;
+      case 'step_failed':
+      case 'step_retrying':
+      case 'plan_changed':
+      case 'task_confirmed':
+        return `${e.type === 'step_failed' ? '❌ ' : e.type === 'step_retrying' ? '🔁 ' : ''}${esc(e.message)}`;
+      case 'run_finished':
+        return `<@${e.run.requester}> ${e.run.status === 'succeeded' ? '✅' : '⚠️'} ${esc(e.message)}`;
+      default:
+        return undefined;
+    }
+  }
+
+  async function render(runId: string, q: Pending): Promise<void> {
+    if (q.running) return void (q.dirty = true);
     q.running = true;
     try {
-      while (q.dirty) {
+      do {
         q.dirty = false;
-        const run = (await engine.get(runId)) as Run;
-        const msg = buildRunMessage(run, Date.now());
+        const run = q.run ?? ((await engine.get(runId)) as Run);
+        const msg = buildRunMessage(run);
         const channel = String(run.meta.channel ?? s.channel);
         let ts = run.meta.ts as string | undefined;
+        const body = JSON.stringify(msg);
         if (!ts) {
           const out = await app.client.chat.postMessage({ channel, ...msg });
           ts = out.ts as string;
-          await engine.setMeta(run.id, { channel: out.channel ?? channel, ts });
-        } else {
+          const meta = { channel: out.channel ?? channel, ts };
+          const stored = await engine.setMeta(run.id, meta);
+          if (stored && q.run && q.run.version <= stored.version) q.run = stored;
+        } else if (body !== q.sent) {
           await app.client.chat.update({ channel, ts, ...msg });
         }
-        for (const n of q.notes.splice(0)) {
-          const text = `${n.type === 'run_finished' && run.status !== 'succeeded' ? '⚠️ ' : ''}${esc(n.message)}`;
-          await app.client.chat.postMessage({ channel, thread_ts: ts, text: n.type === 'run_finished' ? `<@${run.requester}> ${text}` : text });
-          if (n.type === 'run_finished' && s.notifyChannel) await app.client.chat.postMessage({ channel: s.notifyChannel, text: `${run.definition.title} \`${run.id}\`: ${run.status}` });
+        q.sent = body;
+        const notes = q.notes.splice(0);
+        for (let i = 0; i < notes.length; ) {
+          let text = '';
+          while (i < notes.length && (text.length + (notes[i] as string).length < 3500 || !text)) text += `${text ? '\n' : ''}${notes[i++]}`;
+          await app.client.chat.postMessage({ channel, thread_ts: ts, text });
         }
-      }
+        if (isTerminal(run.status) && s.notifyChannel && notes.some((n) => n.startsWith(`<@${run.requester}>`))) {
+          await app.client.chat.postMessage({ channel: s.notifyChannel, text: `${esc(run.definition.title)} \`${run.id}\`: ${run.status}` });
+        }
+      } while (q.dirty);
     } catch (err) {
       const retryMs = s.retryMs ?? 5000;
       logger?.warn({ err, runId }, `Slack update failed; retrying in ${retryMs} ms`);
-      setTimeout(() => void render(runId), retryMs).unref();
+      q.dirty = false;
+      schedule(runId, q, retryMs);
     } finally {
       q.running = false;
     }
   }
-  const rendering = new Set<Promise<void>>();
+
+  function schedule(runId: string, q: Pending, delay: number): void {
+    if (q.timer) return;
+    let release: () => void = () => undefined;
+    const p = new Promise<void>((resolve) => (release = resolve));
+    rendering.add(p);
+    q.timer = setTimeout(() => {
+      q.timer = undefined;
+      render(runId, q).finally(() => {
+        rendering.delete(p);
+        release();
+      });
+    }, delay);
+  }
+
   engine.on((event) => {
     const q = queue.get(event.run.id) ?? { running: false, dirty: false, notes: [] };
     queue.set(event.run.id, q);
-    if (['step_succeeded', 'step_failed', 'step_retrying', 'plan_changed', 'run_finished', 'task_confirmed'].includes(event.type)) q.notes.push(event);
-    const p = render(event.run.id);
-    rendering.add(p);
-    void p.finally(() => rendering.delete(p));
+    if (!q.run || q.run.version <= event.run.version) q.run = event.run;
+    const note = noteFor(event);
+    if (note) q.notes.push(note);
+    if (q.running) q.dirty = true;
+    else schedule(event.run.id, q, coalesceMs);
     if (isTerminal(event.run.status)) setTimeout(() => queue.delete(event.run.id), 60_000).unref();
   });
 

@@ -24,6 +24,8 @@ const ICON: Record<string, string> = {
 };
 
 type Block = Record<string, unknown>;
+/** A time Slack shows in each reader's own time zone. */
+const slackTime = (ms: number) => `<!date^${Math.floor(ms / 1000)}^{time}|${new Date(ms).toISOString()}>`;
 const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: cut(text) } });
 
 interface PlanLike {
@@ -33,7 +35,7 @@ interface PlanLike {
 }
 
 /** The one live message of a workflow: who, why, the plan, each step, and the buttons that apply now. */
-export function buildRunMessage(run: Run, now: number): { text: string; blocks: Block[] } {
+export function buildRunMessage(run: Run): { text: string; blocks: Block[] } {
   const def = run.definition;
   const region = typeof run.input.region === 'string' ? run.input.region : '';
   const title = `${def.title}${region ? ` — ${region}` : ''}`;
@@ -50,7 +52,8 @@ export function buildRunMessage(run: Run, now: number): { text: string; blocks: 
   const lines = def.steps.map((step, i) => {
     const s = run.steps[step.id];
     const status = s?.status ?? (i < run.cursor ? 'succeeded' : 'pending');
-    const took = s?.startedAt ? ` · ${formatDuration((s.finishedAt ?? now) - s.startedAt)}` : '';
+    // A step still going shows when it started (Slack renders the time), so the message only changes when something happens.
+    const took = s?.startedAt ? (s.finishedAt ? ` · ${formatDuration(s.finishedAt - s.startedAt)}` : ` · since ${slackTime(s.startedAt)}`) : '';
     const note = s?.error && status !== 'succeeded' ? ` — ${esc(s.error.message)}` : s?.summary ? ` — ${esc(s.summary)}` : '';
     return `${ICON[status] ?? '⚪'} ${esc(step.title ?? step.id)}${took}${cut(note, 200)}`;
   });
@@ -79,7 +82,7 @@ export function buildRunMessage(run: Run, now: number): { text: string; blocks: 
   }
   if (run.error) blocks.push(section(`*Why it stopped:* ${esc(run.error)}`));
   const hash = st?.planHash ? ` · plan \`${st.planHash}\`` : '';
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${def.id} v${def.version}${hash} · updated <!date^${Math.floor(run.updatedAt / 1000)}^{time}|${new Date(run.updatedAt).toISOString()}>` }] });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${def.id} v${def.version}${hash} · requested ${slackTime(run.createdAt)}` }] });
   return { text: `${title}: ${run.status.replace(/_/g, ' ')}`, blocks: blocks.slice(0, 50) };
 }
 

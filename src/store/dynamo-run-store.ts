@@ -105,12 +105,22 @@ export function createDynamoRunStore(db: DynamoDBClient, table: string, clock: (
     return out.Item?.holder?.S;
   }
 
-  /** A lock whose holder has ended (a crash between the final write and the release) is freed. */
-  async function freeStaleLock(lockKey: string): Promise<string | undefined> {
+  /** The run a request id already started, if any. */
+  async function requestRun(requestId: string): Promise<string | undefined> {
+    const k = keys.request(requestId);
+    stats.reads++;
+    const out = await db.send(new GetItemCommand({ TableName: table, Key: { pk: S(k.pk), sk: S(k.sk) }, ConsistentRead: true }));
+    return out.Item?.runId?.S;
+  }
+
+  /** The run holding a lock; a lock whose holder has ended (a crash between the final write and the release) is freed. */
+  async function liveLockHolder(lockKey: string): Promise<string | undefined> {
     const holder = await lockHolder(lockKey);
     if (!holder) return undefined;
-    const run = await get(holder);
-    if (run && !isTerminal(run.status)) return holder;
+    stats.reads++;
+    const out = await db.send(new GetItemCommand({ TableName: table, Key: { pk: S(keys.run(holder).pk), sk: S('RUN') }, ConsistentRead: true, ProjectionExpression: '#s', ExpressionAttributeNames: { '#s': 'status' } }));
+    const status = out.Item?.status?.S as Run['status'] | undefined;
+    if (status && !isTerminal(status)) return holder;
     const k = keys.lock(lockKey);
     stats.writes++;
     await db
@@ -138,6 +148,8 @@ export function createDynamoRunStore(db: DynamoDBClient, table: string, clock: (
     stats,
     get,
     lockHolder,
+    liveLockHolder,
+    requestRun,
 
     async create(run: Run, events: AuditEvent[], opts: CreateOptions) {
       const items: TransactWriteItem[] = [{ Put: { TableName: table, Item: runItem(run), ConditionExpression: 'attribute_not_exists(pk)' } }, ...eventPuts(events)];
@@ -164,14 +176,9 @@ export function createDynamoRunStore(db: DynamoDBClient, table: string, clock: (
           return { created: true, runId: run.id };
         } catch (err) {
           const codes = reasonCodes(err);
-          if (reqIndex >= 0 && codes[reqIndex] === 'ConditionalCheckFailed') {
-            const k = keys.request(opts.requestId as string);
-            stats.reads++;
-            const out = await db.send(new GetItemCommand({ TableName: table, Key: { pk: S(k.pk), sk: S(k.sk) }, ConsistentRead: true }));
-            return { created: false, runId: out.Item?.runId?.S ?? '' };
-          }
+          if (reqIndex >= 0 && codes[reqIndex] === 'ConditionalCheckFailed') return { created: false, runId: (await requestRun(opts.requestId as string)) ?? '' };
           if (lockIndex >= 0 && codes[lockIndex] === 'ConditionalCheckFailed') {
-            const holder = await freeStaleLock(opts.lockKey as string);
+            const holder = await liveLockHolder(opts.lockKey as string);
             if (holder) throw new LockHeldError(opts.lockKey as string, holder);
             continue;
           }
@@ -198,7 +205,7 @@ export function createDynamoRunStore(db: DynamoDBClient, table: string, clock: (
         const codes = reasonCodes(err);
         if (codes[0] === 'ConditionalCheckFailed' || codes.includes('TransactionConflict')) throw new ConflictError(run.id);
         if (opts.acquireLock && codes[codes.length - 1] === 'ConditionalCheckFailed') {
-          const holder = await freeStaleLock(opts.acquireLock);
+          const holder = await liveLockHolder(opts.acquireLock);
           if (holder) throw new LockHeldError(opts.acquireLock, holder);
           throw new ConflictError(run.id); // freed a stale lock: the caller re-reads and tries again
         }

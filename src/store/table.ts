@@ -1,4 +1,4 @@
-import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, ResourceNotFoundException, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { INDEX_DUE, INDEX_RECENT } from './keys';
 
 /**
@@ -6,6 +6,13 @@ import { INDEX_DUE, INDEX_RECENT } from './keys';
  * until it is ACTIVE. An existing table is left as it is.
  */
 export async function ensureTable(db: DynamoDBClient, table: string): Promise<'created' | 'exists'> {
+  // The usual case, one cheap read: the table is there (and the bot's role needs no CreateTable).
+  try {
+    const out = await db.send(new DescribeTableCommand({ TableName: table }));
+    if (out.Table?.TableStatus === 'ACTIVE') return 'exists';
+  } catch (err) {
+    if (!(err instanceof ResourceNotFoundException)) throw err;
+  }
   const S = 'S' as const;
   let result: 'created' | 'exists' = 'created';
   try {

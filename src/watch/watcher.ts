@@ -59,7 +59,9 @@ export function createWatcher(o: WatcherOptions) {
   /** Checks now (`force`) or when the last check is older than the interval; then sends what is queued. */
   async function check(force = false): Promise<{ state: WatchState; checked: boolean; sent: number }> {
     const cur = await o.store.get<WatchState>(o.name);
-    if (!force && cur && now() - cur.value.lastCheck < o.intervalMs) return { state: cur.value, checked: false, sent: await deliver() };
+    // With the watcher off (interval 0), /idc status still reuses a check younger than a minute.
+    const freshFor = o.intervalMs > 0 ? o.intervalMs : 60_000;
+    if (!force && cur && now() - cur.value.lastCheck < freshFor) return { state: cur.value, checked: false, sent: await deliver() };
     let result: { snapshot: HealthSnapshot } | { error: string; homeRegion: string };
     try {
       result = { snapshot: await o.read() };

@@ -19,7 +19,7 @@ let stopApp: () => Promise<void>;
 const CHANNEL = 'C0IDC';
 const roles = { 'identity-admins': ['UA', 'UB', 'UREQ', 'UGUEST'], requesters: ['UREQ', 'UA'] };
 const people = { UA: { name: 'ana' }, UB: { name: 'ben' }, UREQ: { name: 'rea' }, UOUT: { name: 'out' }, UGUEST: { name: 'guest', is_restricted: true } };
-const settings = { token: 'xoxb-test-token', signingSecret: 'test-signing-secret', channel: CHANNEL, roles, requesterRole: 'requesters', baseInput: { homeRegion: 'us-east-1', keyAlias: 'alias/identity-center' }, retryMs: 100, regions: new Set(KNOWN_REGIONS) };
+const settings = { token: 'xoxb-test-token', signingSecret: 'test-signing-secret', channel: CHANNEL, roles, requesterRole: 'requesters', baseInput: { homeRegion: 'us-east-1', keyAlias: 'alias/identity-center' }, retryMs: 100, coalesceMs: 20, regions: new Set(KNOWN_REGIONS) };
 
 beforeAll(async () => {
   aws = await startAwsEmulator({ now: clock.now, users: 120, groups: 12 });

@@ -120,7 +120,7 @@ export function createWorld(opts: WorldOptions = {}) {
     keyArn: (region: string, keyId: string) => `arn:aws:kms:${region}:${accountId}:key/${keyId}`,
     /** Moves every asynchronous state along to `now`. */
     settle(): void {
-      const t = now();
+      const t = world.now();
       for (const k of world.keys.values()) if (k.state === 'Creating' && k.readyAt !== undefined && t >= k.readyAt) k.state = 'Enabled';
       const enc = world.instance.encryption;
       if (enc.status === 'UPDATING' && enc.doneAt !== undefined && t >= enc.doneAt) {
@@ -150,7 +150,7 @@ export function createWorld(opts: WorldOptions = {}) {
     /** Adds a key directly (test set-up: e.g. an existing single-Region customer managed key). */
     addKey(k: Partial<Key> & { region: string }): Key {
       const keyId = k.keyId ?? (k.multiRegion ? `mrk-${hex(16)}` : `${hex(4)}-${hex(2)}-${hex(2)}-${hex(2)}-${hex(6)}`);
-      const key: Key = { keyId, arn: world.keyArn(k.region, keyId), state: 'Enabled', multiRegion: false, primaryRegion: k.region, policy: '{}', tags: [], description: '', creationDate: now(), rotation: false, keyManager: 'CUSTOMER', ...k };
+      const key: Key = { keyId, arn: world.keyArn(k.region, keyId), state: 'Enabled', multiRegion: false, primaryRegion: k.region, policy: '{}', tags: [], description: '', creationDate: world.now(), rotation: false, keyManager: 'CUSTOMER', ...k };
       world.keys.set(`${k.region}/${keyId}`, key);
       return key;
     },

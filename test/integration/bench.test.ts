@@ -1,0 +1,18 @@
+import { runBench } from '../../src/bench';
+
+const value = (text: string, row: string) => Number(new RegExp(`\\| ${row} \\| ([\\d.]+)`).exec(text)?.[1]);
+
+describe('npm run bench, at a tiny size', () => {
+  it('runs the in-process sections and the counted targets hold', async () => {
+    const text = await runBench({ tiny: true, only: ['engine', 'polling', 'scale'], dynamoEndpoint: process.env.TEST_DYNAMO_ENDPOINT, quiet: true });
+    expect(text).toContain('## Engine cost');
+    expect(text).toContain('## Polling cost');
+    expect(text).toContain('## Scale');
+    // Counts, not times: they do not depend on the machine.
+    expect(value(text, 'DynamoDB requests per transition')).toBeLessThanOrEqual(2);
+    expect(value(text, 'Web API calls')).toBeLessThanOrEqual(value(text, 'target \\(steps \\+ 5\\)'));
+    expect(value(text, '429 answers')).toBe(0);
+    expect(value(text, 'AWS calls while waiting')).toBeLessThanOrEqual(120);
+    expect(text).toMatch(/\| workflows finished \| 20 of 20/);
+  }, 120_000);
+});
