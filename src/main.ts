@@ -79,7 +79,11 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   });
   const readOnly = {
     async status() {
-      return renderStatus((await watcher.check()).state, clock.now());
+      return renderStatus(await watcher.current(), clock.now());
+    },
+    cachedStatus() {
+      const state = watcher.cached();
+      return state && renderStatus(state, clock.now());
     },
     async watchNow() {
       const r = await watcher.check(true);

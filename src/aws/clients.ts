@@ -1,6 +1,7 @@
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { logRequests } from './request-log';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { AccountClient } from '@aws-sdk/client-account';
@@ -44,7 +45,7 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
   const cache = new Map<string, { destroy(): void }>();
   const get = <T extends { destroy(): void }>(key: string, make: () => T): T => {
     let c = cache.get(key) as T | undefined;
-    if (!c) cache.set(key, (c = make()));
+    if (!c) cache.set(key, (c = logRequests(make())));
     return c;
   };
   return {

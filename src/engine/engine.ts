@@ -142,11 +142,14 @@ export function createEngine(opts: EngineOptions) {
     return { ok: false, message: `Input of ${kind.kind} is invalid (${why}); check the workflow definition and earlier steps' outputs` };
   }
 
-  function classify(err: unknown): { message: string; code: string; retryable: boolean; retryAfterMs?: number } {
-    if (err instanceof NonRetryableStepError) return { message: err.message, code: err.code, retryable: false };
-    if (err instanceof RetryableStepError) return { message: err.message, code: err.code, retryable: true, retryAfterMs: err.retryAfterMs };
+  function classify(err: unknown): { message: string; code: string; retryable: boolean; retryAfterMs?: number; audit?: Record<string, unknown> } {
+    // A step may attach audit data (e.g. the AWS request ids of a failed call) to what it throws.
+    const audit = (err as { audit?: Record<string, unknown> } | undefined)?.audit;
+    const withAudit = audit ? { audit } : {};
+    if (err instanceof NonRetryableStepError) return { message: err.message, code: err.code, retryable: false, ...withAudit };
+    if (err instanceof RetryableStepError) return { message: err.message, code: err.code, retryable: true, retryAfterMs: err.retryAfterMs, ...withAudit };
     const message = err instanceof Error ? err.message : String(err);
-    return { message, code: (err as { name?: string })?.name ?? 'error', retryable: true };
+    return { message, code: (err as { name?: string })?.name ?? 'error', retryable: true, ...withAudit };
   }
 
   function makeContext(run: Run, stepId: string, attempt: number): StepContext {
@@ -234,7 +237,7 @@ export function createEngine(opts: EngineOptions) {
         Object.assign(s, { status: 'succeeded', output: result.output, summary: result.summary, details: result.details, finishedAt: now, error: undefined });
         r.cursor += 1;
         r.dueAt = now;
-        return [{ actor: owner, type: 'step_succeeded', stepId: step.id, message: `${titleOf(step)}: ${result.summary ?? 'done'}`, emit: 'step_succeeded', data: { output: result.output } }];
+        return [{ actor: owner, type: 'step_succeeded', stepId: step.id, message: `${titleOf(step)}: ${result.summary ?? 'done'}`, emit: 'step_succeeded', data: { output: result.output, ...result.audit } }];
       }
       const f = failure as ReturnType<typeof classify>;
       s.error = { message: f.message, code: f.code, retryable: f.retryable, at: now };
@@ -243,13 +246,13 @@ export function createEngine(opts: EngineOptions) {
         s.status = 'pending';
         r.dueAt = now + delay;
         release(r);
-        return [{ actor: owner, type: 'step_retrying', stepId: step.id, message: `${titleOf(step)}: try ${attempt} of ${maxAttempts} failed (${f.message}); retrying in ${formatDuration(delay)}`, emit: 'step_retrying' }];
+        return [{ actor: owner, type: 'step_retrying', stepId: step.id, message: `${titleOf(step)}: try ${attempt} of ${maxAttempts} failed (${f.message}); retrying in ${formatDuration(delay)}`, emit: 'step_retrying', data: { code: f.code, ...f.audit } }];
       }
       s.status = 'failed';
       s.finishedAt = now;
       const why = f.retryable ? `${f.message} (gave up after ${attempt} tries)` : f.message;
       return [
-        { actor: owner, type: 'step_failed', stepId: step.id, message: `${titleOf(step)} failed: ${why}`, emit: 'step_failed', data: { code: f.code } },
+        { actor: owner, type: 'step_failed', stepId: step.id, message: `${titleOf(step)} failed: ${why}`, emit: 'step_failed', data: { code: f.code, ...f.audit } },
         finish(r, 'failed', `${titleOf(step)} failed: ${why}`),
       ];
     });
@@ -325,7 +328,7 @@ export function createEngine(opts: EngineOptions) {
         r.cursor += 1;
         r.dueAt = t;
         r.status = 'running';
-        return [{ actor: owner, type: 'step_succeeded', stepId: step.id, message: `${titleOf(step)}: ${result?.summary ?? `${p.until.path} is ${String(observed)}`} after ${formatDuration(t - s.startedAt)} and ${s.polls} checks`, emit: 'step_succeeded' }];
+        return [{ actor: owner, type: 'step_succeeded', stepId: step.id, message: `${titleOf(step)}: ${result?.summary ?? `${p.until.path} is ${String(observed)}`} after ${formatDuration(t - s.startedAt)} and ${s.polls} checks`, emit: 'step_succeeded', data: { ...result?.audit } }];
       }
       const base = parseDuration(p.interval);
       const delay = Math.min(parseDuration(p.maxInterval), Math.round(base * 1.5 ** (s.polls - 1)));

@@ -23,6 +23,8 @@ export interface StepResult<O> {
   summary?: string;
   /** Longer details for the thread. */
   details?: string[];
+  /** Recorded with the step's audit event (e.g. the AWS request ids), not stored in the run. */
+  audit?: Record<string, unknown>;
 }
 
 /** One kind of step (one AWS thing). Registered by `kind` and named by workflows/*.yml. */

@@ -30,6 +30,8 @@ export interface SlackSettings {
 /** Read-only questions the Slack layer can ask without knowing AWS (wired in main.ts). */
 export interface ReadOnly {
   status(): Promise<string>;
+  /** The status picture when it is at hand without any I/O (answered in the ack itself). */
+  cachedStatus?(): string | undefined;
   plan(region: string): Promise<string>;
   /** Checks replication now; alerts go to the notifications channel. */
   watchNow(): Promise<string>;
@@ -111,6 +113,8 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
     if (['add-region', 'remove-region', 'cancel', 'retry'].includes(c.name) && !(await may(user))) {
       return ack({ response_type: 'ephemeral', text: `Only members of the \`${s.requesterRole}\` role may run \`/idc ${c.name}\`. Ask an admin to add you to IDC_ROLES.` });
     }
+    const instant = c.name === 'status' ? readOnly.cachedStatus?.() : undefined;
+    if (instant) return ack({ response_type: 'ephemeral', text: instant });
     await ack({ response_type: 'ephemeral', text: `Working on \`/idc ${esc(command.text.trim())}\`…` });
     // The slow part runs after the ack, a few at a time, so a burst of commands never delays acks.
     await afterAck(async () => {

@@ -4,7 +4,8 @@ import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import type { AccountClient } from '@aws-sdk/client-account';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import { createRegistry, type StepRegistry } from '../engine';
+import { createRegistry, type StepKind, type StepRegistry } from '../engine';
+import { collectAwsRequests } from '../aws/request-log';
 import { createPreflight } from './idc-preflight';
 import { createAddRegion, createEncryptionStatus, createInstanceInfo, createRegionStatus, createRemoveRegion, createSetEncryption } from './idc-steps';
 import { createAccessUrls, createVerifyRegion } from './idc-verify';
@@ -19,6 +20,15 @@ export interface StepClients {
   serviceQuotas(region: string): ServiceQuotasClient;
   account(region: string): AccountClient;
 }
+
+/** Records the AWS request ids a step made with its audit event (and with its error). */
+const audited = (k: StepKind<any, any>): StepKind<any, any> => ({ // eslint-disable-line @typescript-eslint/no-explicit-any -- wraps any kind
+  ...k,
+  async run(input, ctx) {
+    const { value, requests } = await collectAwsRequests(() => k.run(input, ctx));
+    return { ...value, audit: { ...value.audit, awsRequests: requests } };
+  },
+});
 
 /** Every step kind of the bot, by name. */
 export function createStepRegistry(c: StepClients): StepRegistry {
@@ -36,7 +46,7 @@ export function createStepRegistry(c: StepClients): StepRegistry {
     createAccessUrls(),
     createInstanceInfo(c.ssoAdmin),
     createVerifyRegion(c.ssoAdmin, c.identityStore, c.kms),
-  ]);
+  ].map(audited));
 }
 
 export { findInstance, listRegions, describeInstance } from './idc-steps';

@@ -33,6 +33,8 @@ export function createWatcher(o: WatcherOptions) {
   const now = o.now ?? Date.now;
   let loop: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
+  /** The newest state this process has seen, and when (wall clock), for cheap repeated /idc status. */
+  let seen: { state: WatchState; at: number } | undefined;
 
   async function deliver(): Promise<number> {
     let sent = 0;
@@ -61,7 +63,7 @@ export function createWatcher(o: WatcherOptions) {
     const cur = await o.store.get<WatchState>(o.name);
     // With the watcher off (interval 0), /idc status still reuses a check younger than a minute.
     const freshFor = o.intervalMs > 0 ? o.intervalMs : 60_000;
-    if (!force && cur && now() - cur.value.lastCheck < freshFor) return { state: cur.value, checked: false, sent: await deliver() };
+    if (!force && cur && now() - cur.value.lastCheck < freshFor) return remember({ state: cur.value, checked: false, sent: await deliver() });
     let result: { snapshot: HealthSnapshot } | { error: string; homeRegion: string };
     try {
       result = { snapshot: await o.read() };
@@ -72,13 +74,27 @@ export function createWatcher(o: WatcherOptions) {
     if (!(await o.store.put(o.name, state, cur?.version))) {
       // Another process stored its check meanwhile: that one counts.
       const other = await o.store.get<WatchState>(o.name);
-      return { state: (other?.value ?? state) as WatchState, checked: false, sent: await deliver() };
+      return remember({ state: (other?.value ?? state) as WatchState, checked: false, sent: await deliver() });
     }
-    return { state, checked: true, sent: await deliver() };
+    return remember({ state, checked: true, sent: await deliver() });
+  }
+
+  function remember<T extends { state: WatchState }>(r: T): T {
+    seen = { state: r.state, at: Date.now() };
+    return r;
   }
 
   return {
     check,
+    /** This process's last view, if younger than `maxAgeMs` (no I/O). */
+    cached(maxAgeMs = 10_000): WatchState | undefined {
+      return seen && Date.now() - seen.at < maxAgeMs ? seen.state : undefined;
+    },
+    /** The picture for /idc status: this process's last view if younger than `maxAgeMs`, else a check. */
+    async current(maxAgeMs = 10_000): Promise<WatchState> {
+      if (seen && Date.now() - seen.at < maxAgeMs) return seen.state;
+      return (await check()).state;
+    },
     /** The last stored state, without reading AWS. */
     async last(): Promise<WatchState | undefined> {
       return (await o.store.get<WatchState>(o.name))?.value;
