@@ -20,7 +20,11 @@ async function init() {
   const config = loadConfig();
   if (config.mode !== 'production') throw new Error('The Lambda handler needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and IDC_CHANNEL (it does not run the sandbox)');
   const log = pino({ level: config.LOG_LEVEL });
-  const receiver = new AwsLambdaReceiver({ signingSecret: config.SLACK_SIGNING_SECRET as string });
+  const receiver = new AwsLambdaReceiver({
+    signingSecret: config.SLACK_SIGNING_SECRET as string,
+    // The signature goes on to the replay check (src/slack/app.ts).
+    customPropertiesExtractor: (event: LambdaEvent) => ({ slackSignature: String(event.headers?.['x-slack-signature'] ?? event.headers?.['X-Slack-Signature'] ?? '') }),
+  });
   const bot = await createBot(config, { log, receiver });
   return { bot, slack: receiver.toHandler() };
 }

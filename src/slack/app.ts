@@ -1,4 +1,4 @@
-import { App, LogLevel, type Receiver, type RespondFn, type webApi } from '@slack/bolt';
+import { App, AuthorizationError, HTTPReceiver, LogLevel, type Receiver, type RespondFn, type webApi } from '@slack/bolt';
 import { EngineInputError, LockHeldError, isTerminal, type Directory, type Engine, type EngineEvent, type Logger, type Run } from '../engine';
 import { ACTIONS, buildRejectModal, buildRunMessage, esc, HELP, REJECT_MODAL } from './blocks';
 import { parseCommand } from './parse-command';
@@ -71,6 +71,21 @@ export function createSlackDirectory(roles: Record<string, string[]>, client: ()
   };
 }
 
+/** Bolt's HTTP receiver, with the request signature passed on to the middleware (replay check). */
+function httpReceiver(signingSecret: string): HTTPReceiver {
+  return new HTTPReceiver({
+    signingSecret,
+    customPropertiesExtractor: (req) => ({ slackSignature: String(req.headers['x-slack-signature'] ?? '') }),
+    // Every listener here acks at once; a request nothing acked (Bolt could not read it) gets a 400, well inside Slack's 3 s.
+    unhandledRequestTimeoutMillis: 1500,
+    unhandledRequestHandler: ({ logger, response }) => {
+      logger.warn('A request that no listener handled got 400 (malformed or not for this app)');
+      response.writeHead(400);
+      response.end();
+    },
+  });
+}
+
 /** Runs at most `n` tasks at once; the others wait their turn. */
 function limiter(n: number) {
   let active = 0;
@@ -97,7 +112,25 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
     deferInitialization: true,
     logLevel: LogLevel.WARN,
     clientOptions,
-    ...(receiver ? { receiver } : s.appToken ? { socketMode: true, appToken: s.appToken, installerOptions: { clientOptions } } : { signingSecret: s.signingSecret }),
+    ...(receiver ? { receiver } : s.appToken ? { socketMode: true, appToken: s.appToken, installerOptions: { clientOptions } } : { receiver: httpReceiver(s.signingSecret) }),
+  });
+  // Bolt checks the signature and its 5-minute window; a valid request sent again (a replay) is refused too.
+  const seen = new Map<string, number>();
+  const OURS = new Set<string>(Object.values(ACTIONS));
+  app.use(async (args) => {
+    const signature = args.context.slackSignature as string | undefined;
+    if (signature) {
+      const now = Date.now();
+      if ((seen.get(signature) ?? 0) > now) throw new AuthorizationError('A request with this signature was already received (replay)', new Error('replayed request'));
+      if (seen.size > 50_000) for (const [k, until] of seen) if (until <= now) seen.delete(k);
+      seen.set(signature, now + 6 * 60_000);
+    }
+    // An interaction that is not one of ours (unknown action, malformed payload) is answered at once and changes nothing.
+    const b = args.body as { type?: string; actions?: { action_id?: string }[]; view?: { callback_id?: string } };
+    const ours = b.type === 'block_actions' ? Array.isArray(b.actions) && b.actions.some((a) => OURS.has(String(a?.action_id))) : b.type === 'view_submission' ? b.view?.callback_id === REJECT_MODAL.callbackId : true;
+    const ack = (args as { ack?: () => Promise<void> }).ack;
+    if (!ours) return void (await ack?.());
+    await args.next();
   });
   const directory = createSlackDirectory(s.roles, () => app.client);
   const may = (user: string) => directory.isInRole(user, [s.requesterRole]);
@@ -110,15 +143,15 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
     const c = parsed.command;
     const user = command.user_id;
     if (c.name === 'help') return ack({ response_type: 'ephemeral', text: HELP });
-    if (['add-region', 'remove-region', 'cancel', 'retry'].includes(c.name) && !(await may(user))) {
-      return ack({ response_type: 'ephemeral', text: `Only members of the \`${s.requesterRole}\` role may run \`/idc ${c.name}\`. Ask an admin to add you to IDC_ROLES.` });
-    }
     const instant = c.name === 'status' ? readOnly.cachedStatus?.() : undefined;
     if (instant) return ack({ response_type: 'ephemeral', text: instant });
     await ack({ response_type: 'ephemeral', text: `Working on \`/idc ${esc(command.text.trim())}\`…` });
-    // The slow part runs after the ack, a few at a time, so a burst of commands never delays acks.
+    // The slow part (the role check may ask Slack) runs after the ack, a few at a time, so nothing delays acks.
     await afterAck(async () => {
       try {
+        if (['add-region', 'remove-region', 'cancel', 'retry'].includes(c.name) && !(await may(user))) {
+          return void (await say(respond, `Only members of the \`${s.requesterRole}\` role may run \`/idc ${c.name}\`. Ask an admin to add you to IDC_ROLES.`));
+        }
         switch (c.name) {
           case 'status':
             return void (await say(respond, await readOnly.status()));

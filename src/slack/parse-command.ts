@@ -22,7 +22,13 @@ const USAGE: Record<string, string> = {
   retry: '/idc retry <workflow-id>',
 };
 const RUN_ID = /^\d{8}-[0-9a-f]{6}$/;
-const shown = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s).replace(/[<>&`]/g, '');
+/** What the person typed, safe to echo: no mrkdwn controls, control characters or bidi overrides, at most 40 characters. */
+// eslint-disable-next-line no-control-regex -- stripping control characters is the point
+const UNSAFE = /[<>&`*_~\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const shown = (s: string) => {
+  const clean = s.replace(UNSAFE, '');
+  return clean.length > 40 ? `${clean.slice(0, 40)}…` : clean;
+};
 
 /** Edit distance, for "did you mean" on near-miss Region names. */
 function distance(a: string, b: string): number {

@@ -295,6 +295,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     },
     commandForm,
     signedHeaders,
+    /** Delivers any body (e.g. a malformed payload) as Slack would, signed unless told otherwise. */
+    post: (body: string, opts: { sign?: boolean; timestamp?: number } = {}) => deliver(body, opts.sign ?? true, opts.timestamp),
     /** Changes a method's limit (calls per window), e.g. to provoke 429s. */
     setRateLimit(method: string, perWindow: number) {
       limits[method] = perWindow;

@@ -1,0 +1,127 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { createAwsClients } from '../../src/aws/clients';
+import { startAwsEmulator, type AwsEmulator } from '../../src/emulators/aws/server';
+import { startSlackEmulator, type SlackEmulator } from '../../src/emulators/slack/server';
+import { createEngine, loadWorkflows, type Engine } from '../../src/engine';
+import { createSlackApp } from '../../src/slack/app';
+import { parseCommand } from '../../src/slack/parse-command';
+import { createStepRegistry, KNOWN_REGIONS } from '../../src/steps';
+import { hostileCorpus } from '../support/corpus';
+import { freshStore } from '../support/dynamo';
+
+const REGIONS = new Set(KNOWN_REGIONS);
+let aws: AwsEmulator;
+let slack: SlackEmulator;
+let engine: Engine;
+let server: Server;
+let botUrl: string;
+let stopApp: () => Promise<void>;
+
+beforeAll(async () => {
+  aws = await startAwsEmulator({ users: 10, groups: 2 });
+  Object.assign(process.env, aws.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
+  slack = await startSlackEmulator({ token: 'xoxb-hostile', signingSecret: 'hostile-signing-secret', users: { UREQ: { name: 'rea' }, UANA: { name: 'ana' } } });
+  const registry = createStepRegistry(createAwsClients({ maxAttempts: 1 }));
+  const roles = { 'identity-admins': ['UANA'], requesters: ['UREQ'] };
+  const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry, roles: new Set(Object.keys(roles)) });
+  const { store } = await freshStore();
+  engine = createEngine({ store, registry, definitions, directory: { isInRole: async (u, r) => r.some((n) => (roles as Record<string, string[]>)[n]?.includes(u)) }, owner: 'hostile' });
+  const { app } = createSlackApp(
+    { token: 'xoxb-hostile', signingSecret: 'hostile-signing-secret', apiUrl: slack.apiUrl, channel: 'C0IDC', roles, requesterRole: 'requesters', baseInput: { homeRegion: 'us-east-1' }, regions: REGIONS, coalesceMs: 20 },
+    engine,
+    { status: async () => 'status', plan: async (r) => `plan for ${r}`, watchNow: async () => 'watched', drill: async (r) => `drill ${r}` },
+  );
+  await app.init();
+  server = (await app.start(0)) as Server;
+  stopApp = () => app.stop() as Promise<void>;
+  botUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
+  slack.setBotUrl(botUrl);
+});
+
+afterAll(async () => {
+  await engine.stop();
+  await stopApp();
+  await slack.close();
+  await aws.close();
+});
+
+const STARTS = new Set(['add-region', 'remove-region', 'verify']);
+
+describe('hostile input', () => {
+  const corpus = hostileCorpus(10_000);
+
+  it('parses 10,000 hostile command texts without a throw; every refusal says what was wrong and echoes nothing dangerous', () => {
+    let accepted = 0;
+    for (const text of corpus) {
+      const r = parseCommand(text, REGIONS);
+      if (r.ok) {
+        accepted++;
+        if ('region' in r.command) expect(REGIONS.has(r.command.region)).toBe(true);
+        continue;
+      }
+      expect(r.error.length).toBeGreaterThan(10);
+      expect(r.error).toMatch(/Usage: `\/idc|Unknown command|Try one of/);
+      // Nothing the person typed can ping, link or break out of code formatting.
+      // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+      expect(r.error).not.toMatch(/<[!@#]|<https?:|[\u0000-\u0009\u000b-\u001f\u202e]/);
+      expect(r.error.length).toBeLessThan(700);
+    }
+    // The corpus is hostile, not random noise: it holds some valid commands (with junk reasons) too.
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThan(corpus.length / 4);
+  });
+
+  it('answers a sample of them over HTTP within 3 s; only valid commands start anything', async () => {
+    const before = (await engine.listRecent(100)).length;
+    const sample = corpus.filter((_, i) => i % 25 === 0); // 400 texts, every kind
+    let validStarts = 0;
+    for (const text of sample) {
+      const res = await slack.command('UREQ', text);
+      expect(res.status).toBe(200);
+      expect(res.ms).toBeLessThan(3000);
+      expect(res.text.length).toBeGreaterThan(0);
+      const parsed = parseCommand(text, REGIONS);
+      if (parsed.ok && STARTS.has(parsed.command.name)) validStarts++;
+    }
+    await engine.idle();
+    const runs = (await engine.listRecent(500)).slice(0, (await engine.listRecent(500)).length - before);
+    expect(runs.length).toBeLessThanOrEqual(validStarts);
+    for (const run of runs) expect(REGIONS.has(String(run.input.region))).toBe(true);
+  }, 120_000);
+
+  it('refuses missing, wrong, stale and replayed signatures', async () => {
+    const body = slack.commandForm('UREQ', 'help', 'C0IDC');
+    const post = (headers: Record<string, string>) => fetch(botUrl, { method: 'POST', headers, body }).then((r) => r.status);
+    expect(await post({ 'content-type': 'application/x-www-form-urlencoded' })).toBe(401);
+    expect(await post({ ...slack.signedHeaders(body), 'x-slack-signature': `v0=${'1'.repeat(64)}` })).toBe(401);
+    expect(await post(slack.signedHeaders(body, Math.floor(Date.now() / 1000) - 301))).toBe(401);
+    const captured = slack.signedHeaders(body);
+    expect(await post(captured)).toBe(200);
+    expect(await post(captured)).toBe(401); // the same signed request again
+  });
+
+  it('survives malformed interactive payloads and changes nothing', async () => {
+    const before = JSON.stringify(await engine.listRecent(500));
+    const payload = (p: unknown) => new URLSearchParams({ payload: typeof p === 'string' ? p : JSON.stringify(p) }).toString();
+    const cases = [
+      payload('{not json'),
+      payload({ type: 'block_actions' }),
+      payload({ type: 'block_actions', user: { id: 'UANA' }, actions: [] }),
+      payload({ type: 'block_actions', user: { id: 'UANA' }, channel: { id: 'C0IDC' }, message: { ts: '1.2' }, actions: [{ action_id: 'run.approve', value: 'not json' }] }),
+      payload({ type: 'block_actions', user: { id: 'UANA' }, channel: { id: 'C0IDC' }, message: { ts: '1.2' }, actions: [{ action_id: 'run.approve', value: JSON.stringify({ runId: '20260101-abcdef', stepId: 'approve' }) }] }),
+      payload({ type: 'block_actions', user: { id: 'UANA' }, actions: [{ action_id: 'no.such.action', value: 'x' }] }),
+      payload({ type: 'view_submission', user: { id: 'UANA' }, view: { callback_id: 'reject.reason', private_metadata: '{"runId":"x"', state: { values: {} } } }),
+      payload({ type: 'view_submission', user: { id: 'UANA' }, view: { callback_id: 'reject.reason', private_metadata: 'x'.repeat(5000), state: { values: { reason: { reason: { value: '<!channel> '.repeat(500) } } } } } }),
+      'payload=' + '%7B'.repeat(100_000),
+      '',
+    ];
+    for (const [i, body] of cases.entries()) {
+      const res = await slack.post(body).catch((err: Error) => ({ status: `case ${i}: ${err.message}` }));
+      expect([i, typeof res.status === 'number' && res.status < 500]).toEqual([i, true]);
+    }
+    expect((await slack.command('UREQ', 'help')).status).toBe(200); // still serving
+    expect(JSON.stringify(await engine.listRecent(500))).toBe(before);
+  });
+});
