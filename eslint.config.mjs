@@ -8,7 +8,7 @@ const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns 
 const ban = (group, message) => ({ group, message });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'jest.config.js', '.sandbox/**'] },
+  { ignores: ['dist/**', 'dist-test/**', 'node_modules/**', 'coverage/**', 'jest.config.js', '.sandbox/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -15,6 +15,7 @@ import { createBot } from './main';
 type LambdaEvent = { source?: string; 'detail-type'?: string; body?: string | null; headers?: Record<string, string | undefined> };
 
 let ready: ReturnType<typeof init> | undefined;
+let caughtUp = false;
 
 async function init() {
   const config = loadConfig();
@@ -35,6 +36,10 @@ export async function handler(event: LambdaEvent, context: unknown): Promise<unk
     throw err;
   }));
   if (event.source === 'aws.events' || event['detail-type'] === 'Scheduled Event') {
+    if (!caughtUp) {
+      caughtUp = true; // once per cold start: live messages a frozen or crashed instance did not post
+      await bot.catchUp().catch(() => undefined);
+    }
     const advanced = await bot.engine.tick();
     await bot.watcher.check().catch(() => undefined); // runs only when the watch interval has passed
     await bot.engine.idle();

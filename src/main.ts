@@ -118,7 +118,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     logger: log,
   });
   const slack = createSlackApp(slackSettings, engine, readOnly, log, extra.receiver);
-  const { app, directory, flush } = slack;
+  const { app, directory, flush, catchUp } = slack;
   holder.dir = directory;
   await app.init();
   lap('Slack app initialised (auth.test)');
@@ -126,6 +126,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     engine,
     app,
     flush,
+    catchUp,
     watcher,
     log,
     /** Settles when the table is there (rejects when it cannot be checked or created). */
@@ -153,6 +154,7 @@ export async function startBot(config: Config, extra: BotExtras = {}) {
   // The loop's first tick resumes whatever was in flight before a restart; serving does not wait for it.
   bot.engine.startLoop(config.IDC_TICK_MS);
   void bot.engine.tick().catch((err: unknown) => bot.log.error({ err }, 'first tick failed'));
+  void bot.catchUp().catch((err: unknown) => bot.log.warn({ err }, 'could not bring live messages up to date'));
   bot.watcher.start(Math.min(10_000, config.IDC_TICK_MS * 10)); // a due check costs one DynamoDB read per look
   return bot;
 }

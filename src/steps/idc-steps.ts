@@ -50,13 +50,18 @@ export const createSetEncryption = (sso: Sso) =>
     description: 'Switch Identity Center encryption at rest to the multi-Region customer managed key (UpdateInstance)',
     mutates: true,
     input: z.object({ instanceArn: InstanceArn, primaryRegion: AwsRegion, keyArn: KmsKeyArn }),
-    async run(input) {
+    async run(input, ctx) {
       const d = await describeInstance(sso, input.primaryRegion, input.instanceArn);
       const enc = d.EncryptionConfigurationDetails;
       if (enc?.KmsKeyArn === input.keyArn && enc.EncryptionStatus !== 'UPDATE_FAILED') {
         return { output: { keyArn: input.keyArn, changed: false }, summary: `Identity Center already uses ${input.keyArn.split('/').pop()} (${enc.EncryptionStatus})` };
       }
-      if (enc?.EncryptionStatus === 'UPDATING') throw new RetryableStepError('Another encryption update is in progress; waiting for it to finish', 'encryption_updating', 30_000);
+      if (enc?.EncryptionStatus === 'UPDATING') {
+        // Resumed after a crash right after our UpdateInstance: the update under way is ours. The
+        // next step waits for it and fails if Identity Center ends up on another key.
+        if (ctx.attempt > 1) return { output: { keyArn: input.keyArn, changed: true }, summary: `An encryption update is under way (resumed); the next step checks it ends on ${input.keyArn.split('/').pop()}` };
+        throw new RetryableStepError('Another encryption update is in progress; waiting for it to finish', 'encryption_updating', 30_000);
+      }
       await aws('sso:UpdateInstance', () =>
         sso(input.primaryRegion).send(new UpdateInstanceCommand({ InstanceArn: input.instanceArn, EncryptionConfiguration: { KeyType: 'CUSTOMER_MANAGED_KEY', KmsKeyArn: input.keyArn } })),
       );

@@ -3,6 +3,7 @@ import {
   CreateKeyCommand,
   DescribeKeyCommand,
   EnableKeyRotationCommand,
+  GetKeyRotationStatusCommand,
   GetKeyPolicyCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
@@ -96,7 +97,8 @@ export const createEnsureKey = (kms: Kms) =>
       }
       const keyId = keyArn.split('/').pop() as string;
       await ensureAlias(kms, region, input.keyAlias, keyId);
-      await aws('kms:EnableKeyRotation', () => kms(region).send(new EnableKeyRotationCommand({ KeyId: keyId })));
+      const rotation = await aws('kms:GetKeyRotationStatus', () => kms(region).send(new GetKeyRotationStatusCommand({ KeyId: keyId })));
+      if (!rotation.KeyRotationEnabled) await aws('kms:EnableKeyRotation', () => kms(region).send(new EnableKeyRotationCommand({ KeyId: keyId })));
       return { output: { keyArn, keyId, created: true }, summary: `Created multi-Region key ${keyId} (${input.keyAlias}) in ${region}` };
     },
   });

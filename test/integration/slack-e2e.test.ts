@@ -134,8 +134,8 @@ describe('Slack end to end over HTTP', () => {
     }, 'final message');
     expect(final.edits).toBeGreaterThan(3);
     expect(JSON.stringify(final.blocks)).not.toContain('run.approve');
-    // Thread notes are posted right after the in-place update: wait for the last one (the requester is told).
-    await until(() => slack.messages.some((m) => m.thread_ts === final.ts && m.text.startsWith('<@UREQ>')), 'requester told in the thread');
+    // Thread notes since the last update go out as one reply: wait for the one that tells the requester.
+    await until(() => slack.messages.some((m) => m.thread_ts === final.ts && m.text.includes('<@UREQ>')), 'requester told in the thread');
     const thread = slack.messages.filter((m) => m.thread_ts === final.ts).map((m) => m.text);
     expect(thread.some((t) => /Verify the Region: eu-central-1 verified/.test(t))).toBe(true);
     expect(aws.world.mutations()).toMatchObject({ CreateKey: 1, ReplicateKey: 1, UpdateInstance: 1, AddRegion: 1 });

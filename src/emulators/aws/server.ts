@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { requestId, SERVICES } from './services';
-import { AwsError, createWorld, type World, type WorldOptions } from './world';
+import { AwsError, createWorld, MUTATING, type World, type WorldOptions } from './world';
 
 const CREDENTIAL_SCOPE = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/;
 
@@ -42,6 +42,10 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
     if (world.faults.deny.has(action)) {
       throw new AwsError('AccessDeniedException', `User: arn:aws:sts::${world.accountId}:assumed-role/idc-bot/session is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`);
     }
+    if (world.faults.failRate > 0 && world.random() < world.faults.failRate) {
+      world.rateFaults = (world.rateFaults ?? 0) + 1;
+      throw world.rateFaults % 2 ? new AwsError('ThrottlingException', 'Rate exceeded') : new AwsError('InternalServerException', 'Injected internal error', 500);
+    }
     const fault = world.faults.fail.find((f) => (f.action === op || f.action === '*') && f.remaining > 0 && (!f.region || f.region === region));
     if (fault) {
       fault.remaining--;
@@ -56,6 +60,8 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
     world.settle();
     const out = (svc.handlers[op] as (w: World, r: string, b: Record<string, unknown>) => unknown)(world, region, body);
     record(true);
+    // The change is made; the answer is late (a caller that dies now never learns it happened).
+    if (world.faults.responseDelayMs && MUTATING.has(op)) await new Promise((r) => setTimeout(r, world.faults.responseDelayMs));
     send(res, 200, out ?? {}, id, contentType);
   } catch (err) {
     record(false);
@@ -128,12 +134,13 @@ function admin(world: World, url: string, raw: string, res: ServerResponse): voi
   }
   if (url === '/__emulator/faults') {
     try {
-      const f = JSON.parse(raw || '{}') as { fail?: { action: string; times: number; type?: string; status?: number }; deny?: string[]; outage?: string[]; latencyMs?: number; timeScale?: number; clear?: boolean };
-      if (f.clear) Object.assign(world.faults, { fail: [], deny: new Set(), outage: new Set(), latencyMs: 0 });
+      const f = JSON.parse(raw || '{}') as { fail?: { action: string; times: number; type?: string; status?: number }; deny?: string[]; outage?: string[]; latencyMs?: number; failRate?: number; timeScale?: number; clear?: boolean };
+      if (f.clear) Object.assign(world.faults, { fail: [], deny: new Set(), outage: new Set(), latencyMs: 0, failRate: 0 });
       if (f.fail) world.faults.fail.push({ action: f.fail.action, remaining: f.fail.times, type: f.fail.type ?? 'ThrottlingException', status: f.fail.status ?? 400 });
       if (f.deny) world.faults.deny = new Set(f.deny);
       if (f.outage) world.faults.outage = new Set(f.outage);
       if (f.latencyMs !== undefined) world.faults.latencyMs = f.latencyMs;
+      if (f.failRate !== undefined) world.faults.failRate = f.failRate;
       if (f.timeScale !== undefined) world.timeScale = f.timeScale;
       return json(200, { ok: true });
     } catch (err) {

@@ -98,6 +98,8 @@ export function createWorld(opts: WorldOptions = {}) {
     permissionSets: ['AdministratorAccess', 'ReadOnlyAccess', 'PowerUserAccess', 'Billing'].map((n, i) => ({ name: n, arn: `arn:aws:sso:::permissionSet/${instanceId}/ps-${String(i).padStart(16, '0')}` })),
     keys: new Map<string, Key>(),
     aliases: new Map<string, string>(),
+    /** How many calls the rate fault failed. */
+    rateFaults: 0,
     /** Every request: action, Region, and whether it succeeded. */
     calls: [] as { action: string; region: string; ok: boolean; at: number }[],
     faults: {
@@ -108,9 +110,20 @@ export function createWorld(opts: WorldOptions = {}) {
       outage: new Set<string>(),
       /** slow every response by this many ms */
       latencyMs: 0,
+      /** answer a mutating call this many ms after it took effect */
+      responseDelayMs: 0,
+      /** fail this share of all calls (throttling or a 5xx, alternately), from a seeded sequence */
+      failRate: 0,
     },
     now,
-    dur: (key: keyof typeof DURATIONS) => Math.round(DURATIONS[key] * world.timeScale),
+    /** Seeded pseudo-random numbers for rate faults (reproducible runs). */
+    random: (() => {
+      let x = 12345;
+      return () => ((x = (x * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    })(),
+    /** Base durations of this world's asynchronous transitions (tests may tune each). */
+    durations: { ...DURATIONS },
+    dur: (key: keyof typeof DURATIONS) => Math.round(world.durations[key] * world.timeScale),
     /** Successful mutating calls, by action (for exactly-once checks). */
     mutations(): Record<string, number> {
       const out: Record<string, number> = {};
