@@ -1,9 +1,4 @@
-import type { IdentitystoreClient } from '@aws-sdk/client-identitystore';
-import type { KMSClient } from '@aws-sdk/client-kms';
-import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import type { AccountClient } from '@aws-sdk/client-account';
-import type { OrganizationsClient } from '@aws-sdk/client-organizations';
-import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import type { AwsClients } from '../aws/clients';
 import { createRegistry, type StepKind, type StepRegistry } from '../engine';
 import { collectAwsRequests } from '../aws/request-log';
 import { createPreflight } from './idc-preflight';
@@ -12,14 +7,7 @@ import { createAccessUrls, createVerifyRegion } from './idc-verify';
 import { createEnsureKey, createKeyState, createReplicateKey, createScheduleReplicaDeletion } from './kms-steps';
 
 /** The per-Region client factories steps need (src/aws builds them). */
-export interface StepClients {
-  ssoAdmin(region: string): SSOAdminClient;
-  kms(region: string): KMSClient;
-  identityStore(region: string): IdentitystoreClient;
-  organizations(region: string): OrganizationsClient;
-  serviceQuotas(region: string): ServiceQuotasClient;
-  account(region: string): AccountClient;
-}
+export type StepClients = Omit<AwsClients, 'destroy'>;
 
 /** Records the AWS request ids a step made with its audit event (and with its error). */
 const audited = (k: StepKind<any, any>): StepKind<any, any> => ({ // eslint-disable-line @typescript-eslint/no-explicit-any -- wraps any kind
