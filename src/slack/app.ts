@@ -1,4 +1,4 @@
-import { App, AuthorizationError, HTTPReceiver, LogLevel, type Receiver, type RespondFn, type webApi } from '@slack/bolt';
+import { App, AuthorizationError, HTTPReceiver, LogLevel, type Logger as BoltLogger, type Receiver, type RespondFn, type webApi } from '@slack/bolt';
 import { EngineInputError, LockHeldError, isTerminal, type Directory, type Engine, type EngineEvent, type Logger, type Run } from '../engine';
 import { ACTIONS, buildRejectModal, buildRunMessage, esc, HELP, REJECT_MODAL } from './blocks';
 import { parseCommand } from './parse-command';
@@ -71,10 +71,26 @@ export function createSlackDirectory(roles: Record<string, string[]>, client: ()
   };
 }
 
+/** Bolt's own messages, into the bot's structured log (its level applies; errors keep only their message). */
+function boltLogger(log: Logger): BoltLogger {
+  let level = LogLevel.WARN;
+  const text = (parts: unknown[]) => parts.map((p) => (p instanceof Error ? p.message : typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
+  return {
+    debug: (...m: unknown[]) => log.debug({ source: 'bolt' }, text(m)),
+    info: (...m: unknown[]) => log.info({ source: 'bolt' }, text(m)),
+    warn: (...m: unknown[]) => log.warn({ source: 'bolt' }, text(m)),
+    error: (...m: unknown[]) => log.error({ source: 'bolt' }, text(m)),
+    setLevel: (l: LogLevel) => void (level = l),
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
 /** Bolt's HTTP receiver, with the request signature passed on to the middleware (replay check). */
-function httpReceiver(signingSecret: string): HTTPReceiver {
+function httpReceiver(signingSecret: string, logger?: BoltLogger): HTTPReceiver {
   return new HTTPReceiver({
     signingSecret,
+    ...(logger ? { logger } : {}),
     customPropertiesExtractor: (req) => ({ slackSignature: String(req.headers['x-slack-signature'] ?? '') }),
     // Every listener here acks at once; a request nothing acked (Bolt could not read it) gets a 400, well inside Slack's 3 s.
     unhandledRequestTimeoutMillis: 1500,
@@ -107,12 +123,13 @@ const NOT_OURS = 'This button does not belong to a workflow message; nothing was
 /** Creates the Bolt app: /idc, the approval and task buttons, and the live workflow messages. */
 export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadOnly, logger?: Logger, receiver?: Receiver) {
   const clientOptions = { ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}), retryConfig: { retries: 2, factor: 1.5, minTimeout: 200 } };
+  const bolt = logger ? boltLogger(logger) : undefined;
   const app = new App({
     token: s.token,
     deferInitialization: true,
-    logLevel: LogLevel.WARN,
+    ...(bolt ? { logger: bolt } : { logLevel: LogLevel.WARN }),
     clientOptions,
-    ...(receiver ? { receiver } : s.appToken ? { socketMode: true, appToken: s.appToken, installerOptions: { clientOptions } } : { receiver: httpReceiver(s.signingSecret) }),
+    ...(receiver ? { receiver } : s.appToken ? { socketMode: true, appToken: s.appToken, installerOptions: { clientOptions } } : { receiver: httpReceiver(s.signingSecret, bolt) }),
   });
   // Bolt checks the signature and its 5-minute window; a valid request sent again (a replay) is refused too.
   const seen = new Map<string, number>();
