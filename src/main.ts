@@ -185,7 +185,18 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const bot = await startBot(config, { log });
+  let bot: Awaited<ReturnType<typeof startBot>>;
+  try {
+    bot = await startBot(config, { log });
+  } catch (err) {
+    const e = err as { code?: string; data?: { error?: string }; message?: string };
+    const why =
+      e.code === 'slack_webapi_platform_error' ? `Slack refused the bot token (${e.data?.error}): check SLACK_BOT_TOKEN and that the app is installed in the workspace`
+      : e.code === 'slack_webapi_request_error' ? `Slack could not be reached (${e.message}): check the network, a proxy, or SLACK_API_URL`
+      : (e.message ?? String(err));
+    log.fatal({ err: { code: e.code, message: e.message } }, `The bot could not start: ${why}`);
+    process.exit(1);
+  }
   if (config.SLACK_APP_TOKEN) log.info('idc-bot is connected to Slack over Socket Mode');
   else log.info({ port: config.PORT }, 'idc-bot is listening on /slack/events');
   const shutdown = () => void bot.stop().then(() => process.exit(0));
