@@ -196,7 +196,12 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
             const run = await engine.get(c.id);
             if (!run) return void (await say(respond, `There is no workflow \`${c.id}\`.`));
             const events = await engine.events(c.id);
-            return void (await say(respond, [`*${run.workflowId}* \`${run.id}\` — ${run.status}`, ...events.slice(-20).map((e) => `• ${new Date(e.at).toISOString()} ${esc(e.actor)}: ${esc(e.message)}`)].join('\n')));
+            // The last 20 events, each AWS change with its request ids (the whole trail is in DynamoDB).
+            const aws = (e: (typeof events)[number]) => {
+              const reqs = ((e.data as { awsRequests?: { action: string; requestId?: string; error?: string }[] } | undefined)?.awsRequests ?? []).filter((r) => !/\.(Describe|Get|List)/.test(r.action));
+              return reqs.length ? ` (AWS: ${reqs.map((r) => `${r.action} ${r.requestId ?? '?'}${r.error ? ` ${r.error}` : ''}`).join(', ')})` : '';
+            };
+            return void (await say(respond, [`*${run.workflowId}* \`${run.id}\` — ${run.status}`, ...events.slice(-20).map((e) => `• ${new Date(e.at).toISOString()} ${esc(e.actor)}: ${esc(e.message)}${esc(aws(e))}`)].join('\n')));
           }
           case 'cancel':
             await engine.cancel({ runId: c.id, user });

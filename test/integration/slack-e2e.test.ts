@@ -142,6 +142,11 @@ describe('Slack end to end over HTTP', () => {
     // Updates are coalesced: the whole runbook stayed inside Slack's tiers (chat.update 50/min) without a 429.
     expect(final.edits).toBeLessThan(50);
     expect(slack.limited).toEqual([]);
+    // /idc show gives the audit trail, each AWS change with its request id.
+    const seen = slack.responses.length;
+    await slack.command('UREQ', `show ${runId}`);
+    const shown = await until(() => slack.responses.slice(seen).find((r) => String(r.body.text).startsWith('*add-region*')), 'show reply');
+    expect(String(shown.body.text)).toMatch(/SSOAdmin\.AddRegion [0-9a-f-]{36}/);
   });
 
   it('refuses bad signatures, stale timestamps, malformed commands and non-requesters; nothing starts', async () => {
