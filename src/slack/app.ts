@@ -60,7 +60,13 @@ export function createSlackDirectory(roles: Record<string, string[]>, client: ()
   };
   const fullMember = (user: string) =>
     cached(`user/${user}`, async () => {
-      const u = (await client().users.info({ user })).user;
+      const u = await client()
+        .users.info({ user })
+        .then((r) => r.user)
+        .catch((err: { data?: { error?: string } }) => {
+          if (err.data?.error === 'user_not_found') return undefined; // someone who has left the workspace holds no role
+          throw err;
+        });
       return Boolean(u && !u.deleted && !u.is_bot && !u.is_restricted && !u.is_ultra_restricted);
     });
   return {

@@ -17,7 +17,7 @@ let engine: Engine;
 let server: Server;
 let stopApp: () => Promise<void>;
 const CHANNEL = 'C0IDC';
-const roles = { 'identity-admins': ['UA', 'UB', 'UREQ', 'UGUEST'], requesters: ['UREQ', 'UA'] };
+const roles = { 'identity-admins': ['UA', 'UB', 'UREQ', 'UGUEST', 'UGONE'], requesters: ['UREQ', 'UA'] };
 const people = { UA: { name: 'ana' }, UB: { name: 'ben' }, UREQ: { name: 'rea' }, UOUT: { name: 'out' }, UGUEST: { name: 'guest', is_restricted: true } };
 const settings = { token: 'xoxb-test-token', signingSecret: 'test-signing-secret', channel: CHANNEL, roles, requesterRole: 'requesters', baseInput: { homeRegion: 'us-east-1', keyAlias: 'alias/identity-center' }, retryMs: 100, coalesceMs: 20, regions: new Set(KNOWN_REGIONS) };
 
@@ -104,9 +104,12 @@ describe('Slack end to end over HTTP', () => {
     await until(() => ephemeralFor('UREQ').find((t) => /cannot approve it yourself/.test(t)), 'self-approval refusal');
     await slack.click('UOUT', msg, 'run.approve');
     await until(() => ephemeralFor('UOUT').find((t) => /not one of the approvers/.test(t)), 'outsider refusal');
-    // A guest account never approves, even when the configuration names it (users.info says so).
+    // A guest account never approves, even when the configuration names it (users.info says so),
+    // nor does someone who has left the workspace (users.info: user_not_found).
     await slack.click('UGUEST', msg, 'run.approve');
     await until(() => ephemeralFor('UGUEST').find((t) => /not one of the approvers/.test(t)), 'guest refusal');
+    await slack.click('UGONE', msg, 'run.approve');
+    await until(() => ephemeralFor('UGONE').find((t) => /not one of the approvers/.test(t)), 'departed approver refusal');
     await slack.click('UA', msg, 'run.approve');
     await slack.click('UA', msg, 'run.approve');
     await until(() => ephemeralFor('UA').find((t) => /already decided/.test(t)), 'double click refusal');
