@@ -58,6 +58,8 @@ const ApprovalStep = z
         minApprovals: z.number().int().min(1).max(10).default(1),
         allowRequester: z.boolean().default(false),
         expiresAfter: Duration.default('24h'),
+        /** Remind the approvers (in the workflow's thread) this often while the gate is open. */
+        remindEvery: Duration.optional(),
         plan: Id.optional(),
         summary: z.string().optional(),
       })

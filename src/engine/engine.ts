@@ -342,11 +342,18 @@ export function createEngine(opts: EngineOptions) {
   }
 
   /** A gate or task waiting for a person: due again only when it expires (or never), and not leased. */
+  /** When a waiting gate or task next needs the engine: its reminder or its expiry. */
+  const nextDue = (s: StepState | undefined): number | undefined => {
+    const times = [s?.remindAt, s?.expiresAt].filter((t): t is number => t !== undefined);
+    return times.length ? Math.min(...times) : undefined;
+  };
+
   async function park(run: Run, stepId: string, before: StepState | undefined): Promise<undefined> {
     const cursor = run.cursor;
     await commit(run, (r) => {
-      if (!unchanged(r, cursor, stepId, before) || r.dueAt === before?.expiresAt) return null;
-      r.dueAt = before?.expiresAt;
+      const due = nextDue(before);
+      if (!unchanged(r, cursor, stepId, before) || r.dueAt === due) return null;
+      r.dueAt = due;
       release(r);
       return [];
     });
@@ -365,9 +372,11 @@ export function createEngine(opts: EngineOptions) {
         if (!unchanged(r, cursor, step.id, before)) return null;
         const t = clock.now();
         const planHash = gate.plan ? hashPlan(planOf(r.steps[gate.plan]?.output)) : undefined;
-        r.steps[step.id] = { status: 'awaiting_approval', attempt: 0, startedAt: t, openedAt: t, expiresAt: t + parseDuration(gate.expiresAfter), decisions: [], ...(planHash ? { planHash } : {}) };
+        const s: StepState = { status: 'awaiting_approval', attempt: 0, startedAt: t, openedAt: t, expiresAt: t + parseDuration(gate.expiresAfter), decisions: [], ...(planHash ? { planHash } : {}) };
+        if (gate.remindEvery && t + parseDuration(gate.remindEvery) < (s.expiresAt as number)) s.remindAt = t + parseDuration(gate.remindEvery);
+        r.steps[step.id] = s;
         r.status = 'awaiting_approval';
-        r.dueAt = t + parseDuration(gate.expiresAfter);
+        r.dueAt = nextDue(s);
         release(r);
         const who = `${gate.minApprovals} approval${gate.minApprovals > 1 ? 's' : ''} from ${gate.approvers.join(', ')}`;
         return [{ actor: owner, type: 'approval_requested', stepId: step.id, message: `${titleOf(step)}: waiting for ${who}${planHash ? ` on plan ${planHash}` : ''}`, emit: 'approval_requested' }];
@@ -382,6 +391,19 @@ export function createEngine(opts: EngineOptions) {
           s.finishedAt = clock.now();
           const got = (s.decisions ?? []).filter((d) => d.verdict === 'approve').length;
           return [finish(r, 'expired', `${titleOf(step)}: expired after ${gate.expiresAfter} with ${got} of ${gate.minApprovals} approvals; nothing was changed. Start a new request if it is still needed`)];
+        });
+      }
+      if (before?.remindAt !== undefined && now >= before.remindAt) {
+        return commit(run, (r) => {
+          if (!unchanged(r, cursor, step.id, before)) return null;
+          const s = r.steps[step.id] as StepState;
+          const t = clock.now();
+          const next = t + parseDuration(gate.remindEvery as string);
+          s.remindAt = next < (s.expiresAt ?? Infinity) ? next : undefined;
+          r.dueAt = nextDue(s);
+          const missing = gate.minApprovals - (s.decisions ?? []).filter((d) => d.verdict === 'approve').length;
+          const left = s.expiresAt !== undefined ? `; it expires in ${formatDuration(s.expiresAt - t)}` : '';
+          return [{ actor: owner, type: 'approval_reminder', stepId: step.id, message: `${titleOf(step)}: still waiting for ${missing} more approval${missing > 1 ? 's' : ''} from ${gate.approvers.join(', ')}${left}`, emit: 'approval_reminder' }];
         });
       }
       return park(run, step.id, before);

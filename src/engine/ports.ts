@@ -61,6 +61,7 @@ export interface EngineEvent {
     | 'step_failed'
     | 'step_skipped'
     | 'approval_requested'
+    | 'approval_reminder'
     | 'approval_recorded'
     | 'plan_changed'
     | 'task_requested'

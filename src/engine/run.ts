@@ -64,6 +64,8 @@ export interface StepState {
   /** Approval gates and tasks */
   openedAt?: number;
   expiresAt?: number;
+  /** Next reminder to the approvers (approval gates with remindEvery). */
+  remindAt?: number;
   decisions?: Decision[];
   planHash?: string;
   confirmedBy?: string;

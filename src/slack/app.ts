@@ -316,6 +316,13 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
         return `${e.type === 'step_failed' ? '❌ ' : e.type === 'step_retrying' ? '🔁 ' : ''}${esc(e.message)}`;
       case 'run_finished':
         return `<@${e.run.requester}> ${e.run.status === 'succeeded' ? '✅' : '⚠️'} ${esc(e.message)}`;
+      case 'approval_reminder': {
+        // Mention the approvers who have not decided yet (users and user groups from the roles).
+        const gate = e.run.definition.steps.find((x) => x.id === e.stepId) as { approval?: { approvers: string[] } } | undefined;
+        const decided = new Set((st?.decisions ?? []).map((d) => d.user));
+        const who = new Set((gate?.approval?.approvers ?? []).flatMap((r) => s.roles[r] ?? []).filter((m) => m !== '*' && m !== e.run.requester && !decided.has(m)));
+        return `⏰ ${esc(e.message)}${who.size ? ` ${[...who].map((m) => (m.startsWith('S') ? `<!subteam^${m}>` : `<@${m}>`)).join(' ')}` : ''}`;
+      }
       default:
         return undefined;
     }

@@ -154,6 +154,23 @@ describe('engine on DynamoDB Local', () => {
     release();
   });
 
+  it('reminds the approvers while the gate is open, then expires it', async () => {
+    const s = await setup();
+    const run = await toApproval(s);
+    await s.engine.decide({ runId: run.id, user: 'UALICE', verdict: 'approve' });
+    for (let h = 0; h < 25; h++) {
+      s.clock.advance(HOUR);
+      await drain(s.engine);
+    }
+    const events = await s.engine.events(run.id);
+    // Every 8 h of a 24 h gate: at 8 h and 16 h (none at 24 h, when it expires instead).
+    expect(events.filter((e) => e.type === 'approval_reminder').map((e) => e.message)).toEqual([
+      'approve: still waiting for 1 more approval from admins; it expires in 16h 00m',
+      'approve: still waiting for 1 more approval from admins; it expires in 8h 00m',
+    ]);
+    expect(((await s.engine.get(run.id)) as Run).status).toBe('expired');
+  });
+
   it('expires an unanswered approval gate and releases the instance lock', async () => {
     const s = await setup();
     const run = await toApproval(s);

@@ -181,6 +181,13 @@ describe('Slack end to end over HTTP', () => {
       const m = liveMessage(runId);
       return m && JSON.stringify(m.blocks).includes('run.reject') ? m : undefined;
     }, 'approval message');
+    // Four hours later the approvers who have not decided are reminded in the thread (not the requester).
+    clock.advance(4 * 3_600_000 + 1000);
+    await drive(runId, (r) => r.status === 'awaiting_approval');
+    const reminder = await until(() => slack.messages.find((m) => m.thread_ts === msg.ts && m.text.startsWith('⏰')), 'approval reminder');
+    expect(reminder.text).toContain('still waiting for 2 more approvals from identity-admins');
+    expect(reminder.text).toContain('<@UB>');
+    expect(reminder.text).not.toContain('<@UREQ>');
     const before = slack.views.length;
     await slack.click('UB', msg, 'run.reject');
     const modal = await until(() => slack.views.slice(before).find((v) => v.user === '' || v.view.callback_id === 'reject.reason'), 'reason modal');

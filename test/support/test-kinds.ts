@@ -70,7 +70,7 @@ steps:
     action: test.plan
     with: { target: "\${input.target}" }
   - id: approve
-    approval: { approvers: [admins], minApprovals: 2, expiresAfter: 24h, plan: preflight }
+    approval: { approvers: [admins], minApprovals: 2, expiresAfter: 24h, remindEvery: 8h, plan: preflight }
   - id: make
     title: Make the thing
     action: test.mutate

@@ -9,7 +9,7 @@ function scopesUsed(): string[] {
   const dir = join(__dirname, '../../src/slack');
   const scopes = new Set(['commands']);
   for (const file of readdirSync(dir)) {
-    for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/(?:client|client\(\))\.([a-z]+\.[a-zA-Z]+(?:\.[a-zA-Z]+)?)\(/g)) {
+    for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/(?:client|client\(\))\s*\.([a-z]+\.[a-zA-Z]+(?:\.[a-zA-Z]+)?)\(/g)) {
       const method = m[1] as string;
       if (!(method in SCOPE)) throw new Error(`${file} calls ${method}: add its scope to this test`);
       if (SCOPE[method]) scopes.add(SCOPE[method] as string);
