@@ -15,6 +15,7 @@ const REGIONS = new Set(KNOWN_REGIONS);
 let aws: AwsEmulator;
 let slack: SlackEmulator;
 let engine: Engine;
+let flushAll: () => Promise<void>;
 let server: Server;
 let botUrl: string;
 let stopApp: () => Promise<void>;
@@ -28,7 +29,7 @@ beforeAll(async () => {
   const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry, roles: new Set(Object.keys(roles)) });
   const { store } = await freshStore();
   engine = createEngine({ store, registry, definitions, directory: { isInRole: async (u, r) => r.some((n) => (roles as Record<string, string[]>)[n]?.includes(u)) }, owner: 'hostile' });
-  const { app } = createSlackApp(
+  const { app, flush } = createSlackApp(
     { token: 'xoxb-hostile', signingSecret: 'hostile-signing-secret', apiUrl: slack.apiUrl, channel: 'C0IDC', roles, requesterRole: 'requesters', baseInput: { homeRegion: 'us-east-1' }, regions: REGIONS, coalesceMs: 20 },
     engine,
     { status: async () => 'status', plan: async (r) => `plan for ${r}`, watchNow: async () => 'watched', drill: async (r) => `drill ${r}` },
@@ -36,12 +37,14 @@ beforeAll(async () => {
   await app.init();
   server = (await app.start(0)) as Server;
   stopApp = () => app.stop() as Promise<void>;
+  flushAll = flush;
   botUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
   slack.setBotUrl(botUrl);
 });
 
 afterAll(async () => {
   await engine.stop();
+  await flushAll();
   await stopApp();
   await slack.close();
   await aws.close();

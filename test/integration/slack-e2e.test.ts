@@ -14,6 +14,9 @@ const clock = new FakeClock();
 let aws: AwsEmulator;
 let slack: SlackEmulator;
 let engine: Engine;
+/** A second engine on the same table, for the Socket Mode app (its live-message listener stays its own). */
+let socketEngine: Engine;
+let flushAll: () => Promise<void>;
 let server: Server;
 let stopApp: () => Promise<void>;
 const CHANNEL = 'C0IDC';
@@ -31,7 +34,8 @@ beforeAll(async () => {
   // Roles are answered by the Slack app's own directory (users.info, user groups), as in production.
   const holder: { dir?: Directory } = {};
   engine = createEngine({ store, registry, definitions, directory: { isInRole: (u, r) => (holder.dir as Directory).isInRole(u, r) }, owner: 'bot', clock, random: () => 0 });
-  const { app, directory } = createSlackApp(
+  socketEngine = createEngine({ store, registry, definitions, directory: { isInRole: (u, r) => (holder.dir as Directory).isInRole(u, r) }, owner: 'socket', clock, random: () => 0 });
+  const { app, directory, flush } = createSlackApp(
     { ...settings, apiUrl: slack.apiUrl },
     engine,
     { status: async () => 'status', plan: async (r) => `plan for ${r}`, watchNow: async () => 'watched', drill: async (r) => `drill ${r}` },
@@ -40,11 +44,13 @@ beforeAll(async () => {
   await app.init();
   server = (await app.start(0)) as Server;
   stopApp = () => app.stop() as Promise<void>;
+  flushAll = flush;
   slack.setBotUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`);
 });
 
 afterAll(async () => {
   await engine.stop();
+  await flushAll(); // no Slack call may outlive the emulator
   await stopApp();
   await slack.close();
   await aws.close();
@@ -236,7 +242,7 @@ describe('Slack end to end over HTTP', () => {
 
 describe('Slack over Socket Mode', () => {
   it('answers /idc over the socket, acking each envelope within 3 s', async () => {
-    const { app } = createSlackApp({ ...settings, apiUrl: slack.apiUrl, appToken: 'xapp-test-app-token' }, engine, { status: async () => 'all Regions ACTIVE', plan: async (r) => `plan for ${r}`, watchNow: async () => 'watched', drill: async (r) => `drill ${r}` });
+    const { app } = createSlackApp({ ...settings, apiUrl: slack.apiUrl, appToken: 'xapp-test-app-token' }, socketEngine, { status: async () => 'all Regions ACTIVE', plan: async (r) => `plan for ${r}`, watchNow: async () => 'watched', drill: async (r) => `drill ${r}` });
     await app.init();
     await app.start();
     try {
