@@ -211,7 +211,7 @@ export function createEngine(opts: EngineOptions) {
     const attempt = claimed.steps[step.id]?.attempt ?? 1;
     const renew = setInterval(() => {
       store.renewLease(run.id, owner, clock.now() + leaseMs).catch((err) => opts.logger?.warn({ err, runId: run.id }, 'lease renewal failed'));
-    }, Math.max(1000, leaseMs / 3));
+    }, Math.max(250, leaseMs / 3));
     let result: Awaited<ReturnType<StepKind['run']>> | undefined;
     let failure: ReturnType<typeof classify> | undefined;
     try {

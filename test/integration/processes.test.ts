@@ -10,7 +10,9 @@ import { createDynamoRunStore, ensureTable } from '../../src/store';
 import { buildBot, captured, running, startBotProcess, type BotProcess } from '../support/bot-process';
 
 // Real processes: the bot runs as `node dist-test/src/main.js`, is killed with SIGKILL and started
-// again, two of them share a table, and DynamoDB Local is stopped under one of them.
+// again, two of them share a table, and DynamoDB Local is stopped under one of them. The tests run
+// in order on one emulated account and build on each other (the second verifies the Region the
+// first added).
 
 const SECRETS = { token: 'xoxb-proc-SECRET-TOKEN-1234567890', signing: 'proc-signing-SECRET-abcdef123456', aws: 'aws-SECRET-key-0123456789abcdef' };
 const MUTATING_STEPS = new Set(['ensure-key', 'replicate-key', 'set-encryption', 'add-region']);
@@ -175,8 +177,9 @@ describe('the bot as real processes', () => {
   }, 180_000);
 
   it('runs with two processes on one table and one Slack app: commands and clicks work on either, no step runs twice', async () => {
-    const a = await startBotProcess(env());
-    const b = await startBotProcess(env());
+    // Leases long enough for any step here: a takeover would be a step running twice.
+    const a = await startBotProcess(env({ IDC_LEASE_MS: '5000' }));
+    const b = await startBotProcess(env({ IDC_LEASE_MS: '5000' }));
     const before = aws.world.mutations();
     const runId = await startViaSlack(a, 'UREQ', 'add-region ap-southeast-2 two replicas');
     const verifyId = await startViaSlack(b, 'UREQ', 'verify eu-central-1');
@@ -205,6 +208,8 @@ describe('the bot as real processes', () => {
     for (const step of run?.definition.steps ?? []) {
       expect([step.id, events.filter((e) => e.stepId === step.id && e.type === 'step_started').length]).toEqual([step.id, 'action' in step ? 1 : 0]);
     }
+    expect(events.filter((e) => e.type === 'step_resumed')).toEqual([]);
+    expect((await s.events(verifyId)).filter((e) => e.type === 'step_resumed' || (e.type === 'step_started' && e.message.includes('try 2')))).toEqual([]);
     expectCompleteAudit(events, 'UREQ', ['UANA', 'UBEN']);
     figures.twoProcesses = { workflows: 2, stepsRunTwice: 0 };
     await Promise.all([a.stop(), b.stop()]);
