@@ -66,12 +66,13 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     regions: new Set([...KNOWN_REGIONS, ...(config.IDC_ALLOWED_REGIONS?.split(',') ?? [])]),
     baseInput,
   };
+  const notifyChannel = config.IDC_NOTIFY_CHANNEL ?? (config.IDC_CHANNEL as string);
   const watcher = createWatcher({
     name: `watch#${homeRegion}`,
     homeRegion,
     read: () => readHealth(clients, { homeRegion, instanceArn: config.IDC_INSTANCE_ARN, now: () => clock.now() }),
     store: afterReady(createStateStore(db, config.DYNAMODB_TABLE), tableReady),
-    notify: async (text) => void (await slack.app.client.chat.postMessage({ channel: config.IDC_NOTIFY_CHANNEL ?? (config.IDC_CHANNEL as string), text })),
+    notify: async (text) => void (await slack.app.client.chat.postMessage({ channel: notifyChannel, text })),
     now: () => clock.now(),
     intervalMs: config.IDC_WATCH_INTERVAL === '0' ? 0 : parseDuration(config.IDC_WATCH_INTERVAL),
     stuckAfterMs: parseDuration(config.IDC_WATCH_STUCK_AFTER),
@@ -87,7 +88,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     },
     async watchNow() {
       const r = await watcher.check(true);
-      return `${renderStatus(r.state, clock.now())}\n${r.sent ? `${r.sent} change(s) posted to <#${config.IDC_NOTIFY_CHANNEL ?? config.IDC_CHANNEL}>.` : 'Nothing changed since the last check.'}`;
+      return `${renderStatus(r.state, clock.now())}\n${r.sent ? `${r.sent} change(s) posted to <#${notifyChannel}>.` : 'Nothing changed since the last check.'}`;
     },
     async drill(region: string) {
       const d = await drillRegion(clients, region);

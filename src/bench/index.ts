@@ -1,6 +1,6 @@
 // npm run bench: the bot against a bare Bolt app, side by side, on this machine. Writes docs/BENCHMARKS.md.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { createAwsClients } from '../aws/clients';
 import { freePort, localDynamo, startDynamoLocal, type DynamoLocal } from '../dev/dynamo-local';
 import { startAwsEmulator } from '../emulators/aws/server';
-import { startSlackEmulator, type SlackEmulator } from '../emulators/slack/server';
+import { slackSignedHeaders, startSlackEmulator, type SlackEmulator } from '../emulators/slack/server';
 import { createEngine, createRegistry, defineStep, isTerminal, loadWorkflows, parseWorkflow, type Run } from '../engine';
 import { createSlackApp } from '../slack/app';
 import { createStepRegistry } from '../steps';
@@ -77,8 +77,7 @@ function slashCommand(user: string, text: string): { body: string; headers: Reco
   const ts = Math.floor(Date.now() / 1000);
   const id = randomBytes(8).toString('hex');
   const body = new URLSearchParams({ token: 'legacy', team_id: 'T0EMU', team_domain: 'emu', channel_id: 'C0IDC', channel_name: 'idc', user_id: user, user_name: user.toLowerCase(), command: '/idc', text, api_app_id: 'A0EMU', is_enterprise_install: 'false', response_url: `${responseBase}/response/${id}`, trigger_id: `${ts}.1.${id}` }).toString();
-  const signature = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-  return { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature } };
+  return { body, headers: slackSignedHeaders(SECRET, body, ts) };
 }
 
 /** `senders` concurrent senders, each sending `perSender` signed slash commands one after another. */

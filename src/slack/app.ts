@@ -241,21 +241,24 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
   const ephemeral = (client: WebClient, channel: string | undefined, user: string, text: string) =>
     channel ? client.chat.postEphemeral({ channel, user, text }).catch((err) => logger?.warn({ err }, 'postEphemeral failed')) : undefined;
 
-  app.action(ACTIONS.approve, async ({ ack, body, action, client }) => {
-    await ack();
-    const b = body as unknown as { user: { id: string }; channel?: { id?: string }; message?: { ts?: string } };
-    const target = await clicked(b, (action as { value?: string }).value ?? '');
-    if (!target) return void (await ephemeral(client, b.channel?.id, b.user.id, NOT_OURS));
+  type Click = { user: { id: string }; channel?: { id?: string }; message?: { ts?: string }; trigger_id: string };
+  /** A button on a workflow message: acked at once, refused unless it belongs to the message clicked. */
+  const onButton = (actionId: string, handle: (target: NonNullable<Awaited<ReturnType<typeof clicked>>>, b: Click, client: WebClient) => Promise<unknown>) =>
+    app.action(actionId, async ({ ack, body, action, client }) => {
+      await ack();
+      const b = body as unknown as Click;
+      const target = await clicked(b, (action as { value?: string }).value ?? '');
+      if (!target) return void (await ephemeral(client, b.channel?.id, b.user.id, NOT_OURS));
+      await handle(target, b, client);
+    });
+
+  onButton(ACTIONS.approve, async (target, b, client) => {
     const res = await engine.decide({ runId: target.run.id, stepId: target.stepId, user: b.user.id, verdict: 'approve', planHash: target.planHash });
     if (!['recorded', 'opened'].includes(res.outcome)) await ephemeral(client, b.channel?.id, b.user.id, res.message);
   });
 
   // Reject asks for a reason in a modal; the modal carries which message it came from.
-  app.action(ACTIONS.reject, async ({ ack, body, action, client }) => {
-    await ack();
-    const b = body as unknown as { user: { id: string }; channel?: { id?: string }; message?: { ts?: string }; trigger_id: string };
-    const target = await clicked(b, (action as { value?: string }).value ?? '');
-    if (!target) return void (await ephemeral(client, b.channel?.id, b.user.id, NOT_OURS));
+  onButton(ACTIONS.reject, async (target, b, client) => {
     const metadata = JSON.stringify({ runId: target.run.id, stepId: target.stepId, planHash: target.planHash, channel: b.channel?.id, ts: b.message?.ts });
     await client.views.open({ trigger_id: b.trigger_id, view: buildRejectModal(target.run, metadata) }).catch((err) => {
       logger?.warn({ err }, 'views.open failed');
@@ -279,11 +282,7 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
     await ack();
   });
 
-  app.action(ACTIONS.taskDone, async ({ ack, body, action, client }) => {
-    await ack();
-    const b = body as unknown as { user: { id: string }; channel?: { id?: string }; message?: { ts?: string } };
-    const target = await clicked(b, (action as { value?: string }).value ?? '');
-    if (!target) return void (await ephemeral(client, b.channel?.id, b.user.id, NOT_OURS));
+  onButton(ACTIONS.taskDone, async (target, b, client) => {
     const res = await engine.confirmTask({ runId: target.run.id, stepId: target.stepId, user: b.user.id });
     if (!res.ok) await ephemeral(client, b.channel?.id, b.user.id, res.message);
   });
@@ -292,7 +291,8 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
   // outage only delays them. Changes that arrive within `coalesceMs` become one update; an update
   // identical to the last one is not sent; thread notes since the last update go out as one reply.
   interface Pending {
-    run?: Run;
+    /** The newest version of the run seen (from the engine's events, or read at catch-up). */
+    run: Run;
     timer?: NodeJS.Timeout;
     running: boolean;
     dirty: boolean;
@@ -334,7 +334,7 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
     try {
       do {
         q.dirty = false;
-        const run = q.run ?? ((await engine.get(runId)) as Run);
+        const run = q.run;
         const msg = buildRunMessage(run);
         const channel = String(run.meta.channel ?? s.channel);
         let ts = run.meta.ts as string | undefined;
@@ -344,7 +344,7 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
           ts = out.ts as string;
           const meta = { channel: out.channel ?? channel, ts };
           const stored = await engine.setMeta(run.id, meta);
-          if (stored && q.run && q.run.version <= stored.version) q.run = stored;
+          if (stored && q.run.version <= stored.version) q.run = stored;
         } else if (body !== q.sent) {
           await app.client.chat.update({ channel, ts, ...msg });
         }
@@ -383,10 +383,16 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
     }, delay);
   }
 
+  /** The run's entry in the queue, holding the newest version of the run seen. */
+  function pendingFor(run: Run): Pending {
+    const q = queue.get(run.id) ?? { run, running: false, dirty: false, notes: [] };
+    queue.set(run.id, q);
+    if (q.run.version <= run.version) q.run = run;
+    return q;
+  }
+
   engine.on((event) => {
-    const q = queue.get(event.run.id) ?? { running: false, dirty: false, notes: [] };
-    queue.set(event.run.id, q);
-    if (!q.run || q.run.version <= event.run.version) q.run = event.run;
+    const q = pendingFor(event.run);
     const note = noteFor(event);
     if (note) q.notes.push(note);
     if (q.running) q.dirty = true;
@@ -402,10 +408,7 @@ export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadO
     const since = Date.now() - 10 * 60_000;
     for (const run of await engine.listRecent(100)) {
       if (isTerminal(run.status) && run.updatedAt < since) continue;
-      const q = queue.get(run.id) ?? { running: false, dirty: false, notes: [] };
-      queue.set(run.id, q);
-      if (!q.run || q.run.version <= run.version) q.run = run;
-      schedule(run.id, q, 0);
+      schedule(run.id, pendingFor(run), 0);
     }
   };
 

@@ -79,7 +79,7 @@ async function optStatus(c: StepClients, region: string): Promise<string | undef
 }
 
 /** idc.preflight: read-only checks, and the plan that approvers approve. */
-export const createPreflight = (c: StepClients, sso = c.ssoAdmin, kms = c.kms) =>
+export const createPreflight = (c: StepClients) =>
   defineStep({
     kind: 'idc.preflight',
     description: 'Read-only: check every prerequisite and build the plan (changes, skips, confirmations)',
@@ -93,7 +93,7 @@ export const createPreflight = (c: StepClients, sso = c.ssoAdmin, kms = c.kms) =
       allowedRegions: z.array(z.string()).optional(),
     }),
     async run(input) {
-      const inst = await findInstance(sso, input.homeRegion, input.instanceArn);
+      const inst = await findInstance(c.ssoAdmin, input.homeRegion, input.instanceArn);
       const primary = inst.PrimaryRegion ?? input.homeRegion;
       const regions = inst.Regions ?? [];
       const enc = inst.EncryptionConfigurationDetails;
@@ -139,7 +139,7 @@ export const createPreflight = (c: StepClients, sso = c.ssoAdmin, kms = c.kms) =
       }
       let keyArn: string | null = null;
       if (enc?.KeyType === 'CUSTOMER_MANAGED_KEY' && enc.KmsKeyArn) {
-        const k = await keyFacts(kms, primary, target, enc.KmsKeyArn);
+        const k = await keyFacts(c.kms, primary, target, enc.KmsKeyArn);
         if (!k.enabled) problems.push(`Identity Center's key ${k.keyId} is not enabled: enable it before anything else`);
         if (k.multiRegion) {
           keyArn = enc.KmsKeyArn;

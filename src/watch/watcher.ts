@@ -36,10 +36,11 @@ export function createWatcher(o: WatcherOptions) {
   /** The newest state this process has seen, and when (wall clock), for cheap repeated /idc status. */
   let seen: { state: WatchState; at: number } | undefined;
 
-  async function deliver(): Promise<number> {
+  /** Sends what is queued; `first` is the state just read or written (spares reading it again). */
+  async function deliver(first?: { value: WatchState; version: number }): Promise<number> {
     let sent = 0;
-    for (;;) {
-      const cur = await o.store.get<WatchState>(o.name);
+    for (let known = first; ; known = undefined) {
+      const cur = known ?? (await o.store.get<WatchState>(o.name));
       const text = cur?.value.outbox[0];
       if (!cur || text === undefined) return sent;
       // Claim the message first: whoever removes it from the queue is the one who sends it.
@@ -63,7 +64,7 @@ export function createWatcher(o: WatcherOptions) {
     const cur = await o.store.get<WatchState>(o.name);
     // With the watcher off (interval 0), /idc status still reuses a check younger than a minute.
     const freshFor = o.intervalMs > 0 ? o.intervalMs : 60_000;
-    if (!force && cur && now() - cur.value.lastCheck < freshFor) return remember({ state: cur.value, checked: false, sent: await deliver() });
+    if (!force && cur && now() - cur.value.lastCheck < freshFor) return remember({ state: cur.value, checked: false, sent: await deliver(cur) });
     let result: { snapshot: HealthSnapshot } | { error: string; homeRegion: string };
     try {
       result = { snapshot: await o.read() };
@@ -74,9 +75,9 @@ export function createWatcher(o: WatcherOptions) {
     if (!(await o.store.put(o.name, state, cur?.version))) {
       // Another process stored its check meanwhile: that one counts.
       const other = await o.store.get<WatchState>(o.name);
-      return remember({ state: (other?.value ?? state) as WatchState, checked: false, sent: await deliver() });
+      return remember({ state: other?.value ?? state, checked: false, sent: await deliver(other) });
     }
-    return remember({ state, checked: true, sent: await deliver() });
+    return remember({ state, checked: true, sent: await deliver({ value: state, version: (cur?.version ?? 0) + 1 }) });
   }
 
   function remember<T extends { state: WatchState }>(r: T): T {
@@ -92,8 +93,7 @@ export function createWatcher(o: WatcherOptions) {
     },
     /** The picture for /idc status: this process's last view if younger than `maxAgeMs`, else a check. */
     async current(maxAgeMs = 10_000): Promise<WatchState> {
-      if (seen && Date.now() - seen.at < maxAgeMs) return seen.state;
-      return (await check()).state;
+      return this.cached(maxAgeMs) ?? (await check()).state;
     },
     /** The last stored state, without reading AWS. */
     async last(): Promise<WatchState | undefined> {

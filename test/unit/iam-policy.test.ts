@@ -1,13 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const PREFIX: Record<string, string> = { 'client-sso-admin': 'sso', 'client-kms': 'kms', 'client-identitystore': 'identitystore', 'client-organizations': 'organizations', 'client-service-quotas': 'servicequotas', 'client-account': 'account' };
+const PREFIX: Record<string, string> = { 'client-dynamodb': 'dynamodb', 'client-sso-admin': 'sso', 'client-kms': 'kms', 'client-identitystore': 'identitystore', 'client-organizations': 'organizations', 'client-service-quotas': 'servicequotas', 'client-account': 'account' };
 
-/** Every AWS action the step code can call: `new XCommand(` and `paginateListX(` per imported client. */
+/** IAM checks a transaction per item: the actions its items use. */
+const TRANSACTION: Record<string, string[]> = { 'dynamodb:TransactWriteItems': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'] };
+
+/** Every AWS action the code can call: `new XCommand(` and `paginateListX(` per imported client, in the steps and the store. */
 function actionsCalled(): Set<string> {
-  const dir = join(__dirname, '../../src/steps');
   const actions = new Set<string>();
-  for (const file of readdirSync(dir)) {
+  for (const [dir, file] of ['steps', 'store'].flatMap((d) => readdirSync(join(__dirname, '../../src', d)).map((f) => [join(__dirname, '../../src', d), f] as const))) {
     const text = readFileSync(join(dir, file), 'utf8');
     for (const m of text.matchAll(/import \{([^}]+)\} from '@aws-sdk\/(client-[a-z-]+)'/g)) {
       const prefix = PREFIX[m[2] as string];
@@ -15,7 +17,7 @@ function actionsCalled(): Set<string> {
       for (const name of (m[1] as string).split(',').map((s) => s.trim().replace(/^type /, ''))) {
         const cmd = /^(\w+)Command$/.exec(name)?.[1];
         const page = /^paginate(\w+)$/.exec(name)?.[1];
-        if ((cmd || page) && text.includes(cmd ? `new ${name}(` : `${name}(`)) actions.add(`${prefix}:${cmd ?? page}`);
+        if ((cmd || page) && text.includes(cmd ? `new ${name}(` : `${name}(`)) for (const a of TRANSACTION[`${prefix}:${cmd ?? page}`] ?? [`${prefix}:${cmd ?? page}`]) actions.add(a);
       }
     }
   }

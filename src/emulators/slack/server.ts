@@ -242,10 +242,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
   }
 
   /** The headers Slack sends with a request body: its timestamp and v0 HMAC-SHA256 signature. */
-  function signedHeaders(body: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
-    const sig = `v0=${createHmac('sha256', opts.signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-    return { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sig };
-  }
+  const signedHeaders = (body: string, timestamp = Math.floor(Date.now() / 1000)) => slackSignedHeaders(opts.signingSecret, body, timestamp);
 
   /** A slash command's form body, with Slack's fields. */
   function commandForm(user: string, text: string, channel: string): string {
@@ -400,3 +397,9 @@ function checkBlocks(p: Record<string, string>): string | undefined {
 }
 
 export type SlackEmulator = Awaited<ReturnType<typeof startSlackEmulator>>;
+
+/** The headers Slack sends with a form body: its timestamp and the v0 HMAC-SHA256 signature. */
+export function slackSignedHeaders(signingSecret: string, body: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
+  const sig = `v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  return { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sig };
+}
