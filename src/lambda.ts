@@ -2,6 +2,7 @@ import { AwsLambdaReceiver } from '@slack/bolt';
 import pino from 'pino';
 import { loadConfig } from './config';
 import { createBot } from './main';
+import { boltLogger } from './slack/app';
 
 /**
  * AWS Lambda entry point. Wire two triggers to it:
@@ -23,6 +24,7 @@ async function init() {
   const log = pino({ level: config.LOG_LEVEL });
   const receiver = new AwsLambdaReceiver({
     signingSecret: config.SLACK_SIGNING_SECRET as string,
+    logger: boltLogger(log),
     // The signature goes on to the replay check (src/slack/app.ts).
     customPropertiesExtractor: (event: LambdaEvent) => ({ slackSignature: String(event.headers?.['x-slack-signature'] ?? event.headers?.['X-Slack-Signature'] ?? '') }),
   });

@@ -78,7 +78,7 @@ export function createSlackDirectory(roles: Record<string, string[]>, client: ()
 }
 
 /** Bolt's own messages, into the bot's structured log (its level applies; errors keep only their message). */
-function boltLogger(log: Logger): BoltLogger {
+export function boltLogger(log: Logger): BoltLogger {
   let level = LogLevel.WARN;
   const text = (parts: unknown[]) => parts.map((p) => (p instanceof Error ? p.message : typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
   return {
@@ -124,16 +124,19 @@ function limiter(n: number) {
   };
 }
 
+const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
 const NOT_OURS = 'This button does not belong to a workflow message; nothing was changed.';
 
 /** Creates the Bolt app: /idc, the approval and task buttons, and the live workflow messages. */
 export function createSlackApp(s: SlackSettings, engine: Engine, readOnly: ReadOnly, logger?: Logger, receiver?: Receiver) {
-  const clientOptions = { ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}), retryConfig: { retries: 2, factor: 1.5, minTimeout: 200 } };
-  const bolt = logger ? boltLogger(logger) : undefined;
+  // Bolt hands its WebClient only a log level, so the client gets the same logger explicitly.
+  const bolt = boltLogger(logger ?? SILENT);
+  const clientOptions = { ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}), logger: bolt, retryConfig: { retries: 2, factor: 1.5, minTimeout: 200 } };
   const app = new App({
     token: s.token,
     deferInitialization: true,
-    ...(bolt ? { logger: bolt } : { logLevel: LogLevel.WARN }),
+    logger: bolt,
     clientOptions,
     ...(receiver ? { receiver } : s.appToken ? { socketMode: true, appToken: s.appToken, installerOptions: { clientOptions } } : { receiver: httpReceiver(s.signingSecret, bolt) }),
   });

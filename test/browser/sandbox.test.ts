@@ -1,20 +1,18 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
 import { startSandbox } from '../../src/sandbox';
+import { launchChromium } from '../support/chromium';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let sandbox: Awaited<ReturnType<typeof startSandbox>>;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
   const env = { ...process.env, SLACK_BOT_TOKEN: '', DYNAMODB_TABLE: `sandbox-${Date.now()}` };
   // 600×: the ~50 minutes of AWS time of the runbook take about five seconds.
   sandbox = await startSandbox(loadConfig(env), pino({ level: 'silent' }), { speed: 600, port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
   await page.goto(sandbox.url);
 }, 60_000);

@@ -32,7 +32,7 @@ export interface BotProcess {
 /** Starts `node dist-test/src/main.js` with `env` and waits until it serves. */
 export async function startBotProcess(env: Record<string, string>): Promise<BotProcess> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [buildBot()], { env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [buildBot()], { env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const index = captured.push('') - 1;
   const onData = (d: Buffer) => {

@@ -20,7 +20,7 @@ function scopesUsed(): string[] {
 
 describe('manifest.yml', () => {
   it("validates against Slack's app-manifest schema and asks only for the scopes the bot uses", () => {
-    const schemaPath = join(__dirname, '../../../shared/reference/slack-manifest.schema.json');
+    const schemaPath = join(__dirname, '../../vendor/slack-manifest-schema/manifest.schema.json');
     const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>;
     delete schema.$schema;
     const manifest = parse(readFileSync(join(__dirname, '../../manifest.yml'), 'utf8')) as { oauth_config: { scopes: { bot: string[] } } };
