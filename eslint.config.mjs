@@ -8,7 +8,7 @@ const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns 
 const ban = (group, message) => ({ group, message });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-test/**', 'node_modules/**', 'coverage/**', 'jest.config.js', '.sandbox/**'] },
+  { ignores: ['dist/**', 'dist-test/**', 'dist-dev/**', 'node_modules/**', 'coverage/**', 'jest.config.js', '.sandbox/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   // The sandbox page's script runs in the browser, as plain JavaScript.
-  { files: ['src/sandbox/ui/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'script' } },
+  { files: ['dev/sandbox/ui/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'script' } },
   {
     files: ['src/engine/**/*.ts'],
     rules: restrict([

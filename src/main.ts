@@ -1,16 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Receiver } from '@slack/bolt';
 import pino from 'pino';
-import { createAwsClients } from './aws/clients';
+import { createAwsClients, createDynamoClient } from './aws/clients';
 import { loadConfig, secretsOf, type Config } from './config';
 import { createEngine, loadWorkflows, parseDuration, type Clock } from './engine';
-import { createSlackApp } from './slack/app';
+import { readHealth } from './health';
+import { createQueries } from './queries';
+import { createSlackApp, createSlackClient, createSlackDirectory, type SlackSettings } from './slack/app';
 import { createStepRegistry, KNOWN_REGIONS } from './steps';
-import { drillRegion, readHealth } from './steps/idc-health';
-import { createWatcher, renderStatus } from './watch';
+import { createWatcher } from './watch';
 import { createDynamoRunStore, createStateStore, ensureTable } from './store';
 
 /** `target` whose methods first wait for `ready`. */
@@ -35,26 +35,25 @@ export interface BotExtras {
   clock?: Clock;
 }
 
-/** Composition root: config → AWS clients → store → steps → workflows → engine → Slack. */
+/** Composition root: config → AWS clients → store → steps → workflows → directory → engine → Slack. */
 export async function createBot(config: Config, extra: BotExtras = {}) {
   const log = extra.log ?? pino({ level: config.LOG_LEVEL, redact: { paths: ['token', 'signingSecret', '*.token', '*.signingSecret'], censor: '[secret]' } });
-  const clients = createAwsClients({ roleArn: config.IDC_ROLE_ARN });
-  const homeRegion = config.IDC_HOME_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
-  const db = new DynamoDBClient({ ...(extra.dynamoEndpoint ? { endpoint: extra.dynamoEndpoint } : {}), region: process.env.AWS_REGION ?? homeRegion });
   const t0 = performance.now();
   const lap = (what: string) => log.debug({ ms: Math.round(performance.now() - t0) }, `start-up: ${what}`);
+  const clock = extra.clock ?? { now: () => Date.now() };
+  const homeRegion = config.IDC_HOME_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
+  const clients = createAwsClients({ roleArn: config.IDC_ROLE_ARN });
+  const db = createDynamoClient({ region: process.env.AWS_REGION ?? homeRegion, endpoint: extra.dynamoEndpoint });
   // The table check runs while the rest starts (it is most of a cold start's I/O); whatever uses
   // the table waits for it, and a failed check stops the bot (see startBot).
   const tableReady = ensureTable(db, config.DYNAMODB_TABLE).then(() => lap('table checked'));
   tableReady.catch(() => undefined);
-  const clock = extra.clock ?? { now: () => Date.now() };
   const store = afterReady(createDynamoRunStore(db, config.DYNAMODB_TABLE, () => clock.now()), tableReady);
   const registry = createStepRegistry(clients);
   const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
   lap('workflows loaded');
-  const preflight = registry.get('idc.preflight')!;
   const baseInput = { homeRegion, keyAlias: config.IDC_KEY_ALIAS, ...(config.IDC_INSTANCE_ARN ? { instanceArn: config.IDC_INSTANCE_ARN } : {}) };
-  const slackSettings = {
+  const settings: SlackSettings = {
     token: config.SLACK_BOT_TOKEN as string,
     signingSecret: config.SLACK_SIGNING_SECRET as string,
     appToken: config.SLACK_APP_TOKEN,
@@ -67,60 +66,24 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     baseInput,
   };
   const notifyChannel = config.IDC_NOTIFY_CHANNEL ?? (config.IDC_CHANNEL as string);
+  const slackClient = createSlackClient(settings, log);
+  const directory = createSlackDirectory(config.IDC_ROLES, slackClient);
+  // Unique per process, even where every container's PID is 1.
+  const owner = `${process.env.HOSTNAME ?? 'bot'}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const engine = createEngine({ store, registry, definitions, directory, owner, leaseMs: config.IDC_LEASE_MS, clock, logger: log });
   const watcher = createWatcher({
     name: `watch#${homeRegion}`,
     homeRegion,
     read: () => readHealth(clients, { homeRegion, instanceArn: config.IDC_INSTANCE_ARN, now: () => clock.now() }),
     store: afterReady(createStateStore(db, config.DYNAMODB_TABLE), tableReady),
-    notify: async (text) => void (await slack.app.client.chat.postMessage({ channel: notifyChannel, text })),
+    notify: async (text) => void (await slackClient.chat.postMessage({ channel: notifyChannel, text })),
     now: () => clock.now(),
     intervalMs: config.IDC_WATCH_INTERVAL === '0' ? 0 : parseDuration(config.IDC_WATCH_INTERVAL),
     stuckAfterMs: parseDuration(config.IDC_WATCH_STUCK_AFTER),
     logger: log,
   });
-  const readOnly = {
-    async status() {
-      return renderStatus(await watcher.current(), clock.now());
-    },
-    cachedStatus() {
-      const state = watcher.cached();
-      return state && renderStatus(state, clock.now());
-    },
-    async watchNow() {
-      const r = await watcher.check(true);
-      return `${renderStatus(r.state, clock.now())}\n${r.sent ? `${r.sent} change(s) posted to <#${notifyChannel}>.` : 'Nothing changed since the last check.'}`;
-    },
-    async drill(region: string) {
-      const d = await drillRegion(clients, region);
-      const lines = d.checks.map((c) => `${c.ok ? '✅' : '❌'} ${c.check} (${c.ms} ms): ${c.detail}`);
-      return `*DR drill of ${region}* (read-only; only ${region}'s own endpoints were asked)\n${lines.join('\n')}\n${d.passed ? `✅ ${region} can serve sign-in on its own.` : `❌ ${region} cannot serve sign-in on its own yet.`}`;
-    },
-    async plan(region: string) {
-      try {
-        const input = preflight.input.parse({ operation: 'add', homeRegion, instanceArn: config.IDC_INSTANCE_ARN, region, keyAlias: config.IDC_KEY_ALIAS });
-        const out = (await preflight.run(input, { runId: 'plan', stepId: 'plan', idempotencyKey: 'plan', attempt: 1, checkpoint: undefined, saveCheckpoint: async () => undefined, now: Date.now, log: () => undefined })).output as { plan: { changes: string[]; skips: string[]; confirmations: string[] } };
-        const list = (xs: string[]) => (xs.length ? xs.map((x) => `• ${x}`).join('\n') : '• nothing');
-        return `*Adding ${region} would:*\n${list(out.plan.changes)}\n*Already done:*\n${list(out.plan.skips)}\n*A person must confirm:*\n${list(out.plan.confirmations)}`;
-      } catch (err) {
-        return `⚠️ ${(err as Error).message}`;
-      }
-    },
-  };
-  // The Slack directory answers "who is in which role" for the engine.
-  const holder: { dir?: ReturnType<typeof createSlackApp>['directory'] } = {};
-  const engine = createEngine({
-    store,
-    registry,
-    definitions,
-    owner: `${hostname()}-${process.pid}`,
-    leaseMs: config.IDC_LEASE_MS,
-    clock,
-    directory: { isInRole: (u, r) => (holder.dir as NonNullable<typeof holder.dir>).isInRole(u, r) },
-    logger: log,
-  });
-  const slack = createSlackApp(slackSettings, engine, readOnly, log, extra.receiver);
-  const { app, directory, flush, catchUp } = slack;
-  holder.dir = directory;
+  const queries = createQueries({ clients, watcher, preflight: registry.get('idc.preflight')!, baseInput, clock });
+  const { app, flush, catchUp } = createSlackApp({ settings, engine, queries, directory, logger: log, receiver: extra.receiver });
   await app.init();
   lap('Slack app initialised (auth.test)');
   return {
@@ -160,32 +123,23 @@ export async function startBot(config: Config, extra: BotExtras = {}) {
   return bot;
 }
 
-async function main(): Promise<void> {
+/** Runs the production bot from the environment: exits 2 on a bad configuration, 1 when it cannot start. */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(env);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (config.mode !== 'production') {
+    process.stderr.write('SLACK_BOT_TOKEN is not set: the production bot needs the settings in README.md (Configuration). For the local sandbox, run `npm start` in a clone.\n');
     process.exit(2);
   }
   const log = pino({ level: config.LOG_LEVEL });
   log.info({ mode: config.mode, uptimeMs: Math.round(process.uptime() * 1000) }, `Starting in ${config.mode} mode: ${config.modeReason}`);
   const secrets = secretsOf(config);
   process.on('unhandledRejection', (err) => log.error({ err: secrets.reduce((m, s) => m.split(s).join('[secret]'), String(err)) }, 'unhandled rejection'));
-  if (config.mode === 'sandbox') {
-    const { startSandbox } = await import('./sandbox');
-    try {
-      const sandbox = await startSandbox(config, log);
-      process.stdout.write(`\nSandbox ready: open ${sandbox.url}\n(Ctrl-C stops everything, DynamoDB Local included.)\n\n`);
-      const shutdown = () => void sandbox.stop().then(() => process.exit(0));
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
-    } catch (err) {
-      log.error(`Sandbox failed to start: ${(err as Error).message}`);
-      process.exit(1);
-    }
-    return;
-  }
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
     bot = await startBot(config, { log });

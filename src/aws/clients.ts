@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
@@ -60,4 +61,9 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
       cache.clear();
     },
   };
+}
+
+/** The client of the bot's own table (in the Region the bot runs in, not necessarily the instance's). */
+export function createDynamoClient(opts: { region: string; endpoint?: string }): DynamoDBClient {
+  return new DynamoDBClient({ region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) });
 }

@@ -60,3 +60,8 @@ export class EngineInputError extends Error {
     super(message);
   }
 }
+
+/** What a person did to a run that was refused, with why. */
+export class RunActionError extends EngineInputError {
+  override name = 'RunActionError';
+}

@@ -1,7 +1,7 @@
 /** The engine's public surface: everything outside src/engine imports from here. */
-export { createEngine, RunActionError, type Engine, type EngineOptions, type DecisionResult } from './engine';
+export { createEngine, type Engine, type EngineOptions, type DecisionResult, type DecisionRequest, type StartRequest } from './engine';
 export { defineStep, createRegistry, type StepKind, type StepContext, type StepResult, type StepRegistry } from './step';
-export { NonRetryableStepError, RetryableStepError, ConflictError, LockHeldError, DefinitionError, EngineInputError } from './errors';
+export { NonRetryableStepError, RetryableStepError, ConflictError, LockHeldError, DefinitionError, EngineInputError, RunActionError } from './errors';
 export { loadWorkflows, parseWorkflow } from './load-workflows';
 export { stepType, type WorkflowDefinition, type StepDefinition, type ApprovalStepDef, type TaskStepDef } from './definition';
 export { systemClock, type Clock, type RunStore, type Directory, type EngineEvent, type Logger, type WriteOptions, type CreateOptions } from './ports';

@@ -1,26 +1,6 @@
 import { REGION_PATTERN } from '../engine';
+import { SUBCOMMANDS, subcommand, usageOf, type Command } from './subcommands';
 
-export type Command =
-  | { name: 'help' | 'status' | 'workflows' }
-  | { name: 'plan' | 'verify' | 'drill'; region: string }
-  | { name: 'watch' }
-  | { name: 'add-region' | 'remove-region'; region: string; reason?: string }
-  | { name: 'show' | 'cancel' | 'retry'; id: string };
-
-const USAGE: Record<string, string> = {
-  help: '/idc help',
-  status: '/idc status',
-  workflows: '/idc workflows',
-  plan: '/idc plan <region>',
-  verify: '/idc verify <region>',
-  drill: '/idc drill <region>',
-  watch: '/idc watch now',
-  'add-region': '/idc add-region <region> [reason]',
-  'remove-region': '/idc remove-region <region> [reason]',
-  show: '/idc show <workflow-id>',
-  cancel: '/idc cancel <workflow-id>',
-  retry: '/idc retry <workflow-id>',
-};
 const RUN_ID = /^\d{8}-[0-9a-f]{6}$/;
 /** What the person typed, safe to echo: no mrkdwn controls, control characters or bidi overrides, at most 40 characters. */
 // eslint-disable-next-line no-control-regex -- stripping control characters is the point
@@ -60,39 +40,37 @@ export function parseCommand(text: string, regions?: ReadonlySet<string>): { ok:
   const words = text.trim().split(/\s+/).filter(Boolean);
   const [sub = 'help', ...rest] = words;
   const name = sub.toLowerCase();
-  const usage = USAGE[name];
-  if (!usage) return { ok: false, error: `Unknown command \`${shown(sub)}\`. Try one of: ${Object.keys(USAGE).join(', ')} (\`/idc help\`).` };
-  const fail = (why: string) => ({ ok: false as const, error: `${why}\nUsage: \`${usage}\`` });
-  switch (name) {
-    case 'help':
-    case 'status':
-    case 'workflows':
+  const spec = subcommand(name);
+  if (!spec) return { ok: false, error: `Unknown command \`${shown(sub)}\`. Try one of: ${SUBCOMMANDS.map((c) => c.name).join(', ')} (\`/idc help\`).` };
+  const fail = (why: string) => ({ ok: false as const, error: `${why}\nUsage: \`${usageOf(spec)}\`` });
+  switch (spec.args) {
+    case 'none':
       if (rest.length) return fail(`\`${name}\` takes no arguments (got \`${shown(rest.join(' '))}\`).`);
       return { ok: true, command: { name } };
-    case 'watch':
-      if (rest.length !== 1 || rest[0]?.toLowerCase() !== 'now') return fail(rest.length ? `\`watch\` takes only \`now\` (got \`${shown(rest.join(' '))}\`).` : 'Say `now` to check replication now.');
-      return { ok: true, command: { name: 'watch' } };
-    case 'plan':
-    case 'verify':
-    case 'drill':
-    case 'add-region':
-    case 'remove-region': {
+    case 'now':
+      if (rest.length !== 1 || rest[0]?.toLowerCase() !== 'now') return fail(rest.length ? `\`${name}\` takes only \`now\` (got \`${shown(rest.join(' '))}\`).` : 'Say `now` to check replication now.');
+      return { ok: true, command: { name } };
+    case 'region':
+    case 'region-reason': {
       const region = rest[0]?.toLowerCase();
       if (!region) return fail('The Region is missing.');
       if (!REGION_PATTERN.test(region) || (regions && !regions.has(region))) {
         const guess = regions ? closest(region.slice(0, 40), regions) : undefined;
         return fail(`\`${shown(rest[0] as string)}\` is not an AWS Region name${guess ? `. Did you mean \`${guess}\`?` : ' such as eu-central-1.'}`);
       }
-      if ((name === 'plan' || name === 'verify' || name === 'drill') && rest.length > 1) return fail(`Unexpected text after the Region: \`${shown(rest.slice(1).join(' '))}\`.`);
+      if (spec.args === 'region') {
+        if (rest.length > 1) return fail(`Unexpected text after the Region: \`${shown(rest.slice(1).join(' '))}\`.`);
+        return { ok: true, command: { name, region } };
+      }
       const reason = rest.slice(1).join(' ').slice(0, 500) || undefined;
-      return { ok: true, command: name === 'add-region' || name === 'remove-region' ? { name, region, reason } : { name: name as 'plan' | 'verify' | 'drill', region } };
+      return { ok: true, command: { name, region, reason } };
     }
-    default: {
+    case 'run-id': {
       const id = rest[0];
       if (!id) return fail('The workflow id is missing (`/idc workflows` lists them).');
       if (!RUN_ID.test(id)) return fail(`\`${shown(id)}\` is not a workflow id (they look like 20261126-a1b2c3).`);
       if (rest.length > 1) return fail(`Unexpected text after the id: \`${shown(rest.slice(1).join(' '))}\`.`);
-      return { ok: true, command: { name: name as 'show' | 'cancel' | 'retry', id } };
+      return { ok: true, command: { name, id } };
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { HealthSnapshot } from '../steps/idc-health';
+import type { HealthSnapshot } from '../health';
 
 /** A condition that holds until it clears (alerted once, recovered once). */
 export interface Condition {
@@ -102,22 +102,3 @@ export function nextState(prev: WatchState | undefined, result: { snapshot: Heal
 }
 
 /** The picture for /idc status and /idc watch now (Slack mrkdwn). */
-export function renderStatus(state: WatchState, now: number): string {
-  const s = state.snapshot;
-  const ago = Math.max(0, Math.round((now - state.lastCheck) / 1000));
-  const lines: string[] = [];
-  if (s) {
-    lines.push(`*${s.instanceArn}* (primary ${s.primaryRegion})`);
-    for (const r of s.regions) {
-      const health = r.primary ? '' : r.answers === false || r.identityStore === false ? ' — ❌ not answering' : r.status === 'ACTIVE' ? ' — answers on its own endpoints' : '';
-      lines.push(`• ${r.name}: ${r.status}${r.primary ? ' (primary)' : ''}${health}`);
-    }
-    const e = s.encryption;
-    lines.push(`Encryption: ${e.keyType === 'CUSTOMER_MANAGED_KEY' ? `customer managed key ${e.keyArn?.split('/').pop()}` : 'AWS owned key'} — ${e.status}`);
-    for (const k of s.keys) lines.push(`• key ${k.primary ? 'primary' : 'replica'} in ${k.region}: ${k.state}${k.grantsIdc ? '' : ', policy does not grant Identity Center'}${k.primary || k.sameAsPrimary ? '' : ', policy differs from the primary'}`);
-  }
-  const open = Object.values(state.conditions);
-  lines.push(open.length ? `*Problems (${open.length}):*\n${open.map((c) => `🔴 ${c.text}`).join('\n')}` : '✅ No problems found.');
-  lines.push(`_Last check ${ago < 5 ? 'just now' : `${ago} s ago`}${s ? ` (${s.calls} AWS calls)` : ''}._`);
-  return lines.join('\n');
-}

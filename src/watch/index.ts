@@ -1,2 +1,2 @@
 export { createWatcher, type Watcher, type StateStore } from './watcher';
-export { conditionsOf, eventsBetween, nextState, renderStatus, type WatchState, type Condition } from './findings';
+export { conditionsOf, eventsBetween, nextState, type WatchState, type Condition } from './findings';

@@ -1,4 +1,4 @@
-import type { HealthSnapshot } from '../steps/idc-health';
+import type { HealthSnapshot } from '../health';
 import { nextState, type WatchState } from './findings';
 
 /** Versioned key-value state (src/store implements it on DynamoDB with conditional writes). */

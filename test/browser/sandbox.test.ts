@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
-import { startSandbox } from '../../src/sandbox';
+import { startSandbox } from '../../dev/sandbox';
 import { launchChromium } from '../support/chromium';
 
 let sandbox: Awaited<ReturnType<typeof startSandbox>>;

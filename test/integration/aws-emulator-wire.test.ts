@@ -1,6 +1,6 @@
 import { DescribeRegionCommand, SSOAdminClient, ConflictException, ValidationException } from '@aws-sdk/client-sso-admin';
 import { KMSClient, CreateKeyCommand, ReplicateKeyCommand, AlreadyExistsException } from '@aws-sdk/client-kms';
-import { startAwsEmulator, type AwsEmulator } from '../../src/emulators/aws/server';
+import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
 
 let emu: AwsEmulator;
 const creds = { accessKeyId: 'AKID', secretAccessKey: 'secret' };

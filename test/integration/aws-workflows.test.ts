@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createAwsClients } from '../../src/aws/clients';
-import { startAwsEmulator, type AwsEmulator } from '../../src/emulators/aws/server';
+import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
 import { createEngine, isTerminal, loadWorkflows, type Run } from '../../src/engine';
 import { createStepRegistry, identityCenterKeyPolicy } from '../../src/steps';
 import { staticDirectory } from '../support/directory';

@@ -1,4 +1,4 @@
-import { runBench } from '../../src/bench';
+import { runBench } from '../../dev/bench';
 
 const value = (text: string, row: string) => Number(new RegExp(`\\| ${row} \\| ([\\d.]+)`).exec(text)?.[1]);
 

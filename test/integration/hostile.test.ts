@@ -2,10 +2,11 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { createAwsClients } from '../../src/aws/clients';
-import { startAwsEmulator, type AwsEmulator } from '../../src/emulators/aws/server';
-import { startSlackEmulator, type SlackEmulator } from '../../src/emulators/slack/server';
+import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
+import { startSlackEmulator, type SlackEmulator } from '../../dev/emulators/slack/server';
 import { createEngine, loadWorkflows, type Engine } from '../../src/engine';
 import { createSlackApp } from '../../src/slack/app';
+import { stubQueries } from '../support/queries';
 import { parseCommand } from '../../src/slack/parse-command';
 import { createStepRegistry, KNOWN_REGIONS } from '../../src/steps';
 import { hostileCorpus } from '../support/corpus';
@@ -28,12 +29,14 @@ beforeAll(async () => {
   const roles = { 'identity-admins': ['UANA'], requesters: ['UREQ'] };
   const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry, roles: new Set(Object.keys(roles)) });
   const { store } = await freshStore();
-  engine = createEngine({ store, registry, definitions, directory: { isInRole: async (u, r) => r.some((n) => (roles as Record<string, string[]>)[n]?.includes(u)) }, owner: 'hostile' });
-  const { app, flush } = createSlackApp(
-    { token: 'xoxb-hostile', signingSecret: 'hostile-signing-secret', apiUrl: slack.apiUrl, channel: 'C0IDC', roles, requesterRole: 'requesters', baseInput: { homeRegion: 'us-east-1' }, regions: REGIONS, coalesceMs: 20 },
+  const directory = { isInRole: async (u: string, r: readonly string[]) => r.some((n) => (roles as Record<string, string[]>)[n]?.includes(u)) };
+  engine = createEngine({ store, registry, definitions, directory, owner: 'hostile' });
+  const { app, flush } = createSlackApp({
+    settings: { token: 'xoxb-hostile', signingSecret: 'hostile-signing-secret', apiUrl: slack.apiUrl, channel: 'C0IDC', roles, requesterRole: 'requesters', baseInput: { homeRegion: 'us-east-1' }, regions: REGIONS, coalesceMs: 20 },
     engine,
-    { status: async () => 'status', plan: async (r) => `plan for ${r}`, watchNow: async () => 'watched', drill: async (r) => `drill ${r}` },
-  );
+    queries: stubQueries(),
+    directory,
+  });
   await app.init();
   server = (await app.start(0)) as Server;
   stopApp = () => app.stop() as Promise<void>;

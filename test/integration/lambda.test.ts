@@ -1,5 +1,5 @@
-import { startAwsEmulator, type AwsEmulator } from '../../src/emulators/aws/server';
-import { startSlackEmulator, type SlackEmulator } from '../../src/emulators/slack/server';
+import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
+import { startSlackEmulator, type SlackEmulator } from '../../dev/emulators/slack/server';
 
 let aws: AwsEmulator;
 let slack: SlackEmulator;

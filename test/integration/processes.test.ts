@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, localDynamo, startDynamoLocal } from '../../src/dev/dynamo-local';
-import { startAwsEmulator, type AwsEmulator } from '../../src/emulators/aws/server';
-import { DURATIONS } from '../../src/emulators/aws/world';
-import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../../src/emulators/slack/server';
+import { freePort, localDynamo, startDynamoLocal } from '../../dev/dynamo-local';
+import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
+import { DURATIONS } from '../../dev/emulators/aws/world';
+import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../../dev/emulators/slack/server';
 import { isTerminal, type AuditEvent, type Run } from '../../src/engine';
 import { createDynamoRunStore, ensureTable } from '../../src/store';
 import { buildBot, captured, running, startBotProcess, type BotProcess } from '../support/bot-process';

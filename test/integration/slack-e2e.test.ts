@@ -2,10 +2,11 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { createAwsClients } from '../../src/aws/clients';
-import { startAwsEmulator, type AwsEmulator } from '../../src/emulators/aws/server';
-import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../../src/emulators/slack/server';
+import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
+import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../../dev/emulators/slack/server';
 import { createEngine, isTerminal, loadWorkflows, type Directory, type Engine, type Run } from '../../src/engine';
-import { createSlackApp } from '../../src/slack/app';
+import { createSlackApp, createSlackClient, createSlackDirectory } from '../../src/slack/app';
+import { stubQueries } from '../support/queries';
 import { createStepRegistry, KNOWN_REGIONS } from '../../src/steps';
 import { freshStore } from '../support/dynamo';
 import { FakeClock } from '../support/fake-clock';
@@ -18,6 +19,7 @@ let engine: Engine;
 let socketEngine: Engine;
 let flushAll: () => Promise<void>;
 let server: Server;
+let directory: Directory;
 let stopApp: () => Promise<void>;
 const CHANNEL = 'C0IDC';
 const roles = { 'identity-admins': ['UA', 'UB', 'UREQ', 'UGUEST', 'UGONE'], requesters: ['UREQ', 'UA'] };
@@ -32,15 +34,10 @@ beforeAll(async () => {
   const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry, roles: new Set(Object.keys(roles)) });
   const { store } = await freshStore(clock.now);
   // Roles are answered by the Slack app's own directory (users.info, user groups), as in production.
-  const holder: { dir?: Directory } = {};
-  engine = createEngine({ store, registry, definitions, directory: { isInRole: (u, r) => (holder.dir as Directory).isInRole(u, r) }, owner: 'bot', clock, random: () => 0 });
-  socketEngine = createEngine({ store, registry, definitions, directory: { isInRole: (u, r) => (holder.dir as Directory).isInRole(u, r) }, owner: 'socket', clock, random: () => 0 });
-  const { app, directory, flush } = createSlackApp(
-    { ...settings, apiUrl: slack.apiUrl },
-    engine,
-    { status: async () => 'status', plan: async (r) => `plan for ${r}`, watchNow: async () => 'watched', drill: async (r) => `drill ${r}` },
-  );
-  holder.dir = directory;
+  directory = createSlackDirectory(roles, createSlackClient({ ...settings, apiUrl: slack.apiUrl }));
+  engine = createEngine({ store, registry, definitions, directory, owner: 'bot', clock, random: () => 0 });
+  socketEngine = createEngine({ store, registry, definitions, directory, owner: 'socket', clock, random: () => 0 });
+  const { app, flush } = createSlackApp({ settings: { ...settings, apiUrl: slack.apiUrl }, engine, queries: stubQueries(), directory });
   await app.init();
   server = (await app.start(0)) as Server;
   stopApp = () => app.stop() as Promise<void>;
@@ -242,7 +239,7 @@ describe('Slack end to end over HTTP', () => {
 
 describe('Slack over Socket Mode', () => {
   it('answers /idc over the socket, acking each envelope within 3 s', async () => {
-    const { app } = createSlackApp({ ...settings, apiUrl: slack.apiUrl, appToken: 'xapp-test-app-token' }, socketEngine, { status: async () => 'all Regions ACTIVE', plan: async (r) => `plan for ${r}`, watchNow: async () => 'watched', drill: async (r) => `drill ${r}` });
+    const { app } = createSlackApp({ settings: { ...settings, apiUrl: slack.apiUrl, appToken: 'xapp-test-app-token' }, engine: socketEngine, queries: stubQueries(), directory });
     await app.init();
     await app.start();
     try {
@@ -254,7 +251,7 @@ describe('Slack over Socket Mode', () => {
       expect(bad.json().text).toContain('`mars-north-1` is not an AWS Region name');
       expect((await slack.command('UREQ', 'plan eu-centrl-1')).json().text).toContain('Did you mean `eu-central-1`?');
       await slack.command('UREQ', 'status');
-      await until(() => slack.responses.find((r) => r.body.text === 'all Regions ACTIVE'), 'status over socket');
+      await until(() => slack.responses.find((r) => String(r.body.text).includes('No problems found')), 'status over socket');
     } finally {
       await app.stop();
       await until(() => !slack.socketConnected, 'socket closed');

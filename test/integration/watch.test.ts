@@ -1,7 +1,7 @@
 import { createAwsClients } from '../../src/aws/clients';
-import { startAwsEmulator, type AwsEmulator } from '../../src/emulators/aws/server';
+import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
 import { identityCenterKeyPolicy } from '../../src/steps';
-import { drillRegion, readHealth } from '../../src/steps/idc-health';
+import { drillRegion, readHealth } from '../../src/health';
 import { createStateStore } from '../../src/store';
 import { createWatcher } from '../../src/watch';
 import { freshStore } from '../support/dynamo';

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from '../../src/dev/dynamo-local';
+import { freePort } from '../../dev/dynamo-local';
 
 const ROOT = join(__dirname, '../..');
 let built: string | undefined;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { localDynamo } from '../../src/dev/dynamo-local';
+import { localDynamo } from '../../dev/dynamo-local';
 import { createDynamoRunStore, ensureTable } from '../../src/store';
 
 /** A fresh table on the DynamoDB Local that the global setup started, and a store on it. */

@@ -1,4 +1,4 @@
-import { startDynamoLocal } from '../../src/dev/dynamo-local';
+import { startDynamoLocal } from '../../dev/dynamo-local';
 
 export default async function globalSetup(): Promise<void> {
   // The SDK's warning that its 2027 releases need Node 22 is for users, not for every test worker (workers inherit this).

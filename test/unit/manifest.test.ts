@@ -8,7 +8,7 @@ function scopesUsed(): string[] {
   const SCOPE: Record<string, string | null> = { 'chat.postMessage': 'chat:write', 'chat.update': 'chat:write', 'chat.postEphemeral': 'chat:write', 'usergroups.users.list': 'usergroups:read', 'users.info': 'users:read', 'views.open': null, 'auth.test': null };
   const dir = join(__dirname, '../../src/slack');
   const scopes = new Set(['commands']);
-  for (const file of readdirSync(dir)) {
+  for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
     for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/(?:client|client\(\))\s*\.([a-z]+\.[a-zA-Z]+(?:\.[a-zA-Z]+)?)\(/g)) {
       const method = m[1] as string;
       if (!(method in SCOPE)) throw new Error(`${file} calls ${method}: add its scope to this test`);

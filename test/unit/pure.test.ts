@@ -5,7 +5,7 @@ import { diffPlans, hashPlan } from '../../src/engine/plan-hash';
 import { resolveTemplate } from '../../src/engine/template';
 import { NonRetryableStepError, RetryableStepError, type StepState } from '../../src/engine';
 import { mapAwsError } from '../../src/steps/aws-errors';
-import type { HealthSnapshot } from '../../src/steps/idc-health';
+import type { HealthSnapshot } from '../../src/health';
 import { eventsBetween, nextState } from '../../src/watch';
 
 const gate = { approvers: ['admins'], minApprovals: 2, allowRequester: false, expiresAfter: '24h' };

@@ -7,14 +7,22 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { createAwsClients } from '../aws/clients';
-import { freePort, localDynamo, startDynamoLocal, type DynamoLocal } from '../dev/dynamo-local';
+import { createAwsClients } from '../../src/aws/clients';
+import { freePort, localDynamo, startDynamoLocal, type DynamoLocal } from '../dynamo-local';
 import { startAwsEmulator } from '../emulators/aws/server';
 import { slackSignedHeaders, startSlackEmulator, type SlackEmulator } from '../emulators/slack/server';
-import { createEngine, createRegistry, defineStep, isTerminal, loadWorkflows, parseWorkflow, type Run } from '../engine';
-import { createSlackApp } from '../slack/app';
-import { createStepRegistry } from '../steps';
-import { createDynamoRunStore, ensureTable } from '../store';
+import { createEngine, createRegistry, defineStep, isTerminal, loadWorkflows, parseWorkflow, type Run } from '../../src/engine';
+import { createSlackApp, type Queries } from '../../src/slack/app';
+import { createStepRegistry } from '../../src/steps';
+import { createDynamoRunStore, ensureTable } from '../../src/store';
+
+/** The bench drives workflows, not read-only answers. */
+const NO_QUERIES: Queries = {
+  status: async () => ({ state: { lastCheck: 0, conditions: {}, statusSince: {}, outbox: [] }, now: 0 }),
+  plan: async (region) => ({ region, changes: [], skips: [], confirmations: [] }),
+  watchNow: async () => ({ status: { state: { lastCheck: 0, conditions: {}, statusSince: {}, outbox: [] }, now: 0 }, sent: 0 }),
+  drill: async (region) => ({ region, passed: true, checks: [] }),
+};
 
 export interface BenchOptions {
   /** A quick run at a tiny size (npm test runs it so that the benchmark keeps working). */
@@ -225,8 +233,10 @@ async function engineAndSlackCost(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: 
   const registry = createStepRegistry(createAwsClients({ maxAttempts: 1 }));
   const definitions = loadWorkflows(WORKFLOWS, { registry });
   const roles = { 'identity-admins': ['UANA', 'UBEN'], requesters: ['UREQ'] };
-  const engine = createEngine({ store: counted, registry, definitions, directory: { isInRole: async (u, r) => r.some((x) => (roles as Record<string, string[]>)[x]?.includes(u)) }, owner: 'bench', clock, random: () => 0.5 });
-  const { flush } = createSlackApp({ token: TOKEN, signingSecret: SECRET, apiUrl: slack.apiUrl, channel: 'C0IDC', roles, requesterRole: 'requesters', baseInput: {} }, engine, { status: async () => '', plan: async () => '', watchNow: async () => '', drill: async () => '' });
+  const directory = { isInRole: async (u: string, r: readonly string[]) => r.some((x) => (roles as Record<string, string[]>)[x]?.includes(u)) };
+  const engine = createEngine({ store: counted, registry, definitions, directory, owner: 'bench', clock, random: () => 0.5 });
+  const settings = { token: TOKEN, signingSecret: SECRET, apiUrl: slack.apiUrl, channel: 'C0IDC', roles, requesterRole: 'requesters', baseInput: {} };
+  const { flush } = createSlackApp({ settings, engine, queries: NO_QUERIES, directory });
   const slackBefore = slack.calls.length;
   const limitedBefore = slack.limited.length;
   let latest: Run | undefined;
@@ -358,8 +368,10 @@ async function scale(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator
     'bench-flow.yml',
     { registry },
   );
-  const engine = createEngine({ store, registry, definitions: new Map([['bench-flow', def]]), directory: { isInRole: async () => true }, owner: 'bench', concurrency: 32 });
-  const { flush } = createSlackApp({ token: TOKEN, signingSecret: SECRET, apiUrl: slack.apiUrl, channel: 'C0SCALE', roles: {}, requesterRole: 'r', baseInput: {} }, engine, { status: async () => '', plan: async () => '', watchNow: async () => '', drill: async () => '' });
+  const directory = { isInRole: async () => true };
+  const engine = createEngine({ store, registry, definitions: new Map([['bench-flow', def]]), directory, owner: 'bench', concurrency: 32 });
+  const settings = { token: TOKEN, signingSecret: SECRET, apiUrl: slack.apiUrl, channel: 'C0SCALE', roles: {}, requesterRole: 'r', baseInput: {} };
+  const { flush } = createSlackApp({ settings, engine, queries: NO_QUERIES, directory });
   slack.setRateLimit('chat.postMessage', 1e9);
   slack.setRateLimit('chat.update', 1e9);
   engine.on((e) => {

@@ -1,9 +1,9 @@
 import type pino from 'pino';
-import { loadConfig, type Config } from '../config';
-import { freePort, startDynamoLocal } from '../dev/dynamo-local';
+import { loadConfig, type Config } from '../../src/config';
+import { freePort, startDynamoLocal } from '../dynamo-local';
 import { startAwsEmulator } from '../emulators/aws/server';
 import { startSlackEmulator } from '../emulators/slack/server';
-import { startBot } from '../main';
+import { startBot } from '../../src/main';
 import { startSandboxPage } from './page';
 
 /** The people of the sandbox workspace: one requester, two approvers, one outsider. */

@@ -1,10 +1,10 @@
 import { ListUsersCommand, ListGroupsCommand } from '@aws-sdk/client-identitystore';
 import { DescribeKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { DescribeRegionCommand, ListInstancesCommand } from '@aws-sdk/client-sso-admin';
-import type { StepClients } from '.';
-import { aws } from './aws-errors';
-import { findInstance, listRegions } from './idc-steps';
-import { policyGrantsIdc, samePolicy } from './key-policy';
+import type { StepClients } from '../steps';
+import { aws } from '../steps/aws-errors';
+import { findInstance, listRegions } from '../steps/idc-steps';
+import { policyGrantsIdc, samePolicy } from '../steps/key-policy';
 
 /** What the watcher sees of replication: each Region, the encryption, the key and its replicas. */
 export interface HealthSnapshot {

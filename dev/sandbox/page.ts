@@ -6,7 +6,7 @@ import type { AwsEmulator } from '../emulators/aws/server';
 import type { SlackEmulator } from '../emulators/slack/server';
 
 /** The page's files: beside this module when run from src/, or in src/ when run from dist/. */
-const UI_DIR = [join(__dirname, 'ui'), join(__dirname, '../../../src/sandbox/ui')].find((d) => existsSync(d)) as string;
+const UI_DIR = [join(__dirname, 'ui'), join(__dirname, '../../../dev/sandbox/ui')].find((d) => existsSync(d)) as string;
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 
 export interface PageWorld {

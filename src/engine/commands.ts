@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import { decideApproval, type DecisionOutcome } from './approval';
+import { currentStep, finish, scopeOf, titleOf, type EngineCore, type Note } from './core';
+import type { WorkflowDefinition } from './definition';
+import { EngineInputError, LockHeldError, RunActionError } from './errors';
+import { validateInputs } from './inputs';
+import { isTerminal, type Run } from './run';
+import { advanceInBackground } from './scheduler';
+import { resolveTemplate } from './template';
+
+export interface StartRequest {
+  workflowId: string;
+  input: Record<string, unknown>;
+  requester: string;
+  reason?: string;
+  /** Idempotency key of the request (e.g. Slack's trigger id): a repeat returns the first run. */
+  requestId?: string;
+  meta?: Record<string, unknown>;
+}
+
+export interface DecisionRequest {
+  runId: string;
+  user: string;
+  verdict: 'approve' | 'reject';
+  reason?: string;
+  planHash?: string;
+  stepId?: string;
+}
+
+export interface DecisionResult {
+  outcome: DecisionOutcome | 'not_found';
+  message: string;
+  run?: Run;
+}
+
+const newRunId = (now: number): string => `${new Date(now).toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
+
+/** What people do to runs: start, approve or reject, confirm a task, cancel, retry. */
+export function createCommands(core: EngineCore, definitions: ReadonlyMap<string, WorkflowDefinition>) {
+  const { store, clock, directory } = core;
+
+  async function requireRun(runId: string): Promise<Run> {
+    const run = await store.get(runId);
+    if (!run) throw new RunActionError(`There is no workflow ${runId}; /idc workflows lists them`, 'not_found');
+    return run;
+  }
+
+  return {
+    /** Starts a workflow. Throws EngineInputError (bad input) or LockHeldError (instance busy). */
+    async start(req: StartRequest): Promise<Run> {
+      const def = definitions.get(req.workflowId);
+      if (!def) throw new EngineInputError(`Unknown workflow "${req.workflowId}"; known: ${[...definitions.keys()].join(', ')}`, 'unknown_workflow');
+      const input = validateInputs(def, req.input);
+      const now = clock.now();
+      const id = newRunId(now);
+      const run: Run = {
+        id,
+        workflowId: def.id,
+        workflowVersion: def.version,
+        definition: def,
+        status: 'running',
+        input,
+        requester: req.requester,
+        ...(req.reason ? { reason: req.reason } : {}),
+        createdAt: now,
+        updatedAt: now,
+        version: 1,
+        cursor: 0,
+        steps: {},
+        dueAt: now,
+        meta: req.meta ?? {},
+      };
+      const lockKey = def.lock ? String(resolveTemplate(def.lock, scopeOf(run))) : undefined;
+      if (lockKey) {
+        // Small reads spare the whole write when the request is a duplicate or another change holds the instance.
+        const seen = req.requestId ? await store.requestRun(req.requestId) : undefined;
+        if (seen) return requireRun(seen);
+        const holder = await store.liveLockHolder(lockKey);
+        if (holder) throw new LockHeldError(lockKey, holder);
+        run.lockKey = lockKey;
+      }
+      const message = `${def.title} requested by ${req.requester}${req.reason ? `: ${req.reason}` : ''}`;
+      const result = await store.create(run, [{ runId: id, seq: 1, at: now, actor: req.requester, type: 'run_started', message, data: { input } }], { lockKey, requestId: req.requestId });
+      if (!result.created) return requireRun(result.runId);
+      core.emit({ type: 'run_started', run, message });
+      return run;
+    },
+
+    /** Records an approval or rejection from `user` on the run's open gate. Never throws for a refused click. */
+    async decide(req: DecisionRequest): Promise<DecisionResult> {
+      const run = await store.get(req.runId);
+      if (!run) return { outcome: 'not_found', message: `There is no workflow ${req.runId}.` };
+      const step = currentStep(run);
+      if (!step || !('approval' in step) || (req.stepId !== undefined && req.stepId !== step.id)) {
+        const expired = run.status === 'expired';
+        return { outcome: expired ? 'expired' : 'not_open', message: expired ? 'This request has expired; ask the requester to start it again.' : 'This request is not waiting for approval any more.', run };
+      }
+      const allowed = await directory.isInRole(req.user, step.approval.approvers);
+      let answer: DecisionResult = { outcome: 'not_open', message: 'This request is not waiting for approval any more.', run };
+      const saved = await core.commit(run, (r) => {
+        const cur = currentStep(r);
+        const s = r.steps[step.id];
+        if (!s || cur?.id !== step.id) {
+          answer = { outcome: 'not_open', message: 'This request is not waiting for approval any more.', run: r };
+          return null;
+        }
+        const now = clock.now();
+        const result = decideApproval(step.approval, s, { user: req.user, verdict: req.verdict, now, requester: r.requester, allowed, planHash: req.planHash, reason: req.reason });
+        answer = { outcome: result.outcome, message: result.message, run: r };
+        if (!['recorded', 'opened', 'rejected'].includes(result.outcome)) return null;
+        s.decisions = result.decisions;
+        const approvals = result.decisions.filter((d) => d.verdict === 'approve').length;
+        const because = req.reason ? `: ${req.reason}` : '';
+        if (result.outcome === 'rejected') {
+          s.status = 'rejected';
+          s.finishedAt = now;
+          return [
+            { actor: req.user, type: 'approval_rejected', stepId: step.id, message: `${req.user} rejected${because}`, emit: 'approval_recorded', data: { reason: req.reason } },
+            finish(r, 'rejected', `Rejected by ${req.user}${because}`, now, req.user),
+          ];
+        }
+        if (result.outcome === 'opened') {
+          s.status = 'approved';
+          r.status = 'running';
+          r.dueAt = now;
+        }
+        return [{ actor: req.user, type: 'approval_granted', stepId: step.id, message: `${req.user} approved plan ${s.planHash ?? '-'} (${approvals} of ${step.approval.minApprovals})`, emit: 'approval_recorded' }];
+      });
+      if (saved) {
+        answer.run = saved;
+        if (answer.outcome === 'opened') advanceInBackground(core, saved.id);
+      }
+      return answer;
+    },
+
+    /** A person confirms the run's open human task. */
+    async confirmTask(req: { runId: string; user: string; stepId?: string }): Promise<{ ok: boolean; message: string; run?: Run }> {
+      const run = await store.get(req.runId);
+      if (!run) return { ok: false, message: `There is no workflow ${req.runId}.` };
+      const step = currentStep(run);
+      if (!step || !('task' in step) || run.steps[step.id]?.status !== 'awaiting_task' || (req.stepId !== undefined && req.stepId !== step.id)) {
+        return { ok: false, message: 'This task is not open any more.', run };
+      }
+      const allowed = (step.task.allowRequester && req.user === run.requester) || (await directory.isInRole(req.user, step.task.assignees));
+      if (!allowed) return { ok: false, message: `Only ${step.task.assignees.join(', ')}${step.task.allowRequester ? ' or the requester' : ''} may confirm this task.`, run };
+      const saved = await core.commit(run, (r) => {
+        const s = r.steps[step.id];
+        if (currentStep(r)?.id !== step.id || s?.status !== 'awaiting_task') return null;
+        s.status = 'confirmed';
+        s.confirmedBy = req.user;
+        r.status = 'running';
+        r.dueAt = clock.now();
+        return [{ actor: req.user, type: 'task_confirmed', stepId: step.id, message: `${req.user} confirmed: ${titleOf(step)}`, emit: 'task_confirmed' }];
+      });
+      if (!saved) return { ok: false, message: 'This task is not open any more.', run };
+      advanceInBackground(core, saved.id);
+      return { ok: true, message: 'Thanks, recorded. The workflow goes on.', run: saved };
+    },
+
+    /** Cancels a run that has not finished. */
+    async cancel(req: { runId: string; user: string; reason?: string }): Promise<Run> {
+      const run = await requireRun(req.runId);
+      if (isTerminal(run.status)) throw new RunActionError(`Workflow ${run.id} already ended (${run.status}); nothing to cancel`, 'finished');
+      const saved = await core.commit(run, (r) => {
+        if (isTerminal(r.status)) return null;
+        const step = currentStep(r);
+        if (step) {
+          const s = r.steps[step.id] ?? { status: 'pending', attempt: 0 };
+          if (s.status !== 'running') s.status = 'cancelled';
+          r.steps[step.id] = s;
+        }
+        return [finish(r, 'cancelled', `Cancelled by ${req.user}${req.reason ? `: ${req.reason}` : ''}`, clock.now(), req.user)] as Note[];
+      });
+      if (!saved) throw new RunActionError(`Workflow ${run.id} ended before it could be cancelled`, 'finished');
+      return saved;
+    },
+
+    /** Retries a failed run from the step that failed. Re-takes the instance lock. */
+    async retry(req: { runId: string; user: string }): Promise<Run> {
+      const run = await requireRun(req.runId);
+      if (run.status !== 'failed') throw new RunActionError(`Only failed workflows can be retried; ${run.id} is ${run.status}`, 'not_failed');
+      const saved = await core.commit(
+        run,
+        (r) => {
+          if (r.status !== 'failed') return null;
+          const step = currentStep(r);
+          if (step) {
+            const s = r.steps[step.id] ?? { status: 'pending', attempt: 0 };
+            Object.assign(s, { status: 'pending', attempt: 0, startedAt: undefined, polls: undefined });
+            r.steps[step.id] = s;
+          }
+          r.status = 'running';
+          r.error = undefined;
+          r.finishedAt = undefined;
+          r.dueAt = clock.now();
+          return [{ actor: req.user, type: 'run_retried', stepId: step?.id, message: `${req.user} retried from ${step ? titleOf(step) : 'the end'}`, emit: 'step_started' }];
+        },
+        true,
+      );
+      if (!saved) throw new RunActionError(`Workflow ${run.id} changed before it could be retried; try again`, 'conflict');
+      advanceInBackground(core, saved.id);
+      return saved;
+    },
+
+    /** Stores adapter data on the run (e.g. the Slack message ts). */
+    setMeta(runId: string, patch: Record<string, unknown>): Promise<Run | undefined> {
+      return core.commit(runId, (r) => {
+        Object.assign(r.meta, patch);
+        return [];
+      });
+    },
+  };
+}

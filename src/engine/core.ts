@@ -1,0 +1,232 @@
+import { DEFAULT_RETRY_BACKOFF, type BackoffPolicy } from './backoff';
+import type { StepDefinition, WorkflowDefinition } from './definition';
+import { ConflictError, NonRetryableStepError, RetryableStepError } from './errors';
+import { systemClock, type Clock, type Directory, type EngineEvent, type EventListener, type Logger, type RunStore } from './ports';
+import { isTerminal, type AuditEvent, type Run, type RunStatus, type StepState } from './run';
+import type { StepContext, StepKind, StepRegistry } from './step';
+import type { TemplateScope } from './template';
+
+export interface EngineOptions {
+  store: RunStore;
+  registry: StepRegistry;
+  definitions: ReadonlyMap<string, WorkflowDefinition>;
+  directory: Directory;
+  /** This process's runner id (lease owner). */
+  owner: string;
+  clock?: Clock;
+  /** How long a claimed step stays ours without renewal. */
+  leaseMs?: number;
+  retry?: BackoffPolicy;
+  maxAttempts?: number;
+  /** Consecutive failed polls before a poll step fails. */
+  maxPollErrors?: number;
+  random?: () => number;
+  logger?: Logger;
+  /** How many runs one tick advances at the same time. */
+  concurrency?: number;
+}
+
+/** An audit note a mutation returns; `emit` also tells the adapters. */
+export type Note = Omit<AuditEvent, 'runId' | 'seq' | 'at'> & { emit?: EngineEvent['type'] };
+/** A mutation of a run copy: returns audit notes, or null when there is nothing to do. */
+export type Mutator = (run: Run) => Note[] | null;
+
+/** How a step failure is treated. */
+export interface Failure {
+  message: string;
+  code: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+  audit?: Record<string, unknown>;
+}
+
+/** What every part of the engine shares: its ports, its settings and the versioned write. */
+export interface EngineCore {
+  readonly store: RunStore;
+  readonly registry: StepRegistry;
+  readonly directory: Directory;
+  readonly owner: string;
+  readonly clock: Clock;
+  readonly leaseMs: number;
+  readonly retryPolicy: BackoffPolicy;
+  readonly random: () => number;
+  readonly opts: EngineOptions;
+  readonly listeners: EventListener[];
+  /** Tells the listeners (after the change is stored). */
+  emit(event: EngineEvent): void;
+  /** Applies `mutate` to the latest copy of the run and writes it conditionally; re-reads and re-applies on a lost race. */
+  commit(start: Run | string, mutate: Mutator, acquireLock?: boolean): Promise<Run | undefined>;
+  /** Work in progress (stop() waits for it). */
+  track<T>(p: Promise<T>): Promise<T>;
+  readonly inFlight: Set<Promise<unknown>>;
+}
+
+export function createCore(opts: EngineOptions): EngineCore {
+  const { store, clock = systemClock } = opts;
+  const listeners: EventListener[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+  const emit = (event: EngineEvent) => {
+    for (const l of listeners) {
+      Promise.resolve()
+        .then(() => l(event))
+        .catch((err) => opts.logger?.error({ err, runId: event.run.id }, 'event listener failed'));
+    }
+  };
+  return {
+    store,
+    registry: opts.registry,
+    directory: opts.directory,
+    owner: opts.owner,
+    clock,
+    leaseMs: opts.leaseMs ?? 60_000,
+    retryPolicy: opts.retry ?? DEFAULT_RETRY_BACKOFF,
+    random: opts.random ?? Math.random,
+    opts,
+    listeners,
+    emit,
+    inFlight,
+    async commit(start, mutate, acquireLock) {
+      let current = typeof start === 'string' ? await store.get(start) : start;
+      for (let tries = 0; tries < 10 && current; tries++) {
+        const next = structuredClone(current);
+        const notes = mutate(next);
+        if (!notes) return undefined;
+        const now = clock.now();
+        next.version = current.version + 1;
+        next.updatedAt = now;
+        const events: AuditEvent[] = notes.map(({ emit: _e, ...n }) => ({ ...n, runId: next.id, seq: next.version, at: now }));
+        const releaseLock = isTerminal(next.status) && !isTerminal(current.status) ? next.lockKey : undefined;
+        try {
+          await store.update(next, current.version, events, { releaseLock, acquireLock: acquireLock ? next.lockKey : undefined });
+        } catch (err) {
+          if (!(err instanceof ConflictError)) throw err;
+          current = await store.get(next.id);
+          continue;
+        }
+        for (const n of notes) if (n.emit) emit({ type: n.emit, run: next, stepId: n.stepId, message: n.message });
+        return next;
+      }
+      return undefined;
+    },
+    track(p) {
+      inFlight.add(p);
+      p.finally(() => inFlight.delete(p)).catch(() => undefined);
+      return p;
+    },
+  };
+}
+
+export const scopeOf = (run: Run): TemplateScope => ({
+  input: run.input,
+  steps: run.steps,
+  run: { id: run.id, requester: run.requester, reason: run.reason },
+});
+export const titleOf = (step: StepDefinition) => step.title ?? step.id;
+export const currentStep = (run: Run): StepDefinition | undefined => run.definition.steps[run.cursor];
+
+/** Ends the run; the lock goes in the same write (see commit). */
+export function finish(run: Run, status: RunStatus, message: string, now: number, actor = 'engine'): Note {
+  run.status = status;
+  run.finishedAt = now;
+  run.dueAt = undefined;
+  run.leaseOwner = undefined;
+  run.leaseUntil = undefined;
+  if (status !== 'succeeded') run.error = message;
+  return { actor, type: `run_${status}`, message, emit: 'run_finished' };
+}
+
+/** The one way from a step to the next: the step succeeded, the run is due now. */
+export function succeed(run: Run, stepId: string, now: number, actor: string, message: string, data?: Record<string, unknown>): Note {
+  const s = run.steps[stepId] as StepState;
+  s.status = 'succeeded';
+  s.finishedAt = now;
+  run.cursor += 1;
+  run.dueAt = now;
+  run.status = 'running';
+  return { actor, type: 'step_succeeded', stepId, message, emit: 'step_succeeded', ...(data ? { data } : {}) };
+}
+
+/** A step whose `when:` is false: skipped, and the run goes on to the next. */
+export function succeedSkipped(run: Run, stepId: string, now: number, actor: string, message: string): Note {
+  run.steps[stepId] = { status: 'skipped', attempt: 0, finishedAt: now };
+  run.cursor += 1;
+  run.dueAt = now;
+  return { actor, type: 'step_skipped', stepId, message, emit: 'step_skipped' };
+}
+
+/** Gives up this runner's lease (a step that waits or retries later). */
+export function release(run: Run, owner: string): void {
+  if (run.leaseOwner === owner) {
+    run.leaseOwner = undefined;
+    run.leaseUntil = undefined;
+  }
+}
+
+/** The copy is still where we left it: same step, same state, not finished. */
+export const unchanged = (run: Run, cursor: number, stepId: string, st: StepState | undefined) =>
+  !isTerminal(run.status) && run.cursor === cursor && JSON.stringify(run.steps[stepId]) === JSON.stringify(st);
+
+/** The step kind, or the notes that fail the run when this release does not have it. */
+export function kindFor(core: EngineCore, run: Run, name: string): StepKind | Note[] {
+  const kind = core.registry.get(name);
+  if (kind) return kind;
+  return [finish(run, 'failed', `Step kind "${name}" is not registered in this version of the bot; deploy a version that has it, then retry`, core.clock.now())];
+}
+
+export function parseInput(kind: StepKind, raw: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
+  const parsed = kind.input.safeParse(raw);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+  return { ok: false, message: `Input of ${kind.kind} is invalid (${why}); check the workflow definition and earlier steps' outputs` };
+}
+
+export function classify(err: unknown): Failure {
+  // A step may attach audit data (e.g. the AWS request ids of a failed call) to what it throws.
+  const audit = (err as { audit?: Record<string, unknown> } | undefined)?.audit;
+  const withAudit = audit ? { audit } : {};
+  if (err instanceof NonRetryableStepError) return { message: err.message, code: err.code, retryable: false, ...withAudit };
+  if (err instanceof RetryableStepError) return { message: err.message, code: err.code, retryable: true, retryAfterMs: err.retryAfterMs, ...withAudit };
+  const message = err instanceof Error ? err.message : String(err);
+  return { message, code: (err as { name?: string })?.name ?? 'error', retryable: true, ...withAudit };
+}
+
+export function makeContext(core: EngineCore, run: Run, stepId: string, attempt: number): StepContext {
+  const { clock, owner, opts } = core;
+  return {
+    runId: run.id,
+    stepId,
+    idempotencyKey: `${run.id}#${stepId}`,
+    attempt,
+    checkpoint: run.steps[stepId]?.checkpoint,
+    now: () => clock.now(),
+    log: (message, data) => opts.logger?.info({ runId: run.id, stepId, ...data }, message),
+    saveCheckpoint: async (data) => {
+      const saved = await core.commit(run.id, (r) => {
+        const s = r.steps[stepId];
+        if (!s || s.attempt !== attempt || r.leaseOwner !== owner) return null;
+        s.checkpoint = data;
+        return [{ actor: owner, type: 'step_checkpoint', stepId, message: 'progress saved', data: { checkpoint: data } }];
+      });
+      if (!saved) throw new RetryableStepError('Lost the lease on this workflow while saving progress; another runner will resume it', 'lease_lost');
+    },
+  };
+}
+
+/** When a waiting gate or task next needs the engine: its reminder or its expiry. */
+export const nextDue = (s: StepState | undefined): number | undefined => {
+  const times = [s?.remindAt, s?.expiresAt].filter((t): t is number => t !== undefined);
+  return times.length ? Math.min(...times) : undefined;
+};
+
+/** A gate or task waiting for a person: due again only at its reminder or expiry, and not leased. */
+export async function park(core: EngineCore, run: Run, stepId: string, before: StepState | undefined): Promise<undefined> {
+  const cursor = run.cursor;
+  await core.commit(run, (r) => {
+    const due = nextDue(before);
+    if (!unchanged(r, cursor, stepId, before) || r.dueAt === due) return null;
+    r.dueAt = due;
+    release(r, core.owner);
+    return [];
+  });
+  return undefined;
+}

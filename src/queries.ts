@@ -1,0 +1,45 @@
+import type { StepClients } from './steps';
+import type { Clock, StepKind } from './engine';
+import { drillRegion } from './health';
+import type { PlanView, Queries } from './slack/app';
+import type { Watcher } from './watch';
+
+export interface QueryDeps {
+  clients: StepClients;
+  watcher: Watcher;
+  /** The preflight step kind: `/idc plan` runs it read-only, outside any workflow. */
+  preflight: StepKind;
+  /** What preflight needs besides the Region (homeRegion, instanceArn, keyAlias). */
+  baseInput: Record<string, unknown>;
+  clock: Clock;
+}
+
+interface PreflightOutput {
+  plan: { changes: string[]; skips: string[]; confirmations: string[] };
+}
+
+/** The read-only answers (status, plan, watch, drill), as data; the Slack layer renders them. */
+export function createQueries({ clients, watcher, preflight, baseInput, clock }: QueryDeps): Queries {
+  return {
+    status: async () => ({ state: await watcher.current(), now: clock.now() }),
+    cachedStatus() {
+      const state = watcher.cached();
+      return state && { state, now: clock.now() };
+    },
+    async watchNow() {
+      const r = await watcher.check(true);
+      return { status: { state: r.state, now: clock.now() }, sent: r.sent };
+    },
+    drill: (region) => drillRegion(clients, region),
+    async plan(region): Promise<PlanView> {
+      try {
+        const input = preflight.input.parse({ operation: 'add', ...baseInput, region });
+        const ctx = { runId: 'plan', stepId: 'plan', idempotencyKey: 'plan', attempt: 1, checkpoint: undefined, saveCheckpoint: async () => undefined, now: () => clock.now(), log: () => undefined };
+        const { plan } = (await preflight.run(input, ctx)).output as PreflightOutput;
+        return { region, ...plan };
+      } catch (err) {
+        return { region, error: (err as Error).message };
+      }
+    },
+  };
+}

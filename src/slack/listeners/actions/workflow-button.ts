@@ -1,0 +1,40 @@
+import type { webApi } from '@slack/bolt';
+import type { Engine, Run } from '../../../engine';
+import { ephemeral, type ListenerContext } from '../context';
+
+export const NOT_OURS = 'This button does not belong to a workflow message; nothing was changed.';
+
+/** What a workflow button (or the modal it opened) points at, once checked. */
+export interface Target {
+  run: Run;
+  runId?: string;
+  stepId?: string;
+  planHash?: string;
+}
+
+/** The button value names a run; it must be the run whose message was clicked (no forged values). */
+export async function clicked(engine: Engine, where: { channel?: { id?: string }; message?: { ts?: string }; container?: { message_ts?: string } }, value: string): Promise<Target | undefined> {
+  let v: { runId?: string; stepId?: string; planHash?: string };
+  try {
+    v = JSON.parse(value) as typeof v;
+  } catch {
+    return undefined;
+  }
+  const run = v.runId ? await engine.get(v.runId) : undefined;
+  const ts = where.message?.ts ?? where.container?.message_ts;
+  if (!run || run.meta.ts !== ts || run.meta.channel !== where.channel?.id) return undefined;
+  return { run, ...v };
+}
+
+export type Click = { user: { id: string }; channel?: { id?: string }; message?: { ts?: string }; trigger_id: string };
+
+/** A button on a workflow message: acked at once, refused unless it belongs to the message clicked. */
+export function onWorkflowButton(ctx: ListenerContext, actionId: string, handle: (target: Target, click: Click, client: webApi.WebClient) => Promise<unknown>): void {
+  ctx.app.action(actionId, async ({ ack, body, action, client }) => {
+    await ack();
+    const click = body as unknown as Click;
+    const target = await clicked(ctx.engine, click, (action as { value?: string }).value ?? '');
+    if (!target) return void (await ephemeral(ctx.logger, client, click.channel?.id, click.user.id, NOT_OURS));
+    await handle(target, click, client);
+  });
+}

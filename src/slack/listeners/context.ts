@@ -1,0 +1,17 @@
+import type { App, webApi } from '@slack/bolt';
+import type { Directory, Engine, Logger } from '../../engine';
+import type { Queries, SlackSettings } from '../settings';
+
+/** What every listener gets. */
+export interface ListenerContext {
+  app: App;
+  settings: SlackSettings;
+  engine: Engine;
+  queries: Queries;
+  directory: Directory;
+  logger: Logger;
+}
+
+/** An ephemeral to one person in a channel; a failure is logged, never thrown. */
+export const ephemeral = (logger: Logger, client: webApi.WebClient, channel: string | undefined, user: string, text: string) =>
+  channel ? client.chat.postEphemeral({ channel, user, text }).catch((err) => logger.warn({ err }, 'postEphemeral failed')) : undefined;

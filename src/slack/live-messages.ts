@@ -1,0 +1,140 @@
+import type { webApi } from '@slack/bolt';
+import { isTerminal, type Engine, type EngineEvent, type Logger, type Run } from '../engine';
+import { buildRunMessage, esc } from './blocks';
+import type { SlackSettings } from './settings';
+
+/**
+ * Live messages: one per run, rendered from the newest run the engine reported, so a Slack outage
+ * only delays them. Changes that arrive within `coalesceMs` become one update; an update identical
+ * to the last one is not sent; thread notes since the last update go out as one reply.
+ */
+export function createLiveMessages(s: SlackSettings, engine: Engine, client: webApi.WebClient, logger: Logger) {
+  interface Pending {
+    /** The newest version of the run seen (from the engine's events, or read at catch-up). */
+    run: Run;
+    timer?: NodeJS.Timeout;
+    running: boolean;
+    dirty: boolean;
+    notes: string[];
+    sent?: string;
+  }
+  const queue = new Map<string, Pending>();
+  const coalesceMs = s.coalesceMs ?? 1000;
+  const rendering = new Set<Promise<void>>();
+
+  /** The thread line for an event, or nothing when the live message already says it all. */
+  function noteFor(e: EngineEvent): string | undefined {
+    const st = e.stepId ? e.run.steps[e.stepId] : undefined;
+    switch (e.type) {
+      case 'step_succeeded':
+        return st?.details?.length ? `*${esc(e.message)}*\n${st.details.map((d) => esc(d)).join('\n')}` : undefined;
+      case 'step_failed':
+      case 'step_retrying':
+      case 'plan_changed':
+      case 'task_confirmed':
+        return `${e.type === 'step_failed' ? '❌ ' : e.type === 'step_retrying' ? '🔁 ' : ''}${esc(e.message)}`;
+      case 'run_finished':
+        return `<@${e.run.requester}> ${e.run.status === 'succeeded' ? '✅' : '⚠️'} ${esc(e.message)}`;
+      case 'approval_reminder': {
+        // Mention the approvers who have not decided yet (users and user groups from the roles).
+        const gate = e.run.definition.steps.find((x) => x.id === e.stepId) as { approval?: { approvers: string[] } } | undefined;
+        const decided = new Set((st?.decisions ?? []).map((d) => d.user));
+        const who = new Set((gate?.approval?.approvers ?? []).flatMap((r) => s.roles[r] ?? []).filter((m) => m !== '*' && m !== e.run.requester && !decided.has(m)));
+        return `⏰ ${esc(e.message)}${who.size ? ` ${[...who].map((m) => (m.startsWith('S') ? `<!subteam^${m}>` : `<@${m}>`)).join(' ')}` : ''}`;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  async function render(runId: string, q: Pending): Promise<void> {
+    if (q.running) return void (q.dirty = true);
+    q.running = true;
+    try {
+      do {
+        q.dirty = false;
+        const run = q.run;
+        const msg = buildRunMessage(run);
+        const channel = String(run.meta.channel ?? s.channel);
+        let ts = run.meta.ts as string | undefined;
+        const body = JSON.stringify(msg);
+        if (!ts) {
+          const out = await client.chat.postMessage({ channel, ...msg });
+          ts = out.ts as string;
+          const meta = { channel: out.channel ?? channel, ts };
+          const stored = await engine.setMeta(run.id, meta);
+          if (stored && q.run.version <= stored.version) q.run = stored;
+        } else if (body !== q.sent) {
+          await client.chat.update({ channel, ts, ...msg });
+        }
+        q.sent = body;
+        const notes = q.notes.splice(0);
+        for (let i = 0; i < notes.length; ) {
+          let text = '';
+          while (i < notes.length && (text.length + (notes[i] as string).length < 3500 || !text)) text += `${text ? '\n' : ''}${notes[i++]}`;
+          await client.chat.postMessage({ channel, thread_ts: ts, text });
+        }
+        if (isTerminal(run.status) && s.notifyChannel && notes.some((n) => n.startsWith(`<@${run.requester}>`))) {
+          await client.chat.postMessage({ channel: s.notifyChannel, text: `${esc(run.definition.title)} \`${run.id}\`: ${run.status}` });
+        }
+      } while (q.dirty);
+    } catch (err) {
+      const retryMs = s.retryMs ?? 5000;
+      logger.warn({ err, runId }, `Slack update failed; retrying in ${retryMs} ms`);
+      q.dirty = false;
+      schedule(runId, q, retryMs);
+    } finally {
+      q.running = false;
+    }
+  }
+
+  function schedule(runId: string, q: Pending, delay: number): void {
+    if (q.timer) return;
+    let release: () => void = () => undefined;
+    const p = new Promise<void>((resolve) => (release = resolve));
+    rendering.add(p);
+    q.timer = setTimeout(() => {
+      q.timer = undefined;
+      render(runId, q).finally(() => {
+        rendering.delete(p);
+        release();
+      });
+    }, delay);
+  }
+
+  /** The run's entry in the queue, holding the newest version of the run seen. */
+  function pendingFor(run: Run): Pending {
+    const q = queue.get(run.id) ?? { run, running: false, dirty: false, notes: [] };
+    queue.set(run.id, q);
+    if (q.run.version <= run.version) q.run = run;
+    return q;
+  }
+
+  engine.on((event) => {
+    const q = pendingFor(event.run);
+    const note = noteFor(event);
+    if (note) q.notes.push(note);
+    if (q.running) q.dirty = true;
+    else schedule(event.run.id, q, coalesceMs);
+    if (isTerminal(event.run.status)) setTimeout(() => queue.delete(event.run.id), 60_000).unref();
+  });
+
+  /**
+   * After a start: brings the live messages of runs in flight (and of runs that ended in the last
+   * ten minutes) up to date, since a process that stopped may not have posted their last change.
+   */
+  const catchUp = async () => {
+    const since = Date.now() - 10 * 60_000;
+    for (const run of await engine.listRecent(100)) {
+      if (isTerminal(run.status) && run.updatedAt < since) continue;
+      schedule(run.id, pendingFor(run), 0);
+    }
+  };
+
+  /** Waits until the live messages are posted (Lambda must not freeze before that). */
+  const flush = async () => {
+    while (rendering.size) await Promise.allSettled([...rendering]);
+  };
+
+  return { flush, catchUp };
+}

@@ -1,0 +1,36 @@
+import type { DrillResult, PlanView, StatusView } from './render';
+
+export interface SlackSettings {
+  token: string;
+  signingSecret: string;
+  /** App-level token (xapp-…): when set, the app connects over Socket Mode instead of HTTP. */
+  appToken?: string;
+  apiUrl?: string;
+  channel: string;
+  notifyChannel?: string;
+  roles: Record<string, string[]>;
+  requesterRole: string;
+  /** Region names /idc accepts (unknown ones are refused with a suggestion); any well-formed name when absent. */
+  regions?: ReadonlySet<string>;
+  /** How long to wait before re-sending a live message after Slack failed (default 5 s). */
+  retryMs?: number;
+  /** Changes within this many ms become one message update (default 1000). */
+  coalesceMs?: number;
+  /** Commands whose slow part (after the ack) may run at once (default 4); the rest queue. */
+  backgroundConcurrency?: number;
+  /** Input every workflow gets from the configuration (homeRegion, instanceArn, keyAlias…). */
+  baseInput: Record<string, unknown>;
+}
+
+/** Read-only questions the Slack layer asks without knowing AWS (wired in main.ts); it renders the answers. */
+export interface Queries {
+  status(): Promise<StatusView>;
+  /** The status when it is at hand without any I/O (answered in the ack itself). */
+  cachedStatus?(): StatusView | undefined;
+  /** What adding the Region would change (preflight only). */
+  plan(region: string): Promise<PlanView>;
+  /** Checks replication now; alerts go to the notifications channel. */
+  watchNow(): Promise<{ status: StatusView; sent: number }>;
+  /** Read-only DR drill of one additional Region. */
+  drill(region: string): Promise<DrillResult>;
+}

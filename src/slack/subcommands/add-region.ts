@@ -1,0 +1,10 @@
+import { startWorkflow } from './start-workflow';
+import { defineSubcommand } from './types';
+
+export const addRegion = defineSubcommand({
+  name: 'add-region',
+  args: 'region-reason',
+  help: 'start the add-Region workflow (needs approvals)',
+  restricted: true,
+  run: (ctx, c) => startWorkflow(ctx, c, 'add-region'),
+});

@@ -1,0 +1,10 @@
+import { startWorkflow } from './start-workflow';
+import { defineSubcommand } from './types';
+
+export const removeRegion = defineSubcommand({
+  name: 'remove-region',
+  args: 'region-reason',
+  help: 'start the remove-Region workflow (needs approvals)',
+  restricted: true,
+  run: (ctx, c) => startWorkflow(ctx, c, 'remove-region'),
+});

@@ -1,0 +1,39 @@
+import type { Engine } from '../../engine';
+import type { Queries, SlackSettings } from '../settings';
+
+/** What a subcommand's arguments look like; the parser checks them the same way for every subcommand. */
+export type ArgSpec = 'none' | 'now' | 'region' | 'region-reason' | 'run-id';
+
+/** A parsed command: its name and, by its ArgSpec, a Region (and reason) or a workflow id. */
+export type Command = { name: string } | { name: string; region: string; reason?: string } | { name: string; id: string };
+
+export interface CommandContext {
+  user: string;
+  /** Slack's trigger id: the idempotency key of what the command starts. */
+  triggerId: string;
+  engine: Engine;
+  queries: Queries;
+  settings: SlackSettings;
+}
+
+/** One `/idc` subcommand: the parser, the help text and the dispatch all come from this. */
+export interface Subcommand {
+  name: string;
+  args: ArgSpec;
+  /** One line for `/idc help`. */
+  help: string;
+  /** Only members of the requester role may run it. */
+  restricted?: boolean;
+  /** An answer at hand without any I/O, given in the ack itself. */
+  instant?(ctx: CommandContext): string | undefined;
+  /** The slow part, after the ack: returns the ephemeral answer. */
+  run(ctx: CommandContext, command: Command): Promise<string>;
+}
+
+/** Declares a subcommand (typed). */
+export const defineSubcommand = (s: Subcommand): Subcommand => s;
+
+/** The Region of a command whose ArgSpec has one. */
+export const regionOf = (c: Command): string => ('region' in c ? c.region : '');
+/** The workflow id of a command whose ArgSpec is run-id. */
+export const idOf = (c: Command): string => ('id' in c ? c.id : '');

@@ -1,0 +1,9 @@
+import { startWorkflow } from './start-workflow';
+import { defineSubcommand } from './types';
+
+export const verify = defineSubcommand({
+  name: 'verify',
+  args: 'region',
+  help: 'check a Region on its own endpoints (read-only workflow)',
+  run: (ctx, c) => startWorkflow(ctx, c, 'verify-region'),
+});
