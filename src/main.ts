@@ -18,13 +18,17 @@ function afterReady<T extends object>(target: T, ready: Promise<unknown>): T {
   return new Proxy(target, {
     get(t, key, receiver) {
       const value = Reflect.get(t, key, receiver) as unknown;
-      return typeof value === 'function' ? async (...args: unknown[]) => (await ready, (value as (...a: unknown[]) => unknown).apply(t, args)) : value;
+      return typeof value === 'function'
+        ? async (...args: unknown[]) => (await ready, (value as (...a: unknown[]) => unknown).apply(t, args))
+        : value;
     },
   });
 }
 
 /** workflows/ beside src/ (ts) or beside dist/ (built). */
-const WORKFLOWS_DIR = [join(__dirname, '../workflows'), join(__dirname, '../../workflows')].find((d) => existsSync(d)) ?? join(__dirname, '../../workflows');
+const WORKFLOWS_DIR =
+  [join(__dirname, '../workflows'), join(__dirname, '../../workflows')].find((d) => existsSync(d)) ??
+  join(__dirname, '../../workflows');
 
 export interface BotExtras {
   dynamoEndpoint?: string;
@@ -37,7 +41,12 @@ export interface BotExtras {
 
 /** Composition root: config → AWS clients → store → steps → workflows → directory → engine → Slack. */
 export async function createBot(config: Config, extra: BotExtras = {}) {
-  const log = extra.log ?? pino({ level: config.LOG_LEVEL, redact: { paths: ['token', 'signingSecret', '*.token', '*.signingSecret'], censor: '[secret]' } });
+  const log =
+    extra.log ??
+    pino({
+      level: config.LOG_LEVEL,
+      redact: { paths: ['token', 'signingSecret', '*.token', '*.signingSecret'], censor: '[secret]' },
+    });
   const t0 = performance.now();
   const lap = (what: string) => log.debug({ ms: Math.round(performance.now() - t0) }, `start-up: ${what}`);
   const clock = extra.clock ?? { now: () => Date.now() };
@@ -48,11 +57,18 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   // the table waits for it, and a failed check stops the bot (see startBot).
   const tableReady = ensureTable(db, config.DYNAMODB_TABLE).then(() => lap('table checked'));
   tableReady.catch(() => undefined);
-  const store = afterReady(createDynamoRunStore(db, config.DYNAMODB_TABLE, () => clock.now()), tableReady);
+  const store = afterReady(
+    createDynamoRunStore(db, config.DYNAMODB_TABLE, () => clock.now()),
+    tableReady,
+  );
   const registry = createStepRegistry(clients);
   const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
   lap('workflows loaded');
-  const baseInput = { homeRegion, keyAlias: config.IDC_KEY_ALIAS, ...(config.IDC_INSTANCE_ARN ? { instanceArn: config.IDC_INSTANCE_ARN } : {}) };
+  const baseInput = {
+    homeRegion,
+    keyAlias: config.IDC_KEY_ALIAS,
+    ...(config.IDC_INSTANCE_ARN ? { instanceArn: config.IDC_INSTANCE_ARN } : {}),
+  };
   const settings: SlackSettings = {
     token: config.SLACK_BOT_TOKEN as string,
     signingSecret: config.SLACK_SIGNING_SECRET as string,
@@ -70,7 +86,16 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const directory = createSlackDirectory(config.IDC_ROLES, slackClient);
   // Unique per process, even where every container's PID is 1.
   const owner = `${process.env.HOSTNAME ?? 'bot'}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const engine = createEngine({ store, registry, definitions, directory, owner, leaseMs: config.IDC_LEASE_MS, clock, logger: log });
+  const engine = createEngine({
+    store,
+    registry,
+    definitions,
+    directory,
+    owner,
+    leaseMs: config.IDC_LEASE_MS,
+    clock,
+    logger: log,
+  });
   const watcher = createWatcher({
     name: `watch#${homeRegion}`,
     homeRegion,
@@ -83,7 +108,14 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     logger: log,
   });
   const queries = createQueries({ clients, watcher, preflight: registry.get('idc.preflight')!, baseInput, clock });
-  const { app, flush, catchUp } = createSlackApp({ settings, engine, queries, directory, logger: log, receiver: extra.receiver });
+  const { app, flush, catchUp } = createSlackApp({
+    settings,
+    engine,
+    queries,
+    directory,
+    logger: log,
+    receiver: extra.receiver,
+  });
   await app.init();
   lap('Slack app initialised (auth.test)');
   return {
@@ -112,7 +144,10 @@ export async function startBot(config: Config, extra: BotExtras = {}) {
   await bot.app.start(config.PORT);
   bot.log.debug({ uptimeMs: Math.round(process.uptime() * 1000) }, 'start-up: serving');
   bot.ready.catch((err: unknown) => {
-    bot.log.fatal({ err }, `DynamoDB table ${config.DYNAMODB_TABLE} could not be checked or created: check the table name, the region and the role's dynamodb permissions`);
+    bot.log.fatal(
+      { err },
+      `DynamoDB table ${config.DYNAMODB_TABLE} could not be checked or created: check the table name, the region and the role's dynamodb permissions`,
+    );
     void bot.stop().finally(() => process.exit(1));
   });
   // The loop's first tick resumes whatever was in flight before a restart; serving does not wait for it.
@@ -133,22 +168,31 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     process.exit(2);
   }
   if (config.mode !== 'production') {
-    process.stderr.write('SLACK_BOT_TOKEN is not set: the production bot needs the settings in README.md (Configuration). For the local sandbox, run `npm start` in a clone.\n');
+    process.stderr.write(
+      'SLACK_BOT_TOKEN is not set: the production bot needs the settings in README.md (Configuration). For the local sandbox, run `npm start` in a clone.\n',
+    );
     process.exit(2);
   }
   const log = pino({ level: config.LOG_LEVEL });
-  log.info({ mode: config.mode, uptimeMs: Math.round(process.uptime() * 1000) }, `Starting in ${config.mode} mode: ${config.modeReason}`);
+  log.info(
+    { mode: config.mode, uptimeMs: Math.round(process.uptime() * 1000) },
+    `Starting in ${config.mode} mode: ${config.modeReason}`,
+  );
   const secrets = secretsOf(config);
-  process.on('unhandledRejection', (err) => log.error({ err: secrets.reduce((m, s) => m.split(s).join('[secret]'), String(err)) }, 'unhandled rejection'));
+  process.on('unhandledRejection', (err) =>
+    log.error({ err: secrets.reduce((m, s) => m.split(s).join('[secret]'), String(err)) }, 'unhandled rejection'),
+  );
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
     bot = await startBot(config, { log });
   } catch (err) {
     const e = err as { code?: string; data?: { error?: string }; message?: string };
     const why =
-      e.code === 'slack_webapi_platform_error' ? `Slack refused the bot token (${e.data?.error}): check SLACK_BOT_TOKEN and that the app is installed in the workspace`
-      : e.code === 'slack_webapi_request_error' ? `Slack could not be reached (${e.message}): check the network, a proxy, or SLACK_API_URL`
-      : (e.message ?? String(err));
+      e.code === 'slack_webapi_platform_error'
+        ? `Slack refused the bot token (${e.data?.error}): check SLACK_BOT_TOKEN and that the app is installed in the workspace`
+        : e.code === 'slack_webapi_request_error'
+          ? `Slack could not be reached (${e.message}): check the network, a proxy, or SLACK_API_URL`
+          : (e.message ?? String(err));
     log.fatal({ err: { code: e.code, message: e.message } }, `The bot could not start: ${why}`);
     process.exit(1);
   }

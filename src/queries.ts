@@ -34,7 +34,16 @@ export function createQueries({ clients, watcher, preflight, baseInput, clock }:
     async plan(region): Promise<PlanView> {
       try {
         const input = preflight.input.parse({ operation: 'add', ...baseInput, region });
-        const ctx = { runId: 'plan', stepId: 'plan', idempotencyKey: 'plan', attempt: 1, checkpoint: undefined, saveCheckpoint: async () => undefined, now: () => clock.now(), log: () => undefined };
+        const ctx = {
+          runId: 'plan',
+          stepId: 'plan',
+          idempotencyKey: 'plan',
+          attempt: 1,
+          checkpoint: undefined,
+          saveCheckpoint: async () => undefined,
+          now: () => clock.now(),
+          log: () => undefined,
+        };
         const { plan } = (await preflight.run(input, ctx)).output as PreflightOutput;
         return { region, ...plan };
       } catch (err) {

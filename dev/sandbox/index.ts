@@ -65,9 +65,19 @@ export async function startSandbox(base: Config, log: pino.Logger, opts: Sandbox
     children.push({ stop: aws.close });
     const token = 'xoxb-sandbox-token';
     const signingSecret = 'sandbox-signing-secret';
-    const slack = await startSlackEmulator({ token, signingSecret, users: Object.fromEntries(Object.entries(PEOPLE).map(([id, p]) => [id, { name: p.name, real_name: p.real_name }])) });
+    const slack = await startSlackEmulator({
+      token,
+      signingSecret,
+      users: Object.fromEntries(
+        Object.entries(PEOPLE).map(([id, p]) => [id, { name: p.name, real_name: p.real_name }]),
+      ),
+    });
     children.push({ stop: slack.close });
-    Object.assign(process.env, aws.env, { AWS_ACCESS_KEY_ID: 'sandbox', AWS_SECRET_ACCESS_KEY: 'sandbox', AWS_REGION: 'us-east-1' });
+    Object.assign(process.env, aws.env, {
+      AWS_ACCESS_KEY_ID: 'sandbox',
+      AWS_SECRET_ACCESS_KEY: 'sandbox',
+      AWS_REGION: 'us-east-1',
+    });
     const botPort = await freePort();
     const config = loadConfig({
       ...process.env,
@@ -88,7 +98,17 @@ export async function startSandbox(base: Config, log: pino.Logger, opts: Sandbox
     children.push(bot);
     slack.setBotUrl(`http://127.0.0.1:${botPort}/slack/events`);
     page.attach({ slack, aws, clock, people: PEOPLE, channels: CHANNELS });
-    log.info({ page: page.url, slack: slack.url, aws: aws.url, dynamo: dynamo.endpoint, bot: `http://127.0.0.1:${botPort}/slack/events`, speed }, 'Sandbox ready');
+    log.info(
+      {
+        page: page.url,
+        slack: slack.url,
+        aws: aws.url,
+        dynamo: dynamo.endpoint,
+        bot: `http://127.0.0.1:${botPort}/slack/events`,
+        speed,
+      },
+      'Sandbox ready',
+    );
     return { url: page.url, slack, aws, bot, clock, stop };
   } catch (err) {
     await stop();

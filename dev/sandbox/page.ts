@@ -7,7 +7,11 @@ import type { SlackEmulator } from '../emulators/slack/server';
 
 /** The page's files: beside this module when run from src/, or in src/ when run from dist/. */
 const UI_DIR = [join(__dirname, 'ui'), join(__dirname, '../../../dev/sandbox/ui')].find((d) => existsSync(d)) as string;
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
 
 export interface PageWorld {
   slack: SlackEmulator;
@@ -32,13 +36,18 @@ export async function startSandboxPage(port: number) {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     if (req.method === 'GET' && !url.pathname.startsWith('/api/')) {
       const file = url.pathname === '/' ? 'index.html' : url.pathname.slice(1);
-      if (!/^[a-z-]+\.(html|js|css)$/.test(file) || !existsSync(join(UI_DIR, file))) return send(res, 404, { error: 'not found' });
-      res.writeHead(200, { 'content-type': TYPES[file.slice(file.lastIndexOf('.'))] as string, 'cache-control': 'no-store' });
+      if (!/^[a-z-]+\.(html|js|css)$/.test(file) || !existsSync(join(UI_DIR, file)))
+        return send(res, 404, { error: 'not found' });
+      res.writeHead(200, {
+        'content-type': TYPES[file.slice(file.lastIndexOf('.'))] as string,
+        'cache-control': 'no-store',
+      });
       return void res.end(readFileSync(join(UI_DIR, file)));
     }
     if (!world) return send(res, 503, { error: 'The sandbox is still starting' });
     const w = world;
-    if (req.method === 'GET' && url.pathname === '/api/state') return send(res, 200, state(w, url.searchParams.get('user') ?? ''));
+    if (req.method === 'GET' && url.pathname === '/api/state')
+      return send(res, 200, state(w, url.searchParams.get('user') ?? ''));
     const body = JSON.parse((await read(req)) || '{}') as Record<string, unknown>;
     const user = String(body.user ?? '');
     if (req.method !== 'POST') return send(res, 405, { error: 'POST only' });
@@ -48,7 +57,13 @@ export async function startSandboxPage(port: number) {
         const channel = String(body.channel ?? 'C0IDC');
         const m = /^\/idc(?:\s+([\s\S]*))?$/.exec(text);
         if (!m) {
-          if (text.startsWith('/')) w.slack.ephemerals.push({ channel, user, text: `${text.split(/\s/)[0]} is not a valid command. This workspace has /idc.`, at: Date.now() });
+          if (text.startsWith('/'))
+            w.slack.ephemerals.push({
+              channel,
+              user,
+              text: `${text.split(/\s/)[0]} is not a valid command. This workspace has /idc.`,
+              at: Date.now(),
+            });
           else if (text) w.slack.messages.push({ ts: `${Date.now() / 1000}`, channel, user, text, edits: 0 });
           return send(res, 200, { ok: true });
         }
@@ -62,7 +77,11 @@ export async function startSandboxPage(port: number) {
         return send(res, 200, { ok: r.status === 200 });
       }
       case '/api/submit': {
-        const r = await w.slack.submitView(user, String(body.viewId), body.values as Record<string, Record<string, string>>);
+        const r = await w.slack.submitView(
+          user,
+          String(body.viewId),
+          body.values as Record<string, Record<string, string>>,
+        );
         return send(res, 200, { ok: r.status === 200 });
       }
       case '/api/close':
@@ -71,7 +90,8 @@ export async function startSandboxPage(port: number) {
       case '/api/faults': {
         const f = w.aws.world.faults;
         if (body.clear) Object.assign(f, { fail: [], outage: new Set(), deny: new Set(), latencyMs: 0 });
-        if (typeof body.throttle === 'number') f.fail.push({ action: '*', remaining: body.throttle, type: 'ThrottlingException', status: 400 });
+        if (typeof body.throttle === 'number')
+          f.fail.push({ action: '*', remaining: body.throttle, type: 'ThrottlingException', status: 400 });
         if (typeof body.outage === 'string') f.outage.add(body.outage);
         if (typeof body.restore === 'string') f.outage.delete(body.restore);
         return send(res, 200, { ok: true });
@@ -89,7 +109,13 @@ export async function startSandboxPage(port: number) {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`Port ${port} is already in use. Stop what uses it, or pick another port: PORT=${port + 1} npm start`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(
+              `Port ${port} is already in use. Stop what uses it, or pick another port: PORT=${port + 1} npm start`,
+            )
+          : err,
+      ),
     );
     server.listen(port, '127.0.0.1', resolve);
   });
@@ -120,7 +146,12 @@ function state(w: PageWorld, user: string) {
       primaryRegion: world.instance.primaryRegion,
       regions: [...world.instance.regions.values()].map((r) => ({ name: r.name, status: r.status })),
       encryption: { keyType: world.instance.encryption.keyType, status: world.instance.encryption.status },
-      keys: [...world.keys.values()].map((k) => ({ region: k.region, keyId: k.keyId, state: k.state, role: k.role ?? 'SINGLE' })),
+      keys: [...world.keys.values()].map((k) => ({
+        region: k.region,
+        keyId: k.keyId,
+        state: k.state,
+        role: k.role ?? 'SINGLE',
+      })),
       faults: { throttling: world.faults.fail.reduce((n, f) => n + f.remaining, 0), outage: [...world.faults.outage] },
       mutations: world.mutations(),
     },

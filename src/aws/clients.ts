@@ -41,7 +41,9 @@ export interface AwsClientOptions {
  * mode. Endpoints come from the SDK's own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> variables.
  */
 export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
-  const credentials = opts.roleArn ? lazy.credentials().fromTemporaryCredentials({ params: { RoleArn: opts.roleArn, RoleSessionName: 'idc-bot' } }) : undefined;
+  const credentials = opts.roleArn
+    ? lazy.credentials().fromTemporaryCredentials({ params: { RoleArn: opts.roleArn, RoleSessionName: 'idc-bot' } })
+    : undefined;
   const common = { maxAttempts: opts.maxAttempts ?? 3, retryMode: 'standard', ...(credentials ? { credentials } : {}) };
   const cache = new Map<string, { destroy(): void }>();
   const get = <T extends { destroy(): void }>(key: string, make: () => T): T => {
@@ -53,8 +55,10 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
     ssoAdmin: (region) => get(`sso/${region}`, () => new SSOAdminClient({ ...common, region })),
     kms: (region) => get(`kms/${region}`, () => new KMSClient({ ...common, region })),
     identityStore: (region) => get(`ids/${region}`, () => new IdentitystoreClient({ ...common, region })),
-    organizations: (region) => get(`org/${region}`, () => new (lazy.organizations().OrganizationsClient)({ ...common, region })),
-    serviceQuotas: (region) => get(`sq/${region}`, () => new (lazy.serviceQuotas().ServiceQuotasClient)({ ...common, region })),
+    organizations: (region) =>
+      get(`org/${region}`, () => new (lazy.organizations().OrganizationsClient)({ ...common, region })),
+    serviceQuotas: (region) =>
+      get(`sq/${region}`, () => new (lazy.serviceQuotas().ServiceQuotasClient)({ ...common, region })),
     account: (region) => get(`acct/${region}`, () => new (lazy.account().AccountClient)({ ...common, region })),
     destroy: () => {
       for (const c of cache.values()) c.destroy();

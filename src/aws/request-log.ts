@@ -32,21 +32,25 @@ interface MiddlewareTarget {
 export function logRequests<C>(client: C): C {
   const c = client as unknown as MiddlewareTarget;
   c.middlewareStack.add(
-    (next: (args: unknown) => Promise<{ output: { $metadata?: { requestId?: string } } }>, context: { clientName?: string; commandName?: string }) => async (args: unknown) => {
-      const log = current.getStore();
-      if (!log) return next(args);
-      const action = `${(context.clientName ?? '').replace(/Client$/, '')}.${(context.commandName ?? '').replace(/Command$/, '')}`;
-      const region = typeof c.config.region === 'function' ? await c.config.region() : c.config.region;
-      try {
-        const out = await next(args);
-        log.push({ action, region, requestId: out.output.$metadata?.requestId });
-        return out;
-      } catch (err) {
-        const e = err as { name?: string; $metadata?: { requestId?: string } };
-        log.push({ action, region, requestId: e.$metadata?.requestId, error: e.name });
-        throw err;
-      }
-    },
+    (
+      next: (args: unknown) => Promise<{ output: { $metadata?: { requestId?: string } } }>,
+      context: { clientName?: string; commandName?: string },
+    ) =>
+      async (args: unknown) => {
+        const log = current.getStore();
+        if (!log) return next(args);
+        const action = `${(context.clientName ?? '').replace(/Client$/, '')}.${(context.commandName ?? '').replace(/Command$/, '')}`;
+        const region = typeof c.config.region === 'function' ? await c.config.region() : c.config.region;
+        try {
+          const out = await next(args);
+          log.push({ action, region, requestId: out.output.$metadata?.requestId });
+          return out;
+        } catch (err) {
+          const e = err as { name?: string; $metadata?: { requestId?: string } };
+          log.push({ action, region, requestId: e.$metadata?.requestId, error: e.name });
+          throw err;
+        }
+      },
     { step: 'initialize', name: 'idcRequestLog' },
   );
   return client;

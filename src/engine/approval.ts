@@ -43,14 +43,25 @@ export function decideApproval(
   req: DecisionRequest,
 ): { outcome: DecisionOutcome; message: string; decisions: Decision[] } {
   const decisions = state.decisions ?? [];
-  const out = (outcome: DecisionOutcome, next = decisions) => ({ outcome, message: MESSAGES[outcome], decisions: next });
+  const out = (outcome: DecisionOutcome, next = decisions) => ({
+    outcome,
+    message: MESSAGES[outcome],
+    decisions: next,
+  });
   if (state.status !== 'awaiting_approval') return out(state.status === 'expired' ? 'expired' : 'not_open');
   if (state.expiresAt !== undefined && req.now >= state.expiresAt) return out('expired');
   if (!req.allowed) return out('not_allowed');
-  if (req.planHash !== undefined && state.planHash !== undefined && req.planHash !== state.planHash) return out('stale_plan');
+  if (req.planHash !== undefined && state.planHash !== undefined && req.planHash !== state.planHash)
+    return out('stale_plan');
   if (decisions.some((d) => d.user === req.user)) return out('duplicate');
   if (req.verdict === 'approve' && req.user === req.requester && !gate.allowRequester) return out('self_approval');
-  const decision: Decision = { user: req.user, verdict: req.verdict, at: req.now, ...(state.planHash ? { planHash: state.planHash } : {}), ...(req.reason ? { reason: req.reason } : {}) };
+  const decision: Decision = {
+    user: req.user,
+    verdict: req.verdict,
+    at: req.now,
+    ...(state.planHash ? { planHash: state.planHash } : {}),
+    ...(req.reason ? { reason: req.reason } : {}),
+  };
   const next = [...decisions, decision];
   if (req.verdict === 'reject') return out('rejected', next);
   const approvals = next.filter((d) => d.verdict === 'approve').length;

@@ -33,7 +33,8 @@ export interface DecisionResult {
   run?: Run;
 }
 
-const newRunId = (now: number): string => `${new Date(now).toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
+const newRunId = (now: number): string =>
+  `${new Date(now).toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
 
 /** What people do to runs: start, approve or reject, confirm a task, cancel, retry. */
 export function createCommands(core: EngineCore, definitions: ReadonlyMap<string, WorkflowDefinition>) {
@@ -49,7 +50,11 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
     /** Starts a workflow. Throws EngineInputError (bad input) or LockHeldError (instance busy). */
     async start(req: StartRequest): Promise<Run> {
       const def = definitions.get(req.workflowId);
-      if (!def) throw new EngineInputError(`Unknown workflow "${req.workflowId}"; known: ${[...definitions.keys()].join(', ')}`, 'unknown_workflow');
+      if (!def)
+        throw new EngineInputError(
+          `Unknown workflow "${req.workflowId}"; known: ${[...definitions.keys()].join(', ')}`,
+          'unknown_workflow',
+        );
       const input = validateInputs(def, req.input);
       const now = clock.now();
       const id = newRunId(now);
@@ -80,7 +85,11 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
         run.lockKey = lockKey;
       }
       const message = `${def.title} requested by ${req.requester}${req.reason ? `: ${req.reason}` : ''}`;
-      const result = await store.create(run, [{ runId: id, seq: 1, at: now, actor: req.requester, type: 'run_started', message, data: { input } }], { lockKey, requestId: req.requestId });
+      const result = await store.create(
+        run,
+        [{ runId: id, seq: 1, at: now, actor: req.requester, type: 'run_started', message, data: { input } }],
+        { lockKey, requestId: req.requestId },
+      );
       if (!result.created) return requireRun(result.runId);
       core.emit({ type: 'run_started', run, message });
       return run;
@@ -93,10 +102,20 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
       const step = currentStep(run);
       if (!step || !('approval' in step) || (req.stepId !== undefined && req.stepId !== step.id)) {
         const expired = run.status === 'expired';
-        return { outcome: expired ? 'expired' : 'not_open', message: expired ? 'This request has expired; ask the requester to start it again.' : 'This request is not waiting for approval any more.', run };
+        return {
+          outcome: expired ? 'expired' : 'not_open',
+          message: expired
+            ? 'This request has expired; ask the requester to start it again.'
+            : 'This request is not waiting for approval any more.',
+          run,
+        };
       }
       const allowed = await directory.isInRole(req.user, step.approval.approvers);
-      let answer: DecisionResult = { outcome: 'not_open', message: 'This request is not waiting for approval any more.', run };
+      let answer: DecisionResult = {
+        outcome: 'not_open',
+        message: 'This request is not waiting for approval any more.',
+        run,
+      };
       const saved = await core.commit(run, (r) => {
         const cur = currentStep(r);
         const s = r.steps[step.id];
@@ -105,7 +124,15 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
           return null;
         }
         const now = clock.now();
-        const result = decideApproval(step.approval, s, { user: req.user, verdict: req.verdict, now, requester: r.requester, allowed, planHash: req.planHash, reason: req.reason });
+        const result = decideApproval(step.approval, s, {
+          user: req.user,
+          verdict: req.verdict,
+          now,
+          requester: r.requester,
+          allowed,
+          planHash: req.planHash,
+          reason: req.reason,
+        });
         answer = { outcome: result.outcome, message: result.message, run: r };
         if (!['recorded', 'opened', 'rejected'].includes(result.outcome)) return null;
         s.decisions = result.decisions;
@@ -115,7 +142,14 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
           s.status = 'rejected';
           s.finishedAt = now;
           return [
-            { actor: req.user, type: 'approval_rejected', stepId: step.id, message: `${req.user} rejected${because}`, emit: 'approval_recorded', data: { reason: req.reason } },
+            {
+              actor: req.user,
+              type: 'approval_rejected',
+              stepId: step.id,
+              message: `${req.user} rejected${because}`,
+              emit: 'approval_recorded',
+              data: { reason: req.reason },
+            },
             finish(r, 'rejected', `Rejected by ${req.user}${because}`, now, req.user),
           ];
         }
@@ -124,7 +158,15 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
           r.status = 'running';
           r.dueAt = now;
         }
-        return [{ actor: req.user, type: 'approval_granted', stepId: step.id, message: `${req.user} approved plan ${s.planHash ?? '-'} (${approvals} of ${step.approval.minApprovals})`, emit: 'approval_recorded' }];
+        return [
+          {
+            actor: req.user,
+            type: 'approval_granted',
+            stepId: step.id,
+            message: `${req.user} approved plan ${s.planHash ?? '-'} (${approvals} of ${step.approval.minApprovals})`,
+            emit: 'approval_recorded',
+          },
+        ];
       });
       if (saved) {
         answer.run = saved;
@@ -134,15 +176,31 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
     },
 
     /** A person confirms the run's open human task. */
-    async confirmTask(req: { runId: string; user: string; stepId?: string }): Promise<{ ok: boolean; message: string; run?: Run }> {
+    async confirmTask(req: {
+      runId: string;
+      user: string;
+      stepId?: string;
+    }): Promise<{ ok: boolean; message: string; run?: Run }> {
       const run = await store.get(req.runId);
       if (!run) return { ok: false, message: `There is no workflow ${req.runId}.` };
       const step = currentStep(run);
-      if (!step || !('task' in step) || run.steps[step.id]?.status !== 'awaiting_task' || (req.stepId !== undefined && req.stepId !== step.id)) {
+      if (
+        !step ||
+        !('task' in step) ||
+        run.steps[step.id]?.status !== 'awaiting_task' ||
+        (req.stepId !== undefined && req.stepId !== step.id)
+      ) {
         return { ok: false, message: 'This task is not open any more.', run };
       }
-      const allowed = (step.task.allowRequester && req.user === run.requester) || (await directory.isInRole(req.user, step.task.assignees));
-      if (!allowed) return { ok: false, message: `Only ${step.task.assignees.join(', ')}${step.task.allowRequester ? ' or the requester' : ''} may confirm this task.`, run };
+      const allowed =
+        (step.task.allowRequester && req.user === run.requester) ||
+        (await directory.isInRole(req.user, step.task.assignees));
+      if (!allowed)
+        return {
+          ok: false,
+          message: `Only ${step.task.assignees.join(', ')}${step.task.allowRequester ? ' or the requester' : ''} may confirm this task.`,
+          run,
+        };
       const saved = await core.commit(run, (r) => {
         const s = r.steps[step.id];
         if (currentStep(r)?.id !== step.id || s?.status !== 'awaiting_task') return null;
@@ -150,7 +208,15 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
         s.confirmedBy = req.user;
         r.status = 'running';
         r.dueAt = clock.now();
-        return [{ actor: req.user, type: 'task_confirmed', stepId: step.id, message: `${req.user} confirmed: ${titleOf(step)}`, emit: 'task_confirmed' }];
+        return [
+          {
+            actor: req.user,
+            type: 'task_confirmed',
+            stepId: step.id,
+            message: `${req.user} confirmed: ${titleOf(step)}`,
+            emit: 'task_confirmed',
+          },
+        ];
       });
       if (!saved) return { ok: false, message: 'This task is not open any more.', run };
       advanceInBackground(core, saved.id);
@@ -160,7 +226,8 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
     /** Cancels a run that has not finished. */
     async cancel(req: { runId: string; user: string; reason?: string }): Promise<Run> {
       const run = await requireRun(req.runId);
-      if (isTerminal(run.status)) throw new RunActionError(`Workflow ${run.id} already ended (${run.status}); nothing to cancel`, 'finished');
+      if (isTerminal(run.status))
+        throw new RunActionError(`Workflow ${run.id} already ended (${run.status}); nothing to cancel`, 'finished');
       const saved = await core.commit(run, (r) => {
         if (isTerminal(r.status)) return null;
         const step = currentStep(r);
@@ -169,7 +236,15 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
           if (s.status !== 'running') s.status = 'cancelled';
           r.steps[step.id] = s;
         }
-        return [finish(r, 'cancelled', `Cancelled by ${req.user}${req.reason ? `: ${req.reason}` : ''}`, clock.now(), req.user)] as Note[];
+        return [
+          finish(
+            r,
+            'cancelled',
+            `Cancelled by ${req.user}${req.reason ? `: ${req.reason}` : ''}`,
+            clock.now(),
+            req.user,
+          ),
+        ] as Note[];
       });
       if (!saved) throw new RunActionError(`Workflow ${run.id} ended before it could be cancelled`, 'finished');
       return saved;
@@ -178,7 +253,8 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
     /** Retries a failed run from the step that failed. Re-takes the instance lock. */
     async retry(req: { runId: string; user: string }): Promise<Run> {
       const run = await requireRun(req.runId);
-      if (run.status !== 'failed') throw new RunActionError(`Only failed workflows can be retried; ${run.id} is ${run.status}`, 'not_failed');
+      if (run.status !== 'failed')
+        throw new RunActionError(`Only failed workflows can be retried; ${run.id} is ${run.status}`, 'not_failed');
       const saved = await core.commit(
         run,
         (r) => {
@@ -193,11 +269,20 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
           r.error = undefined;
           r.finishedAt = undefined;
           r.dueAt = clock.now();
-          return [{ actor: req.user, type: 'run_retried', stepId: step?.id, message: `${req.user} retried from ${step ? titleOf(step) : 'the end'}`, emit: 'step_started' }];
+          return [
+            {
+              actor: req.user,
+              type: 'run_retried',
+              stepId: step?.id,
+              message: `${req.user} retried from ${step ? titleOf(step) : 'the end'}`,
+              emit: 'step_started',
+            },
+          ];
         },
         true,
       );
-      if (!saved) throw new RunActionError(`Workflow ${run.id} changed before it could be retried; try again`, 'conflict');
+      if (!saved)
+        throw new RunActionError(`Workflow ${run.id} changed before it could be retried; try again`, 'conflict');
       advanceInBackground(core, saved.id);
       return saved;
     },

@@ -1,7 +1,15 @@
 import { DEFAULT_RETRY_BACKOFF, type BackoffPolicy } from './backoff';
 import type { StepDefinition, WorkflowDefinition } from './definition';
 import { ConflictError, NonRetryableStepError, RetryableStepError } from './errors';
-import { systemClock, type Clock, type Directory, type EngineEvent, type EventListener, type Logger, type RunStore } from './ports';
+import {
+  systemClock,
+  type Clock,
+  type Directory,
+  type EngineEvent,
+  type EventListener,
+  type Logger,
+  type RunStore,
+} from './ports';
 import { isTerminal, type AuditEvent, type Run, type RunStatus, type StepState } from './run';
 import type { StepContext, StepKind, StepRegistry } from './step';
 import type { TemplateScope } from './template';
@@ -94,10 +102,18 @@ export function createCore(opts: EngineOptions): EngineCore {
         const now = clock.now();
         next.version = current.version + 1;
         next.updatedAt = now;
-        const events: AuditEvent[] = notes.map(({ emit: _e, ...n }) => ({ ...n, runId: next.id, seq: next.version, at: now }));
+        const events: AuditEvent[] = notes.map(({ emit: _e, ...n }) => ({
+          ...n,
+          runId: next.id,
+          seq: next.version,
+          at: now,
+        }));
         const releaseLock = isTerminal(next.status) && !isTerminal(current.status) ? next.lockKey : undefined;
         try {
-          await store.update(next, current.version, events, { releaseLock, acquireLock: acquireLock ? next.lockKey : undefined });
+          await store.update(next, current.version, events, {
+            releaseLock,
+            acquireLock: acquireLock ? next.lockKey : undefined,
+          });
         } catch (err) {
           if (!(err instanceof ConflictError)) throw err;
           current = await store.get(next.id);
@@ -136,7 +152,14 @@ export function finish(run: Run, status: RunStatus, message: string, now: number
 }
 
 /** The one way from a step to the next: the step succeeded, the run is due now. */
-export function succeed(run: Run, stepId: string, now: number, actor: string, message: string, data?: Record<string, unknown>): Note {
+export function succeed(
+  run: Run,
+  stepId: string,
+  now: number,
+  actor: string,
+  message: string,
+  data?: Record<string, unknown>,
+): Note {
   const s = run.steps[stepId] as StepState;
   s.status = 'succeeded';
   s.finishedAt = now;
@@ -170,22 +193,37 @@ export const unchanged = (run: Run, cursor: number, stepId: string, st: StepStat
 export function kindFor(core: EngineCore, run: Run, name: string): StepKind | Note[] {
   const kind = core.registry.get(name);
   if (kind) return kind;
-  return [finish(run, 'failed', `Step kind "${name}" is not registered in this version of the bot; deploy a version that has it, then retry`, core.clock.now())];
+  return [
+    finish(
+      run,
+      'failed',
+      `Step kind "${name}" is not registered in this version of the bot; deploy a version that has it, then retry`,
+      core.clock.now(),
+    ),
+  ];
 }
 
-export function parseInput(kind: StepKind, raw: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
+export function parseInput(
+  kind: StepKind,
+  raw: unknown,
+): { ok: true; value: unknown } | { ok: false; message: string } {
   const parsed = kind.input.safeParse(raw);
   if (parsed.success) return { ok: true, value: parsed.data };
   const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
-  return { ok: false, message: `Input of ${kind.kind} is invalid (${why}); check the workflow definition and earlier steps' outputs` };
+  return {
+    ok: false,
+    message: `Input of ${kind.kind} is invalid (${why}); check the workflow definition and earlier steps' outputs`,
+  };
 }
 
 export function classify(err: unknown): Failure {
   // A step may attach audit data (e.g. the AWS request ids of a failed call) to what it throws.
   const audit = (err as { audit?: Record<string, unknown> } | undefined)?.audit;
   const withAudit = audit ? { audit } : {};
-  if (err instanceof NonRetryableStepError) return { message: err.message, code: err.code, retryable: false, ...withAudit };
-  if (err instanceof RetryableStepError) return { message: err.message, code: err.code, retryable: true, retryAfterMs: err.retryAfterMs, ...withAudit };
+  if (err instanceof NonRetryableStepError)
+    return { message: err.message, code: err.code, retryable: false, ...withAudit };
+  if (err instanceof RetryableStepError)
+    return { message: err.message, code: err.code, retryable: true, retryAfterMs: err.retryAfterMs, ...withAudit };
   const message = err instanceof Error ? err.message : String(err);
   return { message, code: (err as { name?: string })?.name ?? 'error', retryable: true, ...withAudit };
 }
@@ -205,9 +243,15 @@ export function makeContext(core: EngineCore, run: Run, stepId: string, attempt:
         const s = r.steps[stepId];
         if (!s || s.attempt !== attempt || r.leaseOwner !== owner) return null;
         s.checkpoint = data;
-        return [{ actor: owner, type: 'step_checkpoint', stepId, message: 'progress saved', data: { checkpoint: data } }];
+        return [
+          { actor: owner, type: 'step_checkpoint', stepId, message: 'progress saved', data: { checkpoint: data } },
+        ];
       });
-      if (!saved) throw new RetryableStepError('Lost the lease on this workflow while saving progress; another runner will resume it', 'lease_lost');
+      if (!saved)
+        throw new RetryableStepError(
+          'Lost the lease on this workflow while saving progress; another runner will resume it',
+          'lease_lost',
+        );
     },
   };
 }
@@ -219,7 +263,12 @@ export const nextDue = (s: StepState | undefined): number | undefined => {
 };
 
 /** A gate or task waiting for a person: due again only at its reminder or expiry, and not leased. */
-export async function park(core: EngineCore, run: Run, stepId: string, before: StepState | undefined): Promise<undefined> {
+export async function park(
+  core: EngineCore,
+  run: Run,
+  stepId: string,
+  before: StepState | undefined,
+): Promise<undefined> {
   const cursor = run.cursor;
   await core.commit(run, (r) => {
     const due = nextDue(before);

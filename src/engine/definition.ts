@@ -6,7 +6,9 @@ import type { StepRegistry } from './step';
 
 const Id = z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case kebab-case, e.g. "add-region"');
 const Duration = z.string().refine(isDuration, 'write a duration such as 30s, 15m, 2h or 7d');
-const Name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'use a kebab-case role name defined in IDC_ROLES, e.g. "identity-admins"');
+const Name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*$/, 'use a kebab-case role name defined in IDC_ROLES, e.g. "identity-admins"');
 
 const InputSpec = z
   .object({
@@ -29,7 +31,10 @@ const ActionStep = z
     ...Common,
     action: z.string().min(1),
     with: z.record(z.string(), z.unknown()).default({}),
-    retry: z.object({ maxAttempts: z.number().int().min(1).max(50) }).strict().optional(),
+    retry: z
+      .object({ maxAttempts: z.number().int().min(1).max(50) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -40,7 +45,9 @@ const PollStep = z
       .object({
         check: z.string().min(1),
         with: z.record(z.string(), z.unknown()).default({}),
-        until: z.object({ path: z.string().min(1), in: z.array(z.union([z.string(), z.boolean(), z.number()])).min(1) }).strict(),
+        until: z
+          .object({ path: z.string().min(1), in: z.array(z.union([z.string(), z.boolean(), z.number()])).min(1) })
+          .strict(),
         interval: Duration.default('10s'),
         maxInterval: Duration.default('60s'),
         timeout: Duration.default('3h'),
@@ -112,7 +119,10 @@ export function stepType(step: StepDefinition): 'action' | 'poll' | 'approval' |
 }
 
 function formatPath(path: PropertyKey[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+  return path.reduce<string>(
+    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
+    '',
+  );
 }
 
 export interface ValidateOptions {
@@ -129,7 +139,9 @@ export interface ValidateOptions {
 export function validateDefinition(raw: unknown, source: string, opts: ValidateOptions): WorkflowDefinition {
   const parsed = WorkflowDefinitionSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new DefinitionError(parsed.error.issues.map((i) => `${source}: ${formatPath(i.path) || '(top level)'}: ${i.message}`));
+    throw new DefinitionError(
+      parsed.error.issues.map((i) => `${source}: ${formatPath(i.path) || '(top level)'}: ${i.message}`),
+    );
   }
   const def = parsed.data;
   const problems: string[] = [];
@@ -142,10 +154,16 @@ export function validateDefinition(raw: unknown, source: string, opts: ValidateO
     bad.forEach((b) => at(path, b));
     for (const ref of refs) {
       if (ref.kind === 'input' && !(ref.name in def.inputs)) {
-        at(path, `\${${ref.expr}} refers to input "${ref.name}", which is not declared; declare it under inputs: or use one of: ${Object.keys(def.inputs).join(', ') || '(none)'}`);
+        at(
+          path,
+          `\${${ref.expr}} refers to input "${ref.name}", which is not declared; declare it under inputs: or use one of: ${Object.keys(def.inputs).join(', ') || '(none)'}`,
+        );
       }
       if (ref.kind === 'steps' && !earlier.includes(ref.name)) {
-        at(path, `\${${ref.expr}} refers to step "${ref.name}", which is not an earlier step; use one of: ${earlier.join(', ') || '(none)'}`);
+        at(
+          path,
+          `\${${ref.expr}} refers to step "${ref.name}", which is not an earlier step; use one of: ${earlier.join(', ') || '(none)'}`,
+        );
       }
     }
   };
@@ -154,7 +172,8 @@ export function validateDefinition(raw: unknown, source: string, opts: ValidateO
   def.steps.forEach((step, index) => {
     const path = `steps[${index}]`;
     const earlier = def.steps.slice(0, index).map((s) => s.id);
-    if (seen.has(step.id)) at(`${path}.id`, `duplicate step id "${step.id}" (also steps[${seen.get(step.id)}]); step ids must be unique`);
+    if (seen.has(step.id))
+      at(`${path}.id`, `duplicate step id "${step.id}" (also steps[${seen.get(step.id)}]); step ids must be unique`);
     seen.set(step.id, index);
     if (step.when !== undefined) checkRefs(step.when, `${path}.when`, earlier);
     const kindName = 'action' in step ? step.action : 'poll' in step ? step.poll.check : undefined;
@@ -162,7 +181,10 @@ export function validateDefinition(raw: unknown, source: string, opts: ValidateO
       const kind = opts.registry.get(kindName);
       const field = 'action' in step ? 'action' : 'poll.check';
       if (!kind) {
-        at(`${path}.${field}`, `unknown step kind "${kindName}"; registered kinds: ${[...opts.registry.keys()].sort().join(', ')}`);
+        at(
+          `${path}.${field}`,
+          `unknown step kind "${kindName}"; registered kinds: ${[...opts.registry.keys()].sort().join(', ')}`,
+        );
       } else if (kind.mutates && !gateSeen) {
         at(`${path}.${field}`, `"${kindName}" changes AWS resources, so an approval step must come before it`);
       } else if (kind.mutates && !def.mutates) {
@@ -175,7 +197,10 @@ export function validateDefinition(raw: unknown, source: string, opts: ValidateO
       gateSeen = true;
       const plan = step.approval.plan;
       if (plan !== undefined && !earlier.includes(plan)) {
-        at(`${path}.approval.plan`, `"${plan}" is not an earlier step; name the preflight step whose plan the approvers see`);
+        at(
+          `${path}.approval.plan`,
+          `"${plan}" is not an earlier step; name the preflight step whose plan the approvers see`,
+        );
       }
       if (step.approval.summary) checkRefs(step.approval.summary, `${path}.approval.summary`, earlier);
     }
@@ -186,7 +211,10 @@ export function validateDefinition(raw: unknown, source: string, opts: ValidateO
     const names = 'approval' in step ? step.approval.approvers : 'task' in step ? step.task.assignees : [];
     for (const name of names) {
       if (opts.roles && !opts.roles.has(name)) {
-        at(path, `role "${name}" is not defined in IDC_ROLES; define it there or use one of: ${[...opts.roles].join(', ') || '(none)'}`);
+        at(
+          path,
+          `role "${name}" is not defined in IDC_ROLES; define it there or use one of: ${[...opts.roles].join(', ') || '(none)'}`,
+        );
       }
     }
     if ('poll' in step) {

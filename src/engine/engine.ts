@@ -20,7 +20,11 @@ export interface Engine {
   /** Records an approval or rejection on the run's open gate. Never throws for a refused click. */
   decide(req: DecisionRequest): Promise<DecisionResult>;
   /** A person confirms the run's open human task. */
-  confirmTask(req: { runId: string; user: string; stepId?: string }): Promise<{ ok: boolean; message: string; run?: Run }>;
+  confirmTask(req: {
+    runId: string;
+    user: string;
+    stepId?: string;
+  }): Promise<{ ok: boolean; message: string; run?: Run }>;
   /** Cancels a run that has not finished. */
   cancel(req: { runId: string; user: string; reason?: string }): Promise<Run>;
   /** Retries a failed run from the step that failed. */

@@ -1,25 +1,34 @@
+/** Options of a step error: the underlying error (`cause`) and what a person should do (`advice`). */
+export interface StepErrorOptions extends ErrorOptions {
+  advice?: string;
+}
+
 /** A step failure that retrying will not fix (bad input, access denied). Fails the workflow. */
 export class NonRetryableStepError extends Error {
   override name = 'NonRetryableStepError';
+  readonly advice?: string;
   constructor(
     message: string,
     readonly code = 'step_failed',
-    options?: ErrorOptions,
+    options?: StepErrorOptions,
   ) {
     super(message, options);
+    this.advice = options?.advice;
   }
 }
 
 /** A transient step failure (throttling, 5xx, conflict). Retried with backoff up to the step's limit. */
 export class RetryableStepError extends Error {
   override name = 'RetryableStepError';
+  readonly advice?: string;
   constructor(
     message: string,
     readonly code = 'transient',
     readonly retryAfterMs?: number,
-    options?: ErrorOptions,
+    options?: StepErrorOptions,
   ) {
     super(message, options);
+    this.advice = options?.advice;
   }
 }
 
@@ -38,7 +47,9 @@ export class LockHeldError extends Error {
     readonly lockKey: string,
     readonly holderRunId: string,
   ) {
-    super(`Another workflow (${holderRunId}) is already changing this Identity Center instance; wait for it to finish or cancel it`);
+    super(
+      `Another workflow (${holderRunId}) is already changing this Identity Center instance; wait for it to finish or cancel it`,
+    );
   }
 }
 

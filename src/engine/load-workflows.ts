@@ -22,7 +22,9 @@ export function parseWorkflow(text: string, source: string, opts: ValidateOption
 export function loadWorkflows(dir: string, opts: ValidateOptions): Map<string, WorkflowDefinition> {
   const defs = new Map<string, WorkflowDefinition>();
   const problems: string[] = [];
-  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     const path = join(dir, file);
     try {
       const def = parseWorkflow(readFileSync(path, 'utf8'), path, opts);

@@ -19,7 +19,10 @@ export function planOf(output: unknown): unknown {
 
 /** Short stable hash of a plan (sorted-key JSON, SHA-256, 12 hex chars). */
 export function hashPlan(plan: unknown): string {
-  return createHash('sha256').update(JSON.stringify(canonical(plan ?? null))).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(plan ?? null)))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 function flatten(value: unknown, prefix: string, out: Map<string, string>): void {

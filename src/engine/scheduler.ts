@@ -1,5 +1,12 @@
 import { currentStep, finish, scopeOf, succeedSkipped, titleOf, type EngineCore, type Mutator } from './core';
-import { stepType, type ActionStepDef, type ApprovalStepDef, type PollStepDef, type StepDefinition, type TaskStepDef } from './definition';
+import {
+  stepType,
+  type ActionStepDef,
+  type ApprovalStepDef,
+  type PollStepDef,
+  type StepDefinition,
+  type TaskStepDef,
+} from './definition';
 import { runAction } from './executors/action';
 import { runApproval } from './executors/approval';
 import { runPoll } from './executors/poll';
@@ -13,7 +20,9 @@ function structural(core: EngineCore, run: Run): Mutator | undefined {
   if (!step) {
     return (r) => {
       if (r.cursor < r.definition.steps.length || isTerminal(r.status)) return null;
-      return [finish(r, 'succeeded', `${r.definition.title}: all ${r.definition.steps.length} steps done`, core.clock.now())];
+      return [
+        finish(r, 'succeeded', `${r.definition.title}: all ${r.definition.steps.length} steps done`, core.clock.now()),
+      ];
     };
   }
   const st = run.steps[step.id];
@@ -23,7 +32,9 @@ function structural(core: EngineCore, run: Run): Mutator | undefined {
       const cursor = run.cursor;
       return (r) => {
         if (r.cursor !== cursor) return null;
-        return [succeedSkipped(r, step.id, core.clock.now(), core.owner, `${titleOf(step)}: skipped (${step.when} is false)`)];
+        return [
+          succeedSkipped(r, step.id, core.clock.now(), core.owner, `${titleOf(step)}: skipped (${step.when} is false)`),
+        ];
       };
     }
   }
@@ -74,7 +85,9 @@ export function createScheduler(core: EngineCore) {
     const worker = async () => {
       while (next < ids.length) {
         const id = ids[next++] as string;
-        await core.track(advance(core, id)).catch((err) => core.opts.logger?.error({ err, runId: id }, 'advance failed'));
+        await core
+          .track(advance(core, id))
+          .catch((err) => core.opts.logger?.error({ err, runId: id }, 'advance failed'));
       }
     };
     await Promise.all(Array.from({ length: Math.min(width, ids.length) }, worker));

@@ -42,12 +42,16 @@ export function defineStep<I>(kind: StepKind<I, unknown>): StepKind<I, unknown> 
   return kind;
 }
 
+/** A step kind of any input and output (a heterogeneous registry: each kind validates its own input). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type AnyStepKind = StepKind<any, any>;
+
 /** Step kinds by name. */
-export type StepRegistry = ReadonlyMap<string, StepKind<any, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any -- heterogeneous registry; each kind validates its own input
+export type StepRegistry = ReadonlyMap<string, AnyStepKind>;
 
 /** Builds a registry from a list of kinds, refusing duplicates. */
-export function createRegistry(kinds: StepKind<any, any>[]): StepRegistry { // eslint-disable-line @typescript-eslint/no-explicit-any -- see StepRegistry
-  const map = new Map<string, StepKind<any, any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any -- see StepRegistry
+export function createRegistry(kinds: AnyStepKind[]): StepRegistry {
+  const map = new Map<string, AnyStepKind>();
   for (const k of kinds) {
     if (map.has(k.kind)) throw new Error(`Step kind ${k.kind} is registered twice`);
     map.set(k.kind, k);

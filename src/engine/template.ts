@@ -5,7 +5,8 @@
  */
 const REF = /\$\{([^}]*)\}/g;
 const WHOLE = /^\$\{([^}]*)\}$/;
-const REF_SHAPE = /^(input\.[A-Za-z][\w-]*(\.[\w-]+)*|steps\.[a-z][a-z0-9-]*\.output(\.[\w-]+)*|run\.(id|requester|reason))$/;
+const REF_SHAPE =
+  /^(input\.[A-Za-z][\w-]*(\.[\w-]+)*|steps\.[a-z][a-z0-9-]*\.output(\.[\w-]+)*|run\.(id|requester|reason))$/;
 
 export interface TemplateScope {
   input: Record<string, unknown>;
@@ -29,7 +30,9 @@ export function findRefs(value: unknown): { refs: Ref[]; problems: string[] } {
       for (const m of v.matchAll(REF)) {
         const expr = (m[1] ?? '').trim();
         if (!REF_SHAPE.test(expr)) {
-          problems.push(`"\${${expr}}" is not a reference; use \${input.<name>}, \${steps.<step-id>.output.<field>} or \${run.id|requester|reason}`);
+          problems.push(
+            `"\${${expr}}" is not a reference; use \${input.<name>}, \${steps.<step-id>.output.<field>} or \${run.id|requester|reason}`,
+          );
           continue;
         }
         const parts = expr.split('.');

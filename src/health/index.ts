@@ -2,18 +2,34 @@ import { ListUsersCommand, ListGroupsCommand } from '@aws-sdk/client-identitysto
 import { DescribeKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { DescribeRegionCommand, ListInstancesCommand } from '@aws-sdk/client-sso-admin';
 import type { StepClients } from '../steps';
-import { aws } from '../steps/aws-errors';
-import { findInstance, listRegions } from '../steps/idc-steps';
-import { policyGrantsIdc, samePolicy } from '../steps/key-policy';
+import { aws } from '../steps/lib/aws-errors';
+import { findInstance, listRegions } from '../steps/lib/identity-center';
+import { policyGrantsIdc, samePolicy } from '../steps/lib/key-policy';
 
 /** What the watcher sees of replication: each Region, the encryption, the key and its replicas. */
 export interface HealthSnapshot {
   checkedAt: number;
   instanceArn: string;
   primaryRegion: string;
-  regions: { name: string; status: string; addedAt?: number; primary: boolean; answers?: boolean; identityStore?: boolean; error?: string }[];
+  regions: {
+    name: string;
+    status: string;
+    addedAt?: number;
+    primary: boolean;
+    answers?: boolean;
+    identityStore?: boolean;
+    error?: string;
+  }[];
   encryption: { keyType?: string; status?: string; reason?: string; keyArn?: string };
-  keys: { region: string; state: string; primary: boolean; grantsIdc: boolean; sameAsPrimary: boolean; deletionAt?: number; error?: string }[];
+  keys: {
+    region: string;
+    state: string;
+    primary: boolean;
+    grantsIdc: boolean;
+    sameAsPrimary: boolean;
+    deletionAt?: number;
+    error?: string;
+  }[];
   /** AWS requests this read made. */
   calls: number;
 }
@@ -25,7 +41,10 @@ const message = (err: unknown) => ((err as Error).message ?? String(err)).split(
  * endpoints (DescribeRegion, one Identity Store page), so a Region that stopped answering shows up.
  * Budget: 3 calls for the instance, 2 for the primary key, and 4 per additional Region.
  */
-export async function readHealth(c: StepClients, opts: { homeRegion: string; instanceArn?: string; now?: () => number }): Promise<HealthSnapshot> {
+export async function readHealth(
+  c: StepClients,
+  opts: { homeRegion: string; instanceArn?: string; now?: () => number },
+): Promise<HealthSnapshot> {
   let calls = 0;
   const count = <T>(p: Promise<T>) => {
     calls++;
@@ -42,7 +61,12 @@ export async function readHealth(c: StepClients, opts: { homeRegion: string; ins
     instanceArn: arn,
     primaryRegion: primary,
     regions: [],
-    encryption: { keyType: enc.KeyType, status: enc.EncryptionStatus, reason: enc.EncryptionStatusReason, keyArn: enc.KmsKeyArn },
+    encryption: {
+      keyType: enc.KeyType,
+      status: enc.EncryptionStatus,
+      reason: enc.EncryptionStatusReason,
+      keyArn: enc.KmsKeyArn,
+    },
     keys: [],
     calls: 0,
   };
@@ -54,29 +78,62 @@ export async function readHealth(c: StepClients, opts: { homeRegion: string; ins
     try {
       const [meta, policy] = await Promise.all([
         count(aws('kms:DescribeKey', () => c.kms(primary).send(new DescribeKeyCommand({ KeyId: keyId })))),
-        count(aws('kms:GetKeyPolicy', () => c.kms(primary).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })))),
+        count(
+          aws('kms:GetKeyPolicy', () =>
+            c.kms(primary).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
+          ),
+        ),
       ]);
       primaryPolicy = policy.Policy;
       const m = meta.KeyMetadata;
-      snapshot.keys.push({ region: primary, state: m?.KeyState ?? 'Unknown', primary: true, grantsIdc: policyGrantsIdc(primaryPolicy), sameAsPrimary: true, ...(m?.DeletionDate ? { deletionAt: m.DeletionDate.getTime() } : {}) });
+      snapshot.keys.push({
+        region: primary,
+        state: m?.KeyState ?? 'Unknown',
+        primary: true,
+        grantsIdc: policyGrantsIdc(primaryPolicy),
+        sameAsPrimary: true,
+        ...(m?.DeletionDate ? { deletionAt: m.DeletionDate.getTime() } : {}),
+      });
     } catch (err) {
-      snapshot.keys.push({ region: primary, state: 'Unreadable', primary: true, grantsIdc: false, sameAsPrimary: false, error: message(err) });
+      snapshot.keys.push({
+        region: primary,
+        state: 'Unreadable',
+        primary: true,
+        grantsIdc: false,
+        sameAsPrimary: false,
+        error: message(err),
+      });
     }
   }
   await Promise.all(
     additional.map(async (r) => {
       const name = r.RegionName as string;
-      const entry: HealthSnapshot['regions'][number] = { name, status: r.Status ?? 'UNKNOWN', primary: false, ...(r.AddedDate ? { addedAt: r.AddedDate.getTime() } : {}) };
+      const entry: HealthSnapshot['regions'][number] = {
+        name,
+        status: r.Status ?? 'UNKNOWN',
+        primary: false,
+        ...(r.AddedDate ? { addedAt: r.AddedDate.getTime() } : {}),
+      };
       snapshot.regions.push(entry);
       if (r.Status === 'ACTIVE') {
         try {
-          await count(aws('sso:DescribeRegion', () => c.ssoAdmin(name).send(new DescribeRegionCommand({ InstanceArn: arn, RegionName: name }))));
+          await count(
+            aws('sso:DescribeRegion', () =>
+              c.ssoAdmin(name).send(new DescribeRegionCommand({ InstanceArn: arn, RegionName: name })),
+            ),
+          );
           entry.answers = true;
         } catch (err) {
           Object.assign(entry, { answers: false, error: message(err) });
         }
         try {
-          await count(aws('identitystore:ListUsers', () => c.identityStore(name).send(new ListUsersCommand({ IdentityStoreId: inst.IdentityStoreId, MaxResults: 1 }))));
+          await count(
+            aws('identitystore:ListUsers', () =>
+              c
+                .identityStore(name)
+                .send(new ListUsersCommand({ IdentityStoreId: inst.IdentityStoreId, MaxResults: 1 })),
+            ),
+          );
           entry.identityStore = true;
         } catch (err) {
           Object.assign(entry, { identityStore: false, error: entry.error ?? message(err) });
@@ -86,13 +143,31 @@ export async function readHealth(c: StepClients, opts: { homeRegion: string; ins
       try {
         const [meta, policy] = await Promise.all([
           count(aws('kms:DescribeKey', () => c.kms(name).send(new DescribeKeyCommand({ KeyId: keyId })))),
-          count(aws('kms:GetKeyPolicy', () => c.kms(name).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })))),
+          count(
+            aws('kms:GetKeyPolicy', () =>
+              c.kms(name).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
+            ),
+          ),
         ]);
         const m = meta.KeyMetadata;
-        snapshot.keys.push({ region: name, state: m?.KeyState ?? 'Unknown', primary: false, grantsIdc: policyGrantsIdc(policy.Policy), sameAsPrimary: primaryPolicy !== undefined && samePolicy(policy.Policy, primaryPolicy), ...(m?.DeletionDate ? { deletionAt: m.DeletionDate.getTime() } : {}) });
+        snapshot.keys.push({
+          region: name,
+          state: m?.KeyState ?? 'Unknown',
+          primary: false,
+          grantsIdc: policyGrantsIdc(policy.Policy),
+          sameAsPrimary: primaryPolicy !== undefined && samePolicy(policy.Policy, primaryPolicy),
+          ...(m?.DeletionDate ? { deletionAt: m.DeletionDate.getTime() } : {}),
+        });
       } catch (err) {
         const missing = /NotFoundException/.test(String((err as Error).message));
-        snapshot.keys.push({ region: name, state: missing ? 'Missing' : 'Unreadable', primary: false, grantsIdc: false, sameAsPrimary: false, error: message(err) });
+        snapshot.keys.push({
+          region: name,
+          state: missing ? 'Missing' : 'Unreadable',
+          primary: false,
+          grantsIdc: false,
+          sameAsPrimary: false,
+          error: message(err),
+        });
       }
     }),
   );
@@ -113,7 +188,10 @@ export interface DrillCheck {
  * DR drill, read-only: can `region` serve sign-in on its own? Every call goes to that Region's own
  * endpoints; nothing asks the primary Region, so it gives the same answer during a primary outage.
  */
-export async function drillRegion(c: StepClients, region: string): Promise<{ region: string; passed: boolean; checks: DrillCheck[] }> {
+export async function drillRegion(
+  c: StepClients,
+  region: string,
+): Promise<{ region: string; passed: boolean; checks: DrillCheck[] }> {
   const checks: DrillCheck[] = [];
   const timed = async (check: string, fn: () => Promise<{ ok: boolean; detail: string }>) => {
     const started = Date.now();
@@ -130,13 +208,23 @@ export async function drillRegion(c: StepClients, region: string): Promise<{ reg
     const inst = list.Instances?.[0];
     arn = inst?.InstanceArn;
     storeId = inst?.IdentityStoreId;
-    return inst ? { ok: inst.Status === 'ACTIVE', detail: `${inst.InstanceArn} is ${inst.Status} (primary ${inst.PrimaryRegion})` } : { ok: false, detail: `no instance answers in ${region}: it is not an ACTIVE Region of the instance` };
+    return inst
+      ? {
+          ok: inst.Status === 'ACTIVE',
+          detail: `${inst.InstanceArn} is ${inst.Status} (primary ${inst.PrimaryRegion})`,
+        }
+      : { ok: false, detail: `no instance answers in ${region}: it is not an ACTIVE Region of the instance` };
   });
   if (arn) {
     const instanceArn = arn;
     await timed(`Region ${region} is ACTIVE`, async () => {
-      const d = await aws('sso:DescribeRegion', () => c.ssoAdmin(region).send(new DescribeRegionCommand({ InstanceArn: instanceArn, RegionName: region })));
-      return { ok: d.Status === 'ACTIVE' && !d.IsPrimaryRegion, detail: `${d.Status}${d.IsPrimaryRegion ? ', but it is the primary Region: drill an additional Region' : ''}` };
+      const d = await aws('sso:DescribeRegion', () =>
+        c.ssoAdmin(region).send(new DescribeRegionCommand({ InstanceArn: instanceArn, RegionName: region })),
+      );
+      return {
+        ok: d.Status === 'ACTIVE' && !d.IsPrimaryRegion,
+        detail: `${d.Status}${d.IsPrimaryRegion ? ', but it is the primary Region: drill an additional Region' : ''}`,
+      };
     });
   }
   let keyArn: string | undefined;
@@ -145,18 +233,28 @@ export async function drillRegion(c: StepClients, region: string): Promise<{ reg
     await timed(`Instance configuration readable in ${region}`, async () => {
       const d = await findInstance(c.ssoAdmin, region, instanceArn);
       keyArn = d.EncryptionConfigurationDetails?.KmsKeyArn;
-      return { ok: d.Status === 'ACTIVE', detail: `encryption ${d.EncryptionConfigurationDetails?.KeyType} ${d.EncryptionConfigurationDetails?.EncryptionStatus}` };
+      return {
+        ok: d.Status === 'ACTIVE',
+        detail: `encryption ${d.EncryptionConfigurationDetails?.KeyType} ${d.EncryptionConfigurationDetails?.EncryptionStatus}`,
+      };
     });
   }
   if (storeId) {
     const id = storeId;
     await timed(`Identity Store reads in ${region}`, async () => {
       const [u, g] = await Promise.all([
-        aws('identitystore:ListUsers', () => c.identityStore(region).send(new ListUsersCommand({ IdentityStoreId: id, MaxResults: 50 }))),
-        aws('identitystore:ListGroups', () => c.identityStore(region).send(new ListGroupsCommand({ IdentityStoreId: id, MaxResults: 50 }))),
+        aws('identitystore:ListUsers', () =>
+          c.identityStore(region).send(new ListUsersCommand({ IdentityStoreId: id, MaxResults: 50 })),
+        ),
+        aws('identitystore:ListGroups', () =>
+          c.identityStore(region).send(new ListGroupsCommand({ IdentityStoreId: id, MaxResults: 50 })),
+        ),
       ]);
       const n = u.Users?.length ?? 0;
-      return { ok: n > 0, detail: `${n}${u.NextToken ? '+' : ''} users and ${g.Groups?.length ?? 0}${g.NextToken ? '+' : ''} groups readable` };
+      return {
+        ok: n > 0,
+        detail: `${n}${u.NextToken ? '+' : ''} users and ${g.Groups?.length ?? 0}${g.NextToken ? '+' : ''} groups readable`,
+      };
     });
   }
   if (keyArn) {
@@ -164,11 +262,16 @@ export async function drillRegion(c: StepClients, region: string): Promise<{ reg
     await timed(`Key replica usable in ${region}`, async () => {
       const [meta, policy] = await Promise.all([
         aws('kms:DescribeKey', () => c.kms(region).send(new DescribeKeyCommand({ KeyId: keyId }))),
-        aws('kms:GetKeyPolicy', () => c.kms(region).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }))),
+        aws('kms:GetKeyPolicy', () =>
+          c.kms(region).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
+        ),
       ]);
       const m = meta.KeyMetadata;
       const grants = policyGrantsIdc(policy.Policy);
-      return { ok: m?.KeyState === 'Enabled' && grants, detail: `${m?.KeyState}${grants ? '; its policy lets Identity Center use it' : '; its policy does NOT let Identity Center use it'}` };
+      return {
+        ok: m?.KeyState === 'Enabled' && grants,
+        detail: `${m?.KeyState}${grants ? '; its policy lets Identity Center use it' : '; its policy does NOT let Identity Center use it'}`,
+      };
     });
   }
   return { region, passed: checks.length > 0 && checks.every((x) => x.ok), checks };

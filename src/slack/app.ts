@@ -27,7 +27,8 @@ const clientOptionsOf = (s: SlackSettings, logger: Logger) => ({
 });
 
 /** A Web API client with the bot token, for what runs outside listeners (the role directory). */
-export const createSlackClient = (s: SlackSettings, logger: Logger = SILENT): webApi.WebClient => new webApi.WebClient(s.token, clientOptionsOf(s, logger));
+export const createSlackClient = (s: SlackSettings, logger: Logger = SILENT): webApi.WebClient =>
+  new webApi.WebClient(s.token, clientOptionsOf(s, logger));
 
 /** Creates the Bolt app: /idc, the approval and task buttons, and the live workflow messages. */
 export function createSlackApp({ settings, engine, queries, directory, logger = SILENT, receiver }: SlackAppDeps) {
@@ -38,9 +39,11 @@ export function createSlackApp({ settings, engine, queries, directory, logger = 
     deferInitialization: true,
     logger: bolt,
     clientOptions,
-    ...(receiver ? { receiver }
-    : settings.appToken ? { socketMode: true, appToken: settings.appToken, installerOptions: { clientOptions } }
-    : { receiver: httpReceiver(settings.signingSecret, bolt) }),
+    ...(receiver
+      ? { receiver }
+      : settings.appToken
+        ? { socketMode: true, appToken: settings.appToken, installerOptions: { clientOptions } }
+        : { receiver: httpReceiver(settings.signingSecret, bolt) }),
   });
   app.use(refuseReplays());
   app.use(answerForeignInteractions());

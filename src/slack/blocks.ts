@@ -41,11 +41,17 @@ export function buildRunMessage(run: Run): { text: string; blocks: Block[] } {
   const title = `${def.title}${region ? ` — ${region}` : ''}`;
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: cut(title, 150) } },
-    section(`${ICON[run.status] ?? ''} *${run.status.replace(/_/g, ' ')}* · requested by <@${run.requester}>${run.reason ? ` · _${esc(run.reason)}_` : ''}\nWorkflow \`${run.id}\``),
+    section(
+      `${ICON[run.status] ?? ''} *${run.status.replace(/_/g, ' ')}* · requested by <@${run.requester}>${run.reason ? ` · _${esc(run.reason)}_` : ''}\nWorkflow \`${run.id}\``,
+    ),
   ];
-  const plan = (Object.values(run.steps).find((s) => (s.output as { plan?: unknown } | undefined)?.plan)?.output as { plan?: PlanLike } | undefined)?.plan;
+  const plan = (
+    Object.values(run.steps).find((s) => (s.output as { plan?: unknown } | undefined)?.plan)?.output as
+      { plan?: PlanLike } | undefined
+  )?.plan;
   if (plan) {
-    const list = (items: string[] | undefined) => (items?.length ? items.map((i) => `• ${esc(i)}`).join('\n') : '• nothing');
+    const list = (items: string[] | undefined) =>
+      items?.length ? items.map((i) => `• ${esc(i)}`).join('\n') : '• nothing';
     blocks.push(section(`*Will change*\n${list(plan.changes)}`), section(`*Already done*\n${list(plan.skips)}`));
     if (plan.confirmations?.length) blocks.push(section(`*Approving confirms*\n${list(plan.confirmations)}`));
   }
@@ -53,24 +59,52 @@ export function buildRunMessage(run: Run): { text: string; blocks: Block[] } {
     const s = run.steps[step.id];
     const status = s?.status ?? (i < run.cursor ? 'succeeded' : 'pending');
     // A step still going shows when it started (Slack renders the time), so the message only changes when something happens.
-    const took = s?.startedAt ? (s.finishedAt ? ` · ${formatDuration(s.finishedAt - s.startedAt)}` : ` · since ${slackTime(s.startedAt)}`) : '';
-    const note = s?.error && status !== 'succeeded' ? ` — ${esc(s.error.message)}` : s?.summary ? ` — ${esc(s.summary)}` : '';
+    const took = s?.startedAt
+      ? s.finishedAt
+        ? ` · ${formatDuration(s.finishedAt - s.startedAt)}`
+        : ` · since ${slackTime(s.startedAt)}`
+      : '';
+    const note =
+      s?.error && status !== 'succeeded' ? ` — ${esc(s.error.message)}` : s?.summary ? ` — ${esc(s.summary)}` : '';
     return `${ICON[status] ?? '⚪'} ${esc(step.title ?? step.id)}${took}${cut(note, 200)}`;
   });
   blocks.push({ type: 'divider' }, section(lines.join('\n')));
   const step = def.steps[run.cursor];
   const st = step ? run.steps[step.id] : undefined;
   if (step && 'approval' in step && st) {
-    const got = (st.decisions ?? []).map((d) => `${d.verdict === 'approve' ? '👍' : '👎'} <@${d.user}>`).join(', ') || 'none yet';
-    blocks.push(section(`*Approvals* (${(st.decisions ?? []).filter((d) => d.verdict === 'approve').length} of ${step.approval.minApprovals} from ${step.approval.approvers.join(', ')}): ${got}`));
+    const got =
+      (st.decisions ?? []).map((d) => `${d.verdict === 'approve' ? '👍' : '👎'} <@${d.user}>`).join(', ') || 'none yet';
+    blocks.push(
+      section(
+        `*Approvals* (${(st.decisions ?? []).filter((d) => d.verdict === 'approve').length} of ${step.approval.minApprovals} from ${step.approval.approvers.join(', ')}): ${got}`,
+      ),
+    );
     if (st.status === 'awaiting_approval') {
       const value = JSON.stringify({ runId: run.id, stepId: step.id, planHash: st.planHash });
       blocks.push({
         type: 'actions',
         block_id: `gate:${step.id}`,
         elements: [
-          { type: 'button', action_id: ACTIONS.approve, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value, confirm: { title: { type: 'plain_text', text: 'Approve this change?' }, text: { type: 'mrkdwn', text: `This lets the bot change AWS (plan \`${st.planHash ?? '-'}\`).` }, confirm: { type: 'plain_text', text: 'Approve' }, deny: { type: 'plain_text', text: 'Back' } } },
-          { type: 'button', action_id: ACTIONS.reject, style: 'danger', text: { type: 'plain_text', text: 'Reject…' }, value },
+          {
+            type: 'button',
+            action_id: ACTIONS.approve,
+            style: 'primary',
+            text: { type: 'plain_text', text: 'Approve' },
+            value,
+            confirm: {
+              title: { type: 'plain_text', text: 'Approve this change?' },
+              text: { type: 'mrkdwn', text: `This lets the bot change AWS (plan \`${st.planHash ?? '-'}\`).` },
+              confirm: { type: 'plain_text', text: 'Approve' },
+              deny: { type: 'plain_text', text: 'Back' },
+            },
+          },
+          {
+            type: 'button',
+            action_id: ACTIONS.reject,
+            style: 'danger',
+            text: { type: 'plain_text', text: 'Reject…' },
+            value,
+          },
         ],
       });
     }
@@ -78,11 +112,26 @@ export function buildRunMessage(run: Run): { text: string; blocks: Block[] } {
   if (step && 'task' in step && st?.status === 'awaiting_task') {
     const task = st.output as { title?: string; instructions?: string } | undefined;
     blocks.push(section(`*🙋 ${esc(task?.title ?? step.id)}*\n${task?.instructions ?? ''}`));
-    blocks.push({ type: 'actions', block_id: `task:${step.id}`, elements: [{ type: 'button', action_id: ACTIONS.taskDone, style: 'primary', text: { type: 'plain_text', text: 'Done' }, value: JSON.stringify({ runId: run.id, stepId: step.id }) }] });
+    blocks.push({
+      type: 'actions',
+      block_id: `task:${step.id}`,
+      elements: [
+        {
+          type: 'button',
+          action_id: ACTIONS.taskDone,
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Done' },
+          value: JSON.stringify({ runId: run.id, stepId: step.id }),
+        },
+      ],
+    });
   }
   if (run.error) blocks.push(section(`*Why it stopped:* ${esc(run.error)}`));
   const hash = st?.planHash ? ` · plan \`${st.planHash}\`` : '';
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${def.id} v${def.version}${hash} · requested ${slackTime(run.createdAt)}` }] });
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `${def.id} v${def.version}${hash} · requested ${slackTime(run.createdAt)}` }],
+  });
   return { text: `${title}: ${run.status.replace(/_/g, ' ')}`, blocks: blocks.slice(0, 50) };
 }
 
@@ -99,8 +148,25 @@ export function buildRejectModal(run: Run, privateMetadata: string): types.Modal
     submit: { type: 'plain_text', text: 'Reject' },
     close: { type: 'plain_text', text: 'Back' },
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `Rejecting *${esc(run.definition.title)}${esc(region)}* (\`${run.id}\`) stops the workflow; nothing in AWS is changed.` } },
-      { type: 'input', block_id: REJECT_MODAL.block, label: { type: 'plain_text', text: 'Why?' }, element: { type: 'plain_text_input', action_id: REJECT_MODAL.action, multiline: true, min_length: 3, max_length: 500 } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `Rejecting *${esc(run.definition.title)}${esc(region)}* (\`${run.id}\`) stops the workflow; nothing in AWS is changed.`,
+        },
+      },
+      {
+        type: 'input',
+        block_id: REJECT_MODAL.block,
+        label: { type: 'plain_text', text: 'Why?' },
+        element: {
+          type: 'plain_text_input',
+          action_id: REJECT_MODAL.action,
+          multiline: true,
+          min_length: 3,
+          max_length: 500,
+        },
+      },
     ],
   };
 }

@@ -17,12 +17,16 @@ export function createSlackDirectory(roles: Record<string, string[]>, client: we
   const member = async (user: string, m: string): Promise<boolean> => {
     if (m === '*' || m === user) return true;
     if (!m.startsWith('S')) return false;
-    const users = await cached(`group/${m}`, async () => new Set((await client.usergroups.users.list({ usergroup: m })).users ?? []));
+    const users = await cached(
+      `group/${m}`,
+      async () => new Set((await client.usergroups.users.list({ usergroup: m })).users ?? []),
+    );
     return users.has(user);
   };
   const fullMember = (user: string) =>
     cached(`user/${user}`, async () => {
-      const u = await client.users.info({ user })
+      const u = await client.users
+        .info({ user })
         .then((r) => r.user)
         .catch((err: { data?: { error?: string } }) => {
           if (err.data?.error === 'user_not_found') return undefined; // someone who has left the workspace holds no role
@@ -37,4 +41,3 @@ export function createSlackDirectory(roles: Record<string, string[]>, client: we
     },
   };
 }
-

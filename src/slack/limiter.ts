@@ -13,4 +13,3 @@ export function limiter(n: number) {
     }
   };
 }
-

@@ -37,9 +37,14 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
         return `<@${e.run.requester}> ${e.run.status === 'succeeded' ? '✅' : '⚠️'} ${esc(e.message)}`;
       case 'approval_reminder': {
         // Mention the approvers who have not decided yet (users and user groups from the roles).
-        const gate = e.run.definition.steps.find((x) => x.id === e.stepId) as { approval?: { approvers: string[] } } | undefined;
+        const gate = e.run.definition.steps.find((x) => x.id === e.stepId) as
+          { approval?: { approvers: string[] } } | undefined;
         const decided = new Set((st?.decisions ?? []).map((d) => d.user));
-        const who = new Set((gate?.approval?.approvers ?? []).flatMap((r) => s.roles[r] ?? []).filter((m) => m !== '*' && m !== e.run.requester && !decided.has(m)));
+        const who = new Set(
+          (gate?.approval?.approvers ?? [])
+            .flatMap((r) => s.roles[r] ?? [])
+            .filter((m) => m !== '*' && m !== e.run.requester && !decided.has(m)),
+        );
         return `⏰ ${esc(e.message)}${who.size ? ` ${[...who].map((m) => (m.startsWith('S') ? `<!subteam^${m}>` : `<@${m}>`)).join(' ')}` : ''}`;
       }
       default:
@@ -69,13 +74,17 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
         }
         q.sent = body;
         const notes = q.notes.splice(0);
-        for (let i = 0; i < notes.length; ) {
+        for (let i = 0; i < notes.length;) {
           let text = '';
-          while (i < notes.length && (text.length + (notes[i] as string).length < 3500 || !text)) text += `${text ? '\n' : ''}${notes[i++]}`;
+          while (i < notes.length && (text.length + (notes[i] as string).length < 3500 || !text))
+            text += `${text ? '\n' : ''}${notes[i++]}`;
           await client.chat.postMessage({ channel, thread_ts: ts, text });
         }
         if (isTerminal(run.status) && s.notifyChannel && notes.some((n) => n.startsWith(`<@${run.requester}>`))) {
-          await client.chat.postMessage({ channel: s.notifyChannel, text: `${esc(run.definition.title)} \`${run.id}\`: ${run.status}` });
+          await client.chat.postMessage({
+            channel: s.notifyChannel,
+            text: `${esc(run.definition.title)} \`${run.id}\`: ${run.status}`,
+          });
         }
       } while (q.dirty);
     } catch (err) {

@@ -4,7 +4,8 @@ import type { Logger } from '../engine';
 /** Bolt's own messages, into the bot's structured log (its level applies; errors keep only their message). */
 export function boltLogger(log: Logger): BoltLogger {
   let level = LogLevel.WARN;
-  const text = (parts: unknown[]) => parts.map((p) => (p instanceof Error ? p.message : typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
+  const text = (parts: unknown[]) =>
+    parts.map((p) => (p instanceof Error ? p.message : typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
   return {
     debug: (...m: unknown[]) => log.debug({ source: 'bolt' }, text(m)),
     info: (...m: unknown[]) => log.info({ source: 'bolt' }, text(m)),
@@ -17,4 +18,9 @@ export function boltLogger(log: Logger): BoltLogger {
 }
 
 /** A logger that drops everything (when the caller gives none). */
-export const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+export const SILENT: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};

@@ -15,7 +15,12 @@ function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(
+        (prev[j] as number) + 1,
+        (cur[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     prev = cur;
   }
   return prev[b.length] as number;
@@ -36,19 +41,31 @@ const closest = (word: string, known: Iterable<string>): string | undefined => {
  * `regions`, when given, is the set of Region names the bot accepts (unknown ones are refused with a
  * suggestion).
  */
-export function parseCommand(text: string, regions?: ReadonlySet<string>): { ok: true; command: Command } | { ok: false; error: string } {
+export function parseCommand(
+  text: string,
+  regions?: ReadonlySet<string>,
+): { ok: true; command: Command } | { ok: false; error: string } {
   const words = text.trim().split(/\s+/).filter(Boolean);
   const [sub = 'help', ...rest] = words;
   const name = sub.toLowerCase();
   const spec = subcommand(name);
-  if (!spec) return { ok: false, error: `Unknown command \`${shown(sub)}\`. Try one of: ${SUBCOMMANDS.map((c) => c.name).join(', ')} (\`/idc help\`).` };
+  if (!spec)
+    return {
+      ok: false,
+      error: `Unknown command \`${shown(sub)}\`. Try one of: ${SUBCOMMANDS.map((c) => c.name).join(', ')} (\`/idc help\`).`,
+    };
   const fail = (why: string) => ({ ok: false as const, error: `${why}\nUsage: \`${usageOf(spec)}\`` });
   switch (spec.args) {
     case 'none':
       if (rest.length) return fail(`\`${name}\` takes no arguments (got \`${shown(rest.join(' '))}\`).`);
       return { ok: true, command: { name } };
     case 'now':
-      if (rest.length !== 1 || rest[0]?.toLowerCase() !== 'now') return fail(rest.length ? `\`${name}\` takes only \`now\` (got \`${shown(rest.join(' '))}\`).` : 'Say `now` to check replication now.');
+      if (rest.length !== 1 || rest[0]?.toLowerCase() !== 'now')
+        return fail(
+          rest.length
+            ? `\`${name}\` takes only \`now\` (got \`${shown(rest.join(' '))}\`).`
+            : 'Say `now` to check replication now.',
+        );
       return { ok: true, command: { name } };
     case 'region':
     case 'region-reason': {
@@ -56,7 +73,9 @@ export function parseCommand(text: string, regions?: ReadonlySet<string>): { ok:
       if (!region) return fail('The Region is missing.');
       if (!REGION_PATTERN.test(region) || (regions && !regions.has(region))) {
         const guess = regions ? closest(region.slice(0, 40), regions) : undefined;
-        return fail(`\`${shown(rest[0] as string)}\` is not an AWS Region name${guess ? `. Did you mean \`${guess}\`?` : ' such as eu-central-1.'}`);
+        return fail(
+          `\`${shown(rest[0] as string)}\` is not an AWS Region name${guess ? `. Did you mean \`${guess}\`?` : ' such as eu-central-1.'}`,
+        );
       }
       if (spec.args === 'region') {
         if (rest.length > 1) return fail(`Unexpected text after the Region: \`${shown(rest.slice(1).join(' '))}\`.`);

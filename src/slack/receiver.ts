@@ -15,4 +15,3 @@ export function httpReceiver(signingSecret: string, logger?: BoltLogger): HTTPRe
     },
   });
 }
-

@@ -8,7 +8,8 @@ export interface StatusView {
 }
 
 /** What adding a Region would change, or why it cannot be planned. */
-export type PlanView = { region: string; changes: string[]; skips: string[]; confirmations: string[] } | { region: string; error: string };
+export type PlanView =
+  { region: string; changes: string[]; skips: string[]; confirmations: string[] } | { region: string; error: string };
 
 export interface DrillResult {
   region: string;
@@ -24,15 +25,30 @@ export function renderStatus({ state, now }: StatusView): string {
   if (s) {
     lines.push(`*${s.instanceArn}* (primary ${s.primaryRegion})`);
     for (const r of s.regions) {
-      const health = r.primary ? '' : r.answers === false || r.identityStore === false ? ' — ❌ not answering' : r.status === 'ACTIVE' ? ' — answers on its own endpoints' : '';
+      const health = r.primary
+        ? ''
+        : r.answers === false || r.identityStore === false
+          ? ' — ❌ not answering'
+          : r.status === 'ACTIVE'
+            ? ' — answers on its own endpoints'
+            : '';
       lines.push(`• ${r.name}: ${r.status}${r.primary ? ' (primary)' : ''}${health}`);
     }
     const e = s.encryption;
-    lines.push(`Encryption: ${e.keyType === 'CUSTOMER_MANAGED_KEY' ? `customer managed key ${e.keyArn?.split('/').pop()}` : 'AWS owned key'} — ${e.status}`);
-    for (const k of s.keys) lines.push(`• key ${k.primary ? 'primary' : 'replica'} in ${k.region}: ${k.state}${k.grantsIdc ? '' : ', policy does not grant Identity Center'}${k.primary || k.sameAsPrimary ? '' : ', policy differs from the primary'}`);
+    lines.push(
+      `Encryption: ${e.keyType === 'CUSTOMER_MANAGED_KEY' ? `customer managed key ${e.keyArn?.split('/').pop()}` : 'AWS owned key'} — ${e.status}`,
+    );
+    for (const k of s.keys)
+      lines.push(
+        `• key ${k.primary ? 'primary' : 'replica'} in ${k.region}: ${k.state}${k.grantsIdc ? '' : ', policy does not grant Identity Center'}${k.primary || k.sameAsPrimary ? '' : ', policy differs from the primary'}`,
+      );
   }
   const open = Object.values(state.conditions);
-  lines.push(open.length ? `*Problems (${open.length}):*\n${open.map((c) => `🔴 ${esc(c.text)}`).join('\n')}` : '✅ No problems found.');
+  lines.push(
+    open.length
+      ? `*Problems (${open.length}):*\n${open.map((c) => `🔴 ${esc(c.text)}`).join('\n')}`
+      : '✅ No problems found.',
+  );
   lines.push(`_Last check ${ago < 5 ? 'just now' : `${ago} s ago`}${s ? ` (${s.calls} AWS calls)` : ''}._`);
   return lines.join('\n');
 }
@@ -51,6 +67,8 @@ export function renderPlan(p: PlanView): string {
 /** `/idc drill <region>`: each check with its time, and the verdict. */
 export function renderDrill(d: DrillResult): string {
   const lines = d.checks.map((c) => `${c.ok ? '✅' : '❌'} ${esc(c.check)} (${c.ms} ms): ${esc(c.detail)}`);
-  const verdict = d.passed ? `✅ ${d.region} can serve sign-in on its own.` : `❌ ${d.region} cannot serve sign-in on its own yet.`;
+  const verdict = d.passed
+    ? `✅ ${d.region} can serve sign-in on its own.`
+    : `❌ ${d.region} cannot serve sign-in on its own yet.`;
   return `*DR drill of ${d.region}* (read-only; only ${d.region}'s own endpoints were asked)\n${lines.join('\n')}\n${verdict}`;
 }

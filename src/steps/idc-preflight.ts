@@ -4,11 +4,11 @@ import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
 import { z } from 'zod';
 import { defineStep, NonRetryableStepError } from '../engine';
-import type { StepClients } from '.';
-import { aws, isAwsError, mapAwsError } from './aws-errors';
-import { findInstance } from './idc-steps';
-import { policyGrantsIdc, samePolicy } from './key-policy';
-import { AwsRegion, globalRegionOf, partitionOf } from './schemas';
+import type { StepClients } from './lib/clients';
+import { aws, isAwsError, mapAwsError } from './lib/aws-errors';
+import { findInstance } from './lib/identity-center';
+import { policyGrantsIdc, samePolicy } from './lib/key-policy';
+import { AwsRegion, globalRegionOf, partitionOf } from './lib/schemas';
 
 /** Service Quotas code of "Total number of regions for IAM Identity Center" (default 3, with the primary). */
 export const REGION_QUOTA_CODE = 'L-D519A297';
@@ -32,20 +32,41 @@ const CONFIRM_ADD = [
 ];
 
 async function keyFacts(kms: (r: string) => KMSClient, primary: string, target: string, keyArn: string) {
-  const meta = (await aws('kms:DescribeKey', () => kms(primary).send(new DescribeKeyCommand({ KeyId: keyArn })))).KeyMetadata;
+  const meta = (await aws('kms:DescribeKey', () => kms(primary).send(new DescribeKeyCommand({ KeyId: keyArn }))))
+    .KeyMetadata;
   const multiRegion = meta?.MultiRegion === true;
-  const policy = (await aws('kms:GetKeyPolicy', () => kms(primary).send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' })))).Policy;
+  const policy = (
+    await aws('kms:GetKeyPolicy', () =>
+      kms(primary).send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' })),
+    )
+  ).Policy;
   const replica = meta?.MultiRegionConfiguration?.ReplicaKeys?.find((r) => r.Region === target);
   let replicaPolicySame: boolean | undefined;
   if (replica?.Arn) {
-    const rp = (await aws('kms:GetKeyPolicy', () => kms(target).send(new GetKeyPolicyCommand({ KeyId: meta?.KeyId, PolicyName: 'default' })))).Policy;
+    const rp = (
+      await aws('kms:GetKeyPolicy', () =>
+        kms(target).send(new GetKeyPolicyCommand({ KeyId: meta?.KeyId, PolicyName: 'default' })),
+      )
+    ).Policy;
     replicaPolicySame = samePolicy(rp, policy);
   }
-  return { keyId: meta?.KeyId as string, multiRegion, enabled: meta?.KeyState === 'Enabled', grantsIdc: policyGrantsIdc(policy), replica: Boolean(replica), replicaPolicySame };
+  return {
+    keyId: meta?.KeyId as string,
+    multiRegion,
+    enabled: meta?.KeyState === 'Enabled',
+    grantsIdc: policyGrantsIdc(policy),
+    replica: Boolean(replica),
+    replicaPolicySame,
+  };
 }
 
 /** The organization's ID, or a problem when the instance is not the organization instance. */
-async function organizationOf(c: StepClients, primary: string, ownerAccountId: string | undefined, problems: string[]): Promise<string | undefined> {
+async function organizationOf(
+  c: StepClients,
+  primary: string,
+  ownerAccountId: string | undefined,
+  problems: string[],
+): Promise<string | undefined> {
   const org = await c
     .organizations(globalRegionOf(primary))
     .send(new DescribeOrganizationCommand({}))
@@ -54,9 +75,14 @@ async function organizationOf(c: StepClients, primary: string, ownerAccountId: s
       if (isAwsError(err, 'AWSOrganizationsNotInUseException')) return undefined;
       throw mapAwsError('organizations:DescribeOrganization', err);
     });
-  if (!org) problems.push('This account is not in AWS Organizations: only an organization instance of Identity Center can be replicated');
+  if (!org)
+    problems.push(
+      'This account is not in AWS Organizations: only an organization instance of Identity Center can be replicated',
+    );
   else if (org.MasterAccountId !== ownerAccountId) {
-    problems.push(`The instance is owned by account ${ownerAccountId}, not by the organization's management account ${org.MasterAccountId}: it is an account instance, and only organization instances can be replicated`);
+    problems.push(
+      `The instance is owned by account ${ownerAccountId}, not by the organization's management account ${org.MasterAccountId}: it is an account instance, and only organization instances can be replicated`,
+    );
   }
   return org?.Id;
 }
@@ -74,7 +100,9 @@ async function regionQuota(c: StepClients, primary: string): Promise<number> {
 
 /** Is the Region enabled for the account (opt-in Regions must be enabled first)? */
 async function optStatus(c: StepClients, region: string): Promise<string | undefined> {
-  const r = await aws('account:GetRegionOptStatus', () => c.account(globalRegionOf(region)).send(new GetRegionOptStatusCommand({ RegionName: region })));
+  const r = await aws('account:GetRegionOptStatus', () =>
+    c.account(globalRegionOf(region)).send(new GetRegionOptStatusCommand({ RegionName: region })),
+  );
   return r.RegionOptStatus;
 }
 
@@ -104,19 +132,35 @@ export const createPreflight = (c: StepClients) =>
       const present = regions.find((r) => r.RegionName === target);
       const busy = regions.find((r) => r.Status !== 'ACTIVE' && r.RegionName !== target);
 
-      if (inst.Status !== 'ACTIVE') problems.push(`The instance is ${inst.Status}, not ACTIVE: wait until it is ACTIVE`);
+      if (inst.Status !== 'ACTIVE')
+        problems.push(`The instance is ${inst.Status}, not ACTIVE: wait until it is ACTIVE`);
       const orgId = await organizationOf(c, primary, inst.OwnerAccountId, problems);
-      if (partitionOf(target) !== partitionOf(primary)) problems.push(`${target} is in partition ${partitionOf(target)} but the instance is in ${partitionOf(primary)}: multi-Region keys cannot cross partitions`);
-      if (input.allowedRegions?.length && !input.allowedRegions.includes(target)) problems.push(`${target} is not in IDC_ALLOWED_REGIONS (${input.allowedRegions.join(', ')}): add it there if it is approved`);
-      if (busy) problems.push(`${busy.RegionName} is ${busy.Status}: AWS allows one add/remove at a time; wait for it to finish`);
-      if (enc?.EncryptionStatus === 'UPDATING') problems.push('An encryption key change is in progress (UPDATING): wait until it is ENABLED');
+      if (partitionOf(target) !== partitionOf(primary))
+        problems.push(
+          `${target} is in partition ${partitionOf(target)} but the instance is in ${partitionOf(primary)}: multi-Region keys cannot cross partitions`,
+        );
+      if (input.allowedRegions?.length && !input.allowedRegions.includes(target))
+        problems.push(
+          `${target} is not in IDC_ALLOWED_REGIONS (${input.allowedRegions.join(', ')}): add it there if it is approved`,
+        );
+      if (busy)
+        problems.push(
+          `${busy.RegionName} is ${busy.Status}: AWS allows one add/remove at a time; wait for it to finish`,
+        );
+      if (enc?.EncryptionStatus === 'UPDATING')
+        problems.push('An encryption key change is in progress (UPDATING): wait until it is ENABLED');
 
       if (input.operation === 'remove') {
-        if (target === primary) problems.push(`${target} is the primary Region: it can only be removed by deleting the instance`);
-        else if (!present) problems.push(`${target} is not a Region of this instance (it has ${regions.map((r) => r.RegionName).join(', ')})`);
+        if (target === primary)
+          problems.push(`${target} is the primary Region: it can only be removed by deleting the instance`);
+        else if (!present)
+          problems.push(
+            `${target} is not a Region of this instance (it has ${regions.map((r) => r.RegionName).join(', ')})`,
+          );
         else if (present.Status === 'REMOVING') skips.push(`${target} is already being removed`);
         else changes.push(`Remove Region ${target} (RemoveRegion, sent to ${primary}) and wait until it is gone`);
-        if (problems.length) throw new NonRetryableStepError(`Preflight failed:\n• ${problems.join('\n• ')}`, 'preflight_failed');
+        if (problems.length)
+          throw new NonRetryableStepError(`Preflight failed:\n• ${problems.join('\n• ')}`, 'preflight_failed');
         const plan: Plan = {
           operation: 'remove',
           instanceArn: inst.InstanceArn as string,
@@ -124,42 +168,92 @@ export const createPreflight = (c: StepClients) =>
           region: target,
           changes,
           skips,
-          confirmations: [`People who sign in through ${target}'s portal or ACS URL will lose that path; applications connected to ${target} may lose access`],
+          confirmations: [
+            `People who sign in through ${target}'s portal or ACS URL will lose that path; applications connected to ${target} may lose access`,
+          ],
         };
-        return { output: { plan, instanceArn: plan.instanceArn, primaryRegion: primary, identityStoreId: inst.IdentityStoreId, keyArn: enc?.KmsKeyArn ?? null }, summary: `Plan: ${changes.length} change(s), ${skips.length} already done` };
+        return {
+          output: {
+            plan,
+            instanceArn: plan.instanceArn,
+            primaryRegion: primary,
+            identityStoreId: inst.IdentityStoreId,
+            keyArn: enc?.KmsKeyArn ?? null,
+          },
+          summary: `Plan: ${changes.length} change(s), ${skips.length} already done`,
+        };
       }
 
       if (present) {
         if (present.Status === 'ACTIVE') skips.push(`${target} is already ACTIVE on the instance`);
         else skips.push(`${target} is already ${present.Status}`);
       } else {
-        const [quota, opt] = await Promise.all([regionQuota(c, primary), partitionOf(target) === partitionOf(primary) ? optStatus(c, target) : undefined]);
-        if (regions.length >= quota) problems.push(`The instance already has ${regions.length} Regions, the quota (${quota}, including the primary): request an increase of quota ${REGION_QUOTA_CODE} in Service Quotas, or remove a Region`);
-        if (opt && opt !== 'ENABLED' && opt !== 'ENABLED_BY_DEFAULT') problems.push(`${target} is ${opt} for this account: enable it (Account settings, or aws account enable-region --region-name ${target}) and wait until it is ENABLED`);
+        const [quota, opt] = await Promise.all([
+          regionQuota(c, primary),
+          partitionOf(target) === partitionOf(primary) ? optStatus(c, target) : undefined,
+        ]);
+        if (regions.length >= quota)
+          problems.push(
+            `The instance already has ${regions.length} Regions, the quota (${quota}, including the primary): request an increase of quota ${REGION_QUOTA_CODE} in Service Quotas, or remove a Region`,
+          );
+        if (opt && opt !== 'ENABLED' && opt !== 'ENABLED_BY_DEFAULT')
+          problems.push(
+            `${target} is ${opt} for this account: enable it (Account settings, or aws account enable-region --region-name ${target}) and wait until it is ENABLED`,
+          );
       }
       let keyArn: string | null = null;
       if (enc?.KeyType === 'CUSTOMER_MANAGED_KEY' && enc.KmsKeyArn) {
         const k = await keyFacts(c.kms, primary, target, enc.KmsKeyArn);
-        if (!k.enabled) problems.push(`Identity Center's key ${k.keyId} is not enabled: enable it before anything else`);
+        if (!k.enabled)
+          problems.push(`Identity Center's key ${k.keyId} is not enabled: enable it before anything else`);
         if (k.multiRegion) {
           keyArn = enc.KmsKeyArn;
           skips.push(`Identity Center already uses multi-Region key ${k.keyId}: reused`);
-          if (!k.grantsIdc) problems.push(`The policy of key ${k.keyId} does not grant Identity Center what it needs: apply the policy in docs/key-policy.md`);
-          if (k.replica && k.replicaPolicySame) skips.push(`A replica of ${k.keyId} exists in ${target} with the same policy`);
+          if (!k.grantsIdc)
+            problems.push(
+              `The policy of key ${k.keyId} does not grant Identity Center what it needs: apply the policy in docs/key-policy.md`,
+            );
+          if (k.replica && k.replicaPolicySame)
+            skips.push(`A replica of ${k.keyId} exists in ${target} with the same policy`);
           else if (k.replica) changes.push(`Reset the drifted key policy of the replica in ${target} to the primary's`);
           else changes.push(`Replicate key ${k.keyId} to ${target} with the same key policy`);
           skips.push('Identity Center encryption already uses this key');
         } else {
-          changes.push(`Create a multi-Region key ${input.keyAlias} in ${primary} (single-Region key ${k.keyId} cannot be converted)`, `Replicate it to ${target} with the Identity Center key policy`, `Switch Identity Center encryption to the new key (UpdateInstance)`);
+          changes.push(
+            `Create a multi-Region key ${input.keyAlias} in ${primary} (single-Region key ${k.keyId} cannot be converted)`,
+            `Replicate it to ${target} with the Identity Center key policy`,
+            `Switch Identity Center encryption to the new key (UpdateInstance)`,
+          );
         }
       } else {
-        changes.push(`Create a multi-Region key ${input.keyAlias} in ${primary} (the instance uses an AWS owned key)`, `Replicate it to ${target} with the Identity Center key policy`, `Switch Identity Center encryption to the new key (UpdateInstance)`);
+        changes.push(
+          `Create a multi-Region key ${input.keyAlias} in ${primary} (the instance uses an AWS owned key)`,
+          `Replicate it to ${target} with the Identity Center key policy`,
+          `Switch Identity Center encryption to the new key (UpdateInstance)`,
+        );
       }
       if (!present) changes.push(`Add Region ${target} (AddRegion, sent to ${primary}) and wait until it is ACTIVE`);
-      if (problems.length) throw new NonRetryableStepError(`Preflight failed:\n• ${problems.join('\n• ')}`, 'preflight_failed');
-      const plan: Plan = { operation: 'add', instanceArn: inst.InstanceArn as string, primaryRegion: primary, region: target, changes, skips, confirmations: CONFIRM_ADD };
+      if (problems.length)
+        throw new NonRetryableStepError(`Preflight failed:\n• ${problems.join('\n• ')}`, 'preflight_failed');
+      const plan: Plan = {
+        operation: 'add',
+        instanceArn: inst.InstanceArn as string,
+        primaryRegion: primary,
+        region: target,
+        changes,
+        skips,
+        confirmations: CONFIRM_ADD,
+      };
       return {
-        output: { plan, instanceArn: plan.instanceArn, primaryRegion: primary, identityStoreId: inst.IdentityStoreId, accountId: inst.OwnerAccountId, orgId: orgId ?? null, keyArn },
+        output: {
+          plan,
+          instanceArn: plan.instanceArn,
+          primaryRegion: primary,
+          identityStoreId: inst.IdentityStoreId,
+          accountId: inst.OwnerAccountId,
+          orgId: orgId ?? null,
+          keyArn,
+        },
         summary: `Plan: ${changes.length} change(s), ${skips.length} already done, ${CONFIRM_ADD.length} to confirm`,
       };
     },

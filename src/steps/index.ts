@@ -1,16 +1,22 @@
-import type { AwsClients } from '../aws/clients';
-import { createRegistry, type StepKind, type StepRegistry } from '../engine';
 import { collectAwsRequests } from '../aws/request-log';
+import { createRegistry, type AnyStepKind, type StepRegistry } from '../engine';
+import { createAccessUrls } from './idc-access-urls';
+import { createAddRegion } from './idc-add-region';
+import { createEncryptionStatus } from './idc-encryption-status';
+import { createInstanceInfo } from './idc-instance';
 import { createPreflight } from './idc-preflight';
-import { createAddRegion, createEncryptionStatus, createInstanceInfo, createRegionStatus, createRemoveRegion, createSetEncryption } from './idc-steps';
-import { createAccessUrls, createVerifyRegion } from './idc-verify';
-import { createEnsureKey, createKeyState, createReplicateKey, createScheduleReplicaDeletion } from './kms-steps';
-
-/** The per-Region client factories steps need (src/aws builds them). */
-export type StepClients = Omit<AwsClients, 'destroy'>;
+import { createRegionStatus } from './idc-region-status';
+import { createRemoveRegion } from './idc-remove-region';
+import { createSetEncryption } from './idc-set-encryption';
+import { createVerifyRegion } from './idc-verify-region';
+import { createEnsureKey } from './kms-ensure-multi-region-key';
+import { createKeyState } from './kms-key-state';
+import { createReplicateKey } from './kms-replicate-key';
+import { createScheduleReplicaDeletion } from './kms-schedule-replica-deletion';
+import type { StepClients } from './lib/clients';
 
 /** Records the AWS request ids a step made with its audit event (and with its error). */
-const audited = (k: StepKind<any, any>): StepKind<any, any> => ({ // eslint-disable-line @typescript-eslint/no-explicit-any -- wraps any kind
+const audited = (k: AnyStepKind): AnyStepKind => ({
   ...k,
   async run(input, ctx) {
     const { value, requests } = await collectAwsRequests(() => k.run(input, ctx));
@@ -18,25 +24,28 @@ const audited = (k: StepKind<any, any>): StepKind<any, any> => ({ // eslint-disa
   },
 });
 
-/** Every step kind of the bot, by name. */
+/** Every step kind of the bot, by name (one file per kind, named after it). */
 export function createStepRegistry(c: StepClients): StepRegistry {
-  return createRegistry([
-    createPreflight(c),
-    createEnsureKey(c.kms),
-    createReplicateKey(c.kms),
-    createKeyState(c.kms),
-    createScheduleReplicaDeletion(c.kms),
-    createSetEncryption(c.ssoAdmin),
-    createEncryptionStatus(c.ssoAdmin),
-    createAddRegion(c.ssoAdmin),
-    createRegionStatus(c.ssoAdmin),
-    createRemoveRegion(c.ssoAdmin),
-    createAccessUrls(),
-    createInstanceInfo(c.ssoAdmin),
-    createVerifyRegion(c.ssoAdmin, c.identityStore, c.kms),
-  ].map(audited));
+  return createRegistry(
+    [
+      createPreflight(c),
+      createEnsureKey(c.kms),
+      createReplicateKey(c.kms),
+      createKeyState(c.kms),
+      createScheduleReplicaDeletion(c.kms),
+      createSetEncryption(c.ssoAdmin),
+      createEncryptionStatus(c.ssoAdmin),
+      createAddRegion(c.ssoAdmin),
+      createRegionStatus(c.ssoAdmin),
+      createRemoveRegion(c.ssoAdmin),
+      createAccessUrls(),
+      createInstanceInfo(c.ssoAdmin),
+      createVerifyRegion(c.ssoAdmin, c.identityStore, c.kms),
+    ].map(audited),
+  );
 }
 
-export { findInstance, listRegions, describeInstance } from './idc-steps';
-export { identityCenterKeyPolicy, policyGrantsIdc, samePolicy } from './key-policy';
-export { KNOWN_REGIONS } from './schemas';
+export type { StepClients } from './lib/clients';
+export { findInstance, listRegions, describeInstance } from './lib/identity-center';
+export { identityCenterKeyPolicy, policyGrantsIdc, samePolicy } from './lib/key-policy';
+export { KNOWN_REGIONS } from './lib/schemas';

@@ -4,7 +4,10 @@ const pad = (n: number, width: number) => String(Math.max(0, Math.floor(n))).pad
 
 export const keys = {
   run: (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' }),
-  event: (runId: string, seq: number, index: number) => ({ pk: `RUN#${runId}`, sk: `EVT#${pad(seq, 10)}#${pad(index, 3)}` }),
+  event: (runId: string, seq: number, index: number) => ({
+    pk: `RUN#${runId}`,
+    sk: `EVT#${pad(seq, 10)}#${pad(index, 3)}`,
+  }),
   eventPrefix: 'EVT#',
   lock: (lockKey: string) => ({ pk: `LOCK#${lockKey}`, sk: 'LOCK' }),
   request: (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' }),

@@ -22,18 +22,34 @@ const days = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
 
 /** The conditions a snapshot shows (pure). */
-export function conditionsOf(s: HealthSnapshot, statusSince: WatchState['statusSince'], now: number, stuckAfterMs: number): Condition[] {
+export function conditionsOf(
+  s: HealthSnapshot,
+  statusSince: WatchState['statusSince'],
+  now: number,
+  stuckAfterMs: number,
+): Condition[] {
   const out: Condition[] = [];
   for (const r of s.regions) {
     if (r.status === 'ADDING' || r.status === 'REMOVING') {
       const since = r.status === 'ADDING' && r.addedAt ? r.addedAt : (statusSince[r.name]?.since ?? now);
-      if (now - since > stuckAfterMs) out.push({ id: `stuck:${r.name}`, text: `${r.name} has been ${r.status} for ${minutes(now - since)} (more than ${minutes(stuckAfterMs)}): check the AWS Health Dashboard and open a support case if it does not move` });
+      if (now - since > stuckAfterMs)
+        out.push({
+          id: `stuck:${r.name}`,
+          text: `${r.name} has been ${r.status} for ${minutes(now - since)} (more than ${minutes(stuckAfterMs)}): check the AWS Health Dashboard and open a support case if it does not move`,
+        });
     }
     if (r.status === 'ACTIVE' && !r.primary && (r.answers === false || r.identityStore === false)) {
-      out.push({ id: `silent:${r.name}`, text: `${r.name} stopped answering (${r.answers === false ? 'DescribeRegion' : 'Identity Store'} failed: ${r.error ?? 'no answer'}): people cannot sign in through ${r.name}; run /idc drill ${r.name}` });
+      out.push({
+        id: `silent:${r.name}`,
+        text: `${r.name} stopped answering (${r.answers === false ? 'DescribeRegion' : 'Identity Store'} failed: ${r.error ?? 'no answer'}): people cannot sign in through ${r.name}; run /idc drill ${r.name}`,
+      });
     }
   }
-  if (s.encryption.status === 'UPDATE_FAILED') out.push({ id: 'encryption-failed', text: `Identity Center's encryption update failed: ${s.encryption.reason ?? 'no reason given'}. Fix the key policy (docs/key-policy.md), then retry` });
+  if (s.encryption.status === 'UPDATE_FAILED')
+    out.push({
+      id: 'encryption-failed',
+      text: `Identity Center's encryption update failed: ${s.encryption.reason ?? 'no reason given'}. Fix the key policy (docs/key-policy.md), then retry`,
+    });
   const active = new Set(s.regions.filter((r) => r.status === 'ACTIVE').map((r) => r.name));
   const silent = new Set(out.filter((c) => c.id.startsWith('silent:')).map((c) => c.id.slice('silent:'.length)));
   for (const k of s.keys) {
@@ -41,17 +57,32 @@ export function conditionsOf(s: HealthSnapshot, statusSince: WatchState['statusS
     if (k.state === 'Missing' && !active.has(k.region)) continue; // a Region being added gets its replica first
     const where = k.primary ? `the primary key in ${k.region}` : `the key replica in ${k.region}`;
     if (k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion') {
-      out.push({ id: `key-deletion:${k.region}`, text: `${where} is scheduled for deletion${k.deletionAt ? ` on ${days(k.deletionAt)}` : ''}: sign-in through ${k.region} breaks then. Cancel it: aws kms cancel-key-deletion --key-id <key> --region ${k.region}, then enable it` });
+      out.push({
+        id: `key-deletion:${k.region}`,
+        text: `${where} is scheduled for deletion${k.deletionAt ? ` on ${days(k.deletionAt)}` : ''}: sign-in through ${k.region} breaks then. Cancel it: aws kms cancel-key-deletion --key-id <key> --region ${k.region}, then enable it`,
+      });
     } else if (k.state === 'Disabled') {
-      out.push({ id: `key-disabled:${k.region}`, text: `${where} is disabled: Identity Center in ${k.region} cannot decrypt. Enable it: aws kms enable-key --key-id <key> --region ${k.region}` });
+      out.push({
+        id: `key-disabled:${k.region}`,
+        text: `${where} is disabled: Identity Center in ${k.region} cannot decrypt. Enable it: aws kms enable-key --key-id <key> --region ${k.region}`,
+      });
     } else if (k.state === 'Missing' && active.has(k.region)) {
-      out.push({ id: `key-missing:${k.region}`, text: `${where} is missing although ${k.region} is an ACTIVE Region: replicate the key there again (/idc add-region ${k.region} reconciles it)` });
+      out.push({
+        id: `key-missing:${k.region}`,
+        text: `${where} is missing although ${k.region} is an ACTIVE Region: replicate the key there again (/idc add-region ${k.region} reconciles it)`,
+      });
     } else if (k.state === 'Unreadable') {
       out.push({ id: `key-unreadable:${k.region}`, text: `${where} could not be read: ${k.error}` });
     } else if (!k.grantsIdc) {
-      out.push({ id: `key-policy:${k.region}`, text: `The policy of ${where} no longer lets Identity Center use it: put the policy from docs/key-policy.md back on it` });
+      out.push({
+        id: `key-policy:${k.region}`,
+        text: `The policy of ${where} no longer lets Identity Center use it: put the policy from docs/key-policy.md back on it`,
+      });
     } else if (!k.sameAsPrimary) {
-      out.push({ id: `policy-drift:${k.region}`, text: `The policy of ${where} differs from the primary key's (KMS does not copy policies between Regions): make it the same` });
+      out.push({
+        id: `policy-drift:${k.region}`,
+        text: `The policy of ${where} differs from the primary key's (KMS does not copy policies between Regions): make it the same`,
+      });
     }
   }
   return out;
@@ -68,12 +99,20 @@ export function eventsBetween(prev: HealthSnapshot | undefined, s: HealthSnapsho
     else if (before.get(name) !== status) out.push(`ℹ️ Region ${name} is now ${status} (was ${before.get(name)})`);
   }
   for (const name of before.keys()) if (!after.has(name)) out.push(`ℹ️ Region ${name} is no longer on the instance`);
-  if (prev.encryption.keyArn !== s.encryption.keyArn) out.push(`ℹ️ Identity Center's key changed: ${prev.encryption.keyArn ?? 'AWS owned key'} → ${s.encryption.keyArn ?? 'AWS owned key'}`);
+  if (prev.encryption.keyArn !== s.encryption.keyArn)
+    out.push(
+      `ℹ️ Identity Center's key changed: ${prev.encryption.keyArn ?? 'AWS owned key'} → ${s.encryption.keyArn ?? 'AWS owned key'}`,
+    );
   return out;
 }
 
 /** The next state and the messages to send, from the previous state and a new check (pure). */
-export function nextState(prev: WatchState | undefined, result: { snapshot: HealthSnapshot } | { error: string; homeRegion: string }, now: number, stuckAfterMs: number): WatchState {
+export function nextState(
+  prev: WatchState | undefined,
+  result: { snapshot: HealthSnapshot } | { error: string; homeRegion: string },
+  now: number,
+  stuckAfterMs: number,
+): WatchState {
   const statusSince: WatchState['statusSince'] = {};
   let conditions: Condition[];
   let snapshot = prev?.snapshot;
@@ -86,7 +125,12 @@ export function nextState(prev: WatchState | undefined, result: { snapshot: Heal
     conditions = conditionsOf(snapshot, statusSince, now, stuckAfterMs);
   } else {
     Object.assign(statusSince, prev?.statusSince);
-    conditions = [{ id: `unreachable:${result.homeRegion}`, text: `Identity Center did not answer in ${result.homeRegion}: ${result.error}. The additional Regions may still serve sign-in: run /idc drill <region>` }];
+    conditions = [
+      {
+        id: `unreachable:${result.homeRegion}`,
+        text: `Identity Center did not answer in ${result.homeRegion}: ${result.error}. The additional Regions may still serve sign-in: run /idc drill <region>`,
+      },
+    ];
   }
   const was = prev?.conditions ?? {};
   const next: WatchState['conditions'] = {};
@@ -97,8 +141,16 @@ export function nextState(prev: WatchState | undefined, result: { snapshot: Heal
     next[c.id] = { text: c.text, since: old?.since ?? now };
     if (!old) outbox.push(`🔴 ${c.text}`);
   }
-  for (const [id, c] of Object.entries(was)) if (!next[id]) outbox.push(`✅ Recovered (no longer the case): ${c.text.split(':')[0]}`);
-  return { lastCheck: now, ...(snapshot ? { snapshot } : {}), ...('error' in result ? { error: result.error } : {}), conditions: next, statusSince, outbox };
+  for (const [id, c] of Object.entries(was))
+    if (!next[id]) outbox.push(`✅ Recovered (no longer the case): ${c.text.split(':')[0]}`);
+  return {
+    lastCheck: now,
+    ...(snapshot ? { snapshot } : {}),
+    ...('error' in result ? { error: result.error } : {}),
+    conditions: next,
+    statusSince,
+    outbox,
+  };
 }
 
 /** The picture for /idc status and /idc watch now (Slack mrkdwn). */

@@ -52,7 +52,11 @@ export function createWatcher(o: WatcherOptions) {
         o.logger?.warn({ err }, 'watch notification failed; it stays queued');
         for (;;) {
           const again = await o.store.get<WatchState>(o.name);
-          if (!again || (await o.store.put(o.name, { ...again.value, outbox: [text, ...again.value.outbox] }, again.version))) break;
+          if (
+            !again ||
+            (await o.store.put(o.name, { ...again.value, outbox: [text, ...again.value.outbox] }, again.version))
+          )
+            break;
         }
         return sent;
       }
@@ -64,12 +68,16 @@ export function createWatcher(o: WatcherOptions) {
     const cur = await o.store.get<WatchState>(o.name);
     // With the watcher off (interval 0), /idc status still reuses a check younger than a minute.
     const freshFor = o.intervalMs > 0 ? o.intervalMs : 60_000;
-    if (!force && cur && now() - cur.value.lastCheck < freshFor) return remember({ state: cur.value, checked: false, sent: await deliver(cur) });
+    if (!force && cur && now() - cur.value.lastCheck < freshFor)
+      return remember({ state: cur.value, checked: false, sent: await deliver(cur) });
     let result: { snapshot: HealthSnapshot } | { error: string; homeRegion: string };
     try {
       result = { snapshot: await o.read() };
     } catch (err) {
-      result = { error: ((err as Error).message ?? String(err)).split('. What to do')[0] as string, homeRegion: o.homeRegion };
+      result = {
+        error: ((err as Error).message ?? String(err)).split('. What to do')[0] as string,
+        homeRegion: o.homeRegion,
+      };
     }
     const state = nextState(cur?.value, result, now(), o.stuckAfterMs);
     if (!(await o.store.put(o.name, state, cur?.version))) {

@@ -74,7 +74,12 @@ describe('the sandbox page, driven like a person would', () => {
     await liveMessage().locator('.replies').click();
     await page.locator('#thread').getByText('Verify the Region: eu-central-1 verified').waitFor();
     await page.locator('#thread .text', { hasText: 'succeeded' }).getByText('@Rea Quester').waitFor();
-    expect(sandbox.aws.world.mutations()).toMatchObject({ CreateKey: 1, ReplicateKey: 1, UpdateInstance: 1, AddRegion: 1 });
+    expect(sandbox.aws.world.mutations()).toMatchObject({
+      CreateKey: 1,
+      ReplicateKey: 1,
+      UpdateInstance: 1,
+      AddRegion: 1,
+    });
     expect(sandbox.aws.world.calls.some((c) => !c.ok)).toBe(true); // the injected throttling really happened
     await page.click('#close-thread');
 
@@ -91,7 +96,10 @@ describe('the sandbox page, driven like a person would', () => {
     await page.click('#outage');
     await page.fill('#text', '/idc status');
     await page.press('#text', 'Enter');
-    await page.getByText(/Last check/).first().waitFor({ timeout: 20_000 });
+    await page
+      .getByText(/Last check/)
+      .first()
+      .waitFor({ timeout: 20_000 });
   }, 90_000);
 
   it('asks for a reason in a modal when an approver rejects', async () => {

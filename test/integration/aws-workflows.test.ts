@@ -12,7 +12,11 @@ const clock = new FakeClock();
 
 beforeAll(async () => {
   emu = await startAwsEmulator({ now: clock.now, users: 250, groups: 30 });
-  Object.assign(process.env, emu.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' });
+  Object.assign(process.env, emu.env, {
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+    AWS_REGION: 'us-east-1',
+  });
 });
 afterAll(() => emu.close());
 
@@ -27,7 +31,12 @@ function resetWorld() {
   w.ownerAccountId = w.accountId;
   w.organization = { id: 'o-exampleorg1', managementAccountId: w.accountId };
   w.enabledRegions.delete('eu-south-1');
-  Object.assign(w.instance.encryption, { keyType: 'AWS_OWNED_KMS_KEY', kmsKeyArn: undefined, status: 'ENABLED', reason: undefined });
+  Object.assign(w.instance.encryption, {
+    keyType: 'AWS_OWNED_KMS_KEY',
+    kmsKeyArn: undefined,
+    status: 'ENABLED',
+    reason: undefined,
+  });
   for (const r of [...w.instance.regions.keys()]) if (r !== w.instance.primaryRegion) w.instance.regions.delete(r);
   return w;
 }
@@ -38,7 +47,15 @@ async function setup() {
   const registry = createStepRegistry(clients);
   const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry });
   const { store } = await freshStore(clock.now);
-  const engine = createEngine({ store, registry, definitions, directory: staticDirectory({ 'identity-admins': ['UA', 'UB', 'UC'] }), owner: 'r1', clock, random: () => 0 });
+  const engine = createEngine({
+    store,
+    registry,
+    definitions,
+    directory: staticDirectory({ 'identity-admins': ['UA', 'UB', 'UC'] }),
+    owner: 'r1',
+    clock,
+    random: () => 0,
+  });
   return { world, engine, clients, registry };
 }
 
@@ -48,12 +65,23 @@ type Engine = Awaited<ReturnType<typeof setup>>['engine'];
 function useMultiRegionKey(world: ReturnType<typeof resetWorld>, replicaRegion: string, replicaPolicy?: string) {
   const policy = identityCenterKeyPolicy(world.accountId);
   const primary = world.addKey({ region: 'us-east-1', multiRegion: true, role: 'PRIMARY', policy });
-  world.addKey({ region: replicaRegion, keyId: primary.keyId, multiRegion: true, role: 'REPLICA', policy: replicaPolicy ?? policy });
-  Object.assign(world.instance.encryption, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: primary.arn, status: 'ENABLED' });
+  world.addKey({
+    region: replicaRegion,
+    keyId: primary.keyId,
+    multiRegion: true,
+    role: 'REPLICA',
+    policy: replicaPolicy ?? policy,
+  });
+  Object.assign(world.instance.encryption, {
+    keyType: 'CUSTOMER_MANAGED_KEY',
+    kmsKeyArn: primary.arn,
+    status: 'ENABLED',
+  });
   return { primary, policy };
 }
 
-const addActiveRegion = (world: ReturnType<typeof resetWorld>, name: string) => world.instance.regions.set(name, { name, status: 'ACTIVE', addedDate: clock.now() });
+const addActiveRegion = (world: ReturnType<typeof resetWorld>, name: string) =>
+  world.instance.regions.set(name, { name, status: 'ACTIVE', addedDate: clock.now() });
 
 /** Runs the workflow on simulated time until it needs a person or ends. */
 async function runUntilPerson(engine: Engine, runId: string, stepMs = 5000): Promise<Run> {
@@ -73,7 +101,12 @@ async function approveAll(engine: Engine, run: Run) {
 }
 
 async function addRegion(engine: Engine, region = 'eu-central-1') {
-  const run = await engine.start({ workflowId: 'add-region', input: { region, homeRegion: 'us-east-1' }, requester: 'UREQ', reason: 'DR for EU' });
+  const run = await engine.start({
+    workflowId: 'add-region',
+    input: { region, homeRegion: 'us-east-1' },
+    requester: 'UREQ',
+    reason: 'DR for EU',
+  });
   let now = await runUntilPerson(engine, run.id);
   expect(now.status).toBe('awaiting_approval');
   const plan = (now.steps.preflight?.output as { plan: { changes: string[]; skips: string[] } }).plan;
@@ -94,12 +127,26 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     expect(plan.changes).toHaveLength(4);
     expect(plan.changes[0]).toMatch(/Create a multi-Region key alias\/identity-center in us-east-1/);
     expect(run.status).toBe('succeeded');
-    expect(world.mutations()).toEqual({ CreateKey: 1, CreateAlias: 2, EnableKeyRotation: 1, ReplicateKey: 1, UpdateInstance: 1, AddRegion: 1 });
+    expect(world.mutations()).toEqual({
+      CreateKey: 1,
+      CreateAlias: 2,
+      EnableKeyRotation: 1,
+      ReplicateKey: 1,
+      UpdateInstance: 1,
+      AddRegion: 1,
+    });
     expect(world.instance.regions.get('eu-central-1')?.status).toBe('ACTIVE');
     expect(world.instance.encryption).toMatchObject({ keyType: 'CUSTOMER_MANAGED_KEY', status: 'ENABLED' });
     const verify = run.steps.verify?.output as { passed: boolean; checks: { check: string; ok: boolean }[] };
     expect(verify.passed).toBe(true);
-    expect(verify.checks.map((c) => c.check)).toEqual(['DescribeRegion in eu-central-1', 'Instance readable in eu-central-1', 'Identity Store users match', 'Identity Store groups match', 'Key replica in eu-central-1', 'Key policy parity']);
+    expect(verify.checks.map((c) => c.check)).toEqual([
+      'DescribeRegion in eu-central-1',
+      'Instance readable in eu-central-1',
+      'Identity Store users match',
+      'Identity Store groups match',
+      'Key replica in eu-central-1',
+      'Key policy parity',
+    ]);
     // The verification read the new Region through its own endpoint.
     expect(world.calls.some((c) => c.action === 'ListUsers' && c.region === 'eu-central-1')).toBe(true);
     const idp = run.steps['update-idp']?.output as { instructions: string };
@@ -112,9 +159,26 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
   it('completes with throttling on every AWS action, still mutating exactly once', async () => {
     const { world, engine, clients } = await setup();
     // Every action answers ThrottlingException on its first call (and 500 on its second, for the mutating ones).
-    const actions = ['ListInstances', 'DescribeInstance', 'DescribeKey', 'GetKeyPolicy', 'CreateKey', 'CreateAlias', 'EnableKeyRotation', 'ReplicateKey', 'UpdateInstance', 'ListRegions', 'AddRegion', 'DescribeRegion', 'ListUsers', 'ListGroups'];
-    for (const action of actions) world.faults.fail.push({ action, remaining: 1, type: 'ThrottlingException', status: 400 });
-    for (const action of ['CreateKey', 'ReplicateKey', 'UpdateInstance', 'AddRegion']) world.faults.fail.push({ action, remaining: 1, type: 'InternalServerException', status: 500 });
+    const actions = [
+      'ListInstances',
+      'DescribeInstance',
+      'DescribeKey',
+      'GetKeyPolicy',
+      'CreateKey',
+      'CreateAlias',
+      'EnableKeyRotation',
+      'ReplicateKey',
+      'UpdateInstance',
+      'ListRegions',
+      'AddRegion',
+      'DescribeRegion',
+      'ListUsers',
+      'ListGroups',
+    ];
+    for (const action of actions)
+      world.faults.fail.push({ action, remaining: 1, type: 'ThrottlingException', status: 400 });
+    for (const action of ['CreateKey', 'ReplicateKey', 'UpdateInstance', 'AddRegion'])
+      world.faults.fail.push({ action, remaining: 1, type: 'InternalServerException', status: 500 });
     const { run } = await addRegion(engine, 'eu-west-1');
     expect(run.error).toBeUndefined();
     expect(run.status).toBe('succeeded');
@@ -129,7 +193,10 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     const { world, engine, clients } = await setup();
     const { primary, policy } = useMultiRegionKey(world, 'eu-central-1', '{"Version":"2012-10-17","Statement":[]}');
     const { run, plan } = await addRegion(engine);
-    expect(plan.changes).toEqual(["Reset the drifted key policy of the replica in eu-central-1 to the primary's", 'Add Region eu-central-1 (AddRegion, sent to us-east-1) and wait until it is ACTIVE']);
+    expect(plan.changes).toEqual([
+      "Reset the drifted key policy of the replica in eu-central-1 to the primary's",
+      'Add Region eu-central-1 (AddRegion, sent to us-east-1) and wait until it is ACTIVE',
+    ]);
     expect(plan.skips).toContain(`Identity Center already uses multi-Region key ${primary.keyId}: reused`);
     expect(run.status).toBe('succeeded');
     // The reused key keeps its own alias; only the replica gets one in its Region.
@@ -155,7 +222,11 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     const { world, engine, clients } = await setup();
     const { primary } = useMultiRegionKey(world, 'eu-west-2');
     addActiveRegion(world, 'eu-west-2');
-    const run = await engine.start({ workflowId: 'remove-region', input: { region: 'eu-west-2', homeRegion: 'us-east-1', deleteReplicaKey: true, deletionWindowDays: 7 }, requester: 'UREQ' });
+    const run = await engine.start({
+      workflowId: 'remove-region',
+      input: { region: 'eu-west-2', homeRegion: 'us-east-1', deleteReplicaKey: true, deletionWindowDays: 7 },
+      requester: 'UREQ',
+    });
     let now = await runUntilPerson(engine, run.id);
     await approveAll(engine, now);
     now = await runUntilPerson(engine, run.id);
@@ -190,14 +261,39 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
       'already has 3 Regions, the quota (3, including the primary): request an increase of quota L-D519A297',
     ],
     ['the Region is in another partition', () => undefined, 'cn-north-1', 'multi-Region keys cannot cross partitions'],
-    ['an encryption change is in progress', (w: ReturnType<typeof resetWorld>) => Object.assign(w.instance.encryption, { status: 'UPDATING', doneAt: clock.now() + 1e12 }), 'eu-central-1', 'An encryption key change is in progress'],
-    ['the target is an opt-in Region the account has not enabled', () => undefined, 'eu-south-1', 'eu-south-1 is DISABLED for this account: enable it'],
-    ['the instance is an account instance', (w: ReturnType<typeof resetWorld>) => (w.ownerAccountId = '444455556666'), 'eu-central-1', "not by the organization's management account 111122223333: it is an account instance"],
-    ['the account is not in an organization', (w: ReturnType<typeof resetWorld>) => (w.organization = undefined), 'eu-central-1', 'This account is not in AWS Organizations'],
+    [
+      'an encryption change is in progress',
+      (w: ReturnType<typeof resetWorld>) =>
+        Object.assign(w.instance.encryption, { status: 'UPDATING', doneAt: clock.now() + 1e12 }),
+      'eu-central-1',
+      'An encryption key change is in progress',
+    ],
+    [
+      'the target is an opt-in Region the account has not enabled',
+      () => undefined,
+      'eu-south-1',
+      'eu-south-1 is DISABLED for this account: enable it',
+    ],
+    [
+      'the instance is an account instance',
+      (w: ReturnType<typeof resetWorld>) => (w.ownerAccountId = '444455556666'),
+      'eu-central-1',
+      "not by the organization's management account 111122223333: it is an account instance",
+    ],
+    [
+      'the account is not in an organization',
+      (w: ReturnType<typeof resetWorld>) => (w.organization = undefined),
+      'eu-central-1',
+      'This account is not in AWS Organizations',
+    ],
   ])('fails preflight when %s, saying what to do', async (_, arrange, region, message) => {
     const { world, engine, clients } = await setup();
     arrange(world);
-    const run = await engine.start({ workflowId: 'add-region', input: { region, homeRegion: 'us-east-1' }, requester: 'UREQ' });
+    const run = await engine.start({
+      workflowId: 'add-region',
+      input: { region, homeRegion: 'us-east-1' },
+      requester: 'UREQ',
+    });
     const now = await runUntilPerson(engine, run.id);
     expect(now.status).toBe('failed');
     expect(now.error).toContain(message);
@@ -210,17 +306,35 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     useMultiRegionKey(world, 'eu-west-1');
     world.quota = 5; // raised in Service Quotas
     world.enabledRegions.add('eu-south-1');
-    const run = await engine.start({ workflowId: 'add-region', input: { region: 'eu-south-1', homeRegion: 'us-east-1' }, requester: 'UREQ' });
+    const run = await engine.start({
+      workflowId: 'add-region',
+      input: { region: 'eu-south-1', homeRegion: 'us-east-1' },
+      requester: 'UREQ',
+    });
     const now = await runUntilPerson(engine, run.id);
     expect(now.status).toBe('awaiting_approval');
     expect(now.steps.preflight?.output).toMatchObject({ orgId: 'o-exampleorg1' });
-    expect(world.calls.filter((c) => ['GetServiceQuota', 'GetRegionOptStatus', 'DescribeOrganization'].includes(c.action)).map((c) => `${c.action}@${c.region}`).sort()).toEqual(['DescribeOrganization@us-east-1', 'GetRegionOptStatus@us-east-1', 'GetServiceQuota@us-east-1']);
+    expect(
+      world.calls
+        .filter((c) => ['GetServiceQuota', 'GetRegionOptStatus', 'DescribeOrganization'].includes(c.action))
+        .map((c) => `${c.action}@${c.region}`)
+        .sort(),
+    ).toEqual(['DescribeOrganization@us-east-1', 'GetRegionOptStatus@us-east-1', 'GetServiceQuota@us-east-1']);
     clients.destroy();
   });
 
   it('runs each mutating step twice without a second mutation', async () => {
     const { world, registry, clients } = await setup();
-    const ctx = { runId: 'r', stepId: 's', idempotencyKey: 'r#s', attempt: 1, checkpoint: undefined, saveCheckpoint: async () => undefined, now: clock.now, log: () => undefined };
+    const ctx = {
+      runId: 'r',
+      stepId: 's',
+      idempotencyKey: 'r#s',
+      attempt: 1,
+      checkpoint: undefined,
+      saveCheckpoint: async () => undefined,
+      now: clock.now,
+      log: () => undefined,
+    };
     const twice = async (kind: string, input: Record<string, unknown>) => {
       const step = registry.get(kind)!;
       const before = { ...world.mutations() };
@@ -247,8 +361,22 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
   it('does not repeat a mutation when a step runs again after success', async () => {
     const { world, registry, clients } = await setup();
     const kind = registry.get('kms.ensure-multi-region-key')!;
-    const ctx = { runId: 'r', stepId: 's', idempotencyKey: 'r#s', attempt: 1, checkpoint: undefined, saveCheckpoint: async () => undefined, now: clock.now, log: () => undefined };
-    const input = { primaryRegion: 'us-east-1', accountId: world.accountId, currentKeyArn: null, keyAlias: 'alias/identity-center' };
+    const ctx = {
+      runId: 'r',
+      stepId: 's',
+      idempotencyKey: 'r#s',
+      attempt: 1,
+      checkpoint: undefined,
+      saveCheckpoint: async () => undefined,
+      now: clock.now,
+      log: () => undefined,
+    };
+    const input = {
+      primaryRegion: 'us-east-1',
+      accountId: world.accountId,
+      currentKeyArn: null,
+      keyAlias: 'alias/identity-center',
+    };
     const first = await kind.run(input, ctx);
     const second = await kind.run(input, { ...ctx, attempt: 2 });
     expect((second.output as { keyArn: string }).keyArn).toBe((first.output as { keyArn: string }).keyArn);

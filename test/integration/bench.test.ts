@@ -4,7 +4,12 @@ const value = (text: string, row: string) => Number(new RegExp(`\\| ${row} \\| (
 
 describe('npm run bench, at a tiny size', () => {
   it('runs the in-process sections and the counted targets hold', async () => {
-    const text = await runBench({ tiny: true, only: ['engine', 'polling', 'scale'], dynamoEndpoint: process.env.TEST_DYNAMO_ENDPOINT, quiet: true });
+    const text = await runBench({
+      tiny: true,
+      only: ['engine', 'polling', 'scale'],
+      dynamoEndpoint: process.env.TEST_DYNAMO_ENDPOINT,
+      quiet: true,
+    });
     expect(text).toContain('## Engine cost');
     expect(text).toContain('## Polling cost');
     expect(text).toContain('## Scale');

@@ -1,21 +1,29 @@
 import { createEngine, LockHeldError, parseWorkflow, type Run, type RunStore } from '../../src/engine';
 import { staticDirectory } from '../support/directory';
 import { freshStore } from '../support/dynamo';
+import { createMemoryRunStore } from '../support/memory-run-store';
 import { FakeClock } from '../support/fake-clock';
 import { TEST_WORKFLOW, testWorld } from '../support/test-kinds';
 
 const HOUR = 3_600_000;
 
+/** The engine's rules hold on both stores: DynamoDB Local (the real one) and in memory (milliseconds). */
+const STORES = [
+  ['DynamoDB Local', async (clock: FakeClock): Promise<RunStore> => (await freshStore(clock.now)).store],
+  ['memory', async (): Promise<RunStore> => createMemoryRunStore()],
+] as const;
+let makeStore: (clock: FakeClock) => Promise<RunStore>;
+
 async function setup() {
   const clock = new FakeClock();
   const { world, registry } = testWorld();
-  const { store, db } = await freshStore(clock.now);
+  const store = await makeStore(clock);
   const def = parseWorkflow(TEST_WORKFLOW, 'change-thing.yml', { registry });
   const definitions = new Map([[def.id, def]]);
   const directory = staticDirectory({ admins: ['UALICE', 'UBOB', 'UREQ'] });
   const make = (owner: string, s: RunStore = store) =>
     createEngine({ store: s, registry, definitions, directory, owner, clock, leaseMs: 30_000, random: () => 0 });
-  return { clock, world, store, db, make, engine: make('runner-a') };
+  return { clock, world, store, make, engine: make('runner-a') };
 }
 
 /** Ticks until nothing more happens right now. */
@@ -33,7 +41,11 @@ async function toApproval(s: Awaited<ReturnType<typeof setup>>, target = 'alpha'
   return (await s.engine.get(run.id)) as Run;
 }
 
-describe('engine on DynamoDB Local', () => {
+describe.each(STORES)('engine on %s', (_name, storeFactory) => {
+  beforeAll(() => {
+    makeStore = storeFactory;
+  });
+
   it('runs a workflow end to end and keeps a complete audit trail', async () => {
     const s = await setup();
     const run = await toApproval(s);
@@ -52,7 +64,10 @@ describe('engine on DynamoDB Local', () => {
     await drain(s.engine);
     now = (await s.engine.get(run.id)) as Run;
     expect(now.status).toBe('awaiting_task');
-    expect(now.steps['tell-idp']?.output).toEqual({ title: 'Tell the IdP about thing-alpha', instructions: 'Add thing-alpha' });
+    expect(now.steps['tell-idp']?.output).toEqual({
+      title: 'Tell the IdP about thing-alpha',
+      instructions: 'Add thing-alpha',
+    });
 
     expect((await s.engine.confirmTask({ runId: run.id, user: 'UOUTSIDER' })).ok).toBe(false);
     expect((await s.engine.confirmTask({ runId: run.id, user: 'UREQ' })).ok).toBe(true);
@@ -66,8 +81,25 @@ describe('engine on DynamoDB Local', () => {
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('run_started');
     expect(events[0]?.actor).toBe('UREQ');
-    expect(types).toEqual(expect.arrayContaining(['approval_requested', 'approval_granted', 'step_started', 'step_succeeded', 'step_waiting', 'task_requested', 'task_confirmed', 'step_skipped', 'run_succeeded']));
-    expect(events.filter((e) => e.type === 'approval_granted').map((e) => e.actor).sort()).toEqual(['UALICE', 'UBOB']);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'approval_requested',
+        'approval_granted',
+        'step_started',
+        'step_succeeded',
+        'step_waiting',
+        'task_requested',
+        'task_confirmed',
+        'step_skipped',
+        'run_succeeded',
+      ]),
+    );
+    expect(
+      events
+        .filter((e) => e.type === 'approval_granted')
+        .map((e) => e.actor)
+        .sort(),
+    ).toEqual(['UALICE', 'UBOB']);
     // seq is the run version: strictly ordered, nothing missing between writes that carried events
     expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
   });
@@ -79,7 +111,9 @@ describe('engine on DynamoDB Local', () => {
     expect((await s.engine.decide({ runId: run.id, user: 'UEVE', verdict: 'approve' })).outcome).toBe('not_allowed');
     expect((await s.engine.decide({ runId: run.id, user: 'UALICE', verdict: 'approve' })).outcome).toBe('recorded');
     expect((await s.engine.decide({ runId: run.id, user: 'UALICE', verdict: 'approve' })).outcome).toBe('duplicate');
-    expect((await s.engine.decide({ runId: run.id, user: 'UBOB', verdict: 'approve', planHash: 'ffffffffffff' })).outcome).toBe('stale_plan');
+    expect(
+      (await s.engine.decide({ runId: run.id, user: 'UBOB', verdict: 'approve', planHash: 'ffffffffffff' })).outcome,
+    ).toBe('stale_plan');
     expect((await s.engine.decide({ runId: 'nope', user: 'UBOB', verdict: 'approve' })).outcome).toBe('not_found');
     const after = (await s.engine.get(run.id)) as Run;
     expect(after.status).toBe('awaiting_approval');
@@ -126,7 +160,8 @@ describe('engine on DynamoDB Local', () => {
       get(target, prop) {
         const value = Reflect.get(target, prop) as unknown;
         if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => (dead ? new Promise(() => undefined) : (value as (...a: unknown[]) => unknown).apply(target, args));
+        return (...args: unknown[]) =>
+          dead ? new Promise(() => undefined) : (value as (...a: unknown[]) => unknown).apply(target, args);
       },
     });
     const a = s.make('runner-a', deadStore);
@@ -203,8 +238,15 @@ describe('engine on DynamoDB Local', () => {
     const changed = (await s.engine.events(run.id)).find((e) => e.type === 'plan_changed');
     expect(changed?.message).toContain('+ changes: also delete other thing');
     // A click on the old message carries the old hash and counts for nothing.
-    expect((await s.engine.decide({ runId: run.id, user: 'UALICE', verdict: 'approve', planHash: firstHash })).outcome).toBe('stale_plan');
-    await s.engine.decide({ runId: run.id, user: 'UALICE', verdict: 'approve', planHash: again.steps.approve?.planHash });
+    expect(
+      (await s.engine.decide({ runId: run.id, user: 'UALICE', verdict: 'approve', planHash: firstHash })).outcome,
+    ).toBe('stale_plan');
+    await s.engine.decide({
+      runId: run.id,
+      user: 'UALICE',
+      verdict: 'approve',
+      planHash: again.steps.approve?.planHash,
+    });
     await s.engine.decide({ runId: run.id, user: 'UBOB', verdict: 'approve' });
     await drain(s.engine);
     expect(s.world.sideEffects).toBe(1);
@@ -213,8 +255,12 @@ describe('engine on DynamoDB Local', () => {
   it('refuses a second workflow on the same instance while the first runs, naming the holder', async () => {
     const s = await setup();
     const first = await toApproval(s);
-    await expect(s.engine.start({ workflowId: 'change-thing', input: { target: 'alpha' }, requester: 'UBOB' })).rejects.toThrow(LockHeldError);
-    await expect(s.engine.start({ workflowId: 'change-thing', input: { target: 'alpha' }, requester: 'UBOB' })).rejects.toThrow(first.id);
+    await expect(
+      s.engine.start({ workflowId: 'change-thing', input: { target: 'alpha' }, requester: 'UBOB' }),
+    ).rejects.toThrow(LockHeldError);
+    await expect(
+      s.engine.start({ workflowId: 'change-thing', input: { target: 'alpha' }, requester: 'UBOB' }),
+    ).rejects.toThrow(first.id);
     const other = await s.engine.start({ workflowId: 'change-thing', input: { target: 'beta' }, requester: 'UBOB' });
     expect(other.id).not.toBe(first.id);
     await s.engine.cancel({ runId: first.id, user: 'UREQ', reason: 'wrong Region' });
@@ -224,8 +270,18 @@ describe('engine on DynamoDB Local', () => {
 
   it('ignores a repeated request id and returns the first run', async () => {
     const s = await setup();
-    const a = await s.engine.start({ workflowId: 'change-thing', input: { target: 'x' }, requester: 'UREQ', requestId: 'trigger-1' });
-    const b = await s.engine.start({ workflowId: 'change-thing', input: { target: 'x' }, requester: 'UREQ', requestId: 'trigger-1' });
+    const a = await s.engine.start({
+      workflowId: 'change-thing',
+      input: { target: 'x' },
+      requester: 'UREQ',
+      requestId: 'trigger-1',
+    });
+    const b = await s.engine.start({
+      workflowId: 'change-thing',
+      input: { target: 'x' },
+      requester: 'UREQ',
+      requestId: 'trigger-1',
+    });
     expect(b.id).toBe(a.id);
   });
 
@@ -237,7 +293,11 @@ describe('engine on DynamoDB Local', () => {
     await s.engine.decide({ runId: run.id, user: 'UBOB', verdict: 'approve' });
     await drain(s.engine);
     let now = (await s.engine.get(run.id)) as Run;
-    expect(now.steps.make).toMatchObject({ status: 'pending', attempt: 1, error: { code: 'ThrottlingException', retryable: true } });
+    expect(now.steps.make).toMatchObject({
+      status: 'pending',
+      attempt: 1,
+      error: { code: 'ThrottlingException', retryable: true },
+    });
     expect(now.dueAt).toBe(s.clock.now() + 2000);
     s.clock.advance(2000);
     await drain(s.engine);
@@ -257,9 +317,11 @@ describe('engine on DynamoDB Local', () => {
 
   it('refuses invalid inputs with every problem named', async () => {
     const s = await setup();
-    await expect(s.engine.start({ workflowId: 'change-thing', input: { extra: 'maybe', bogus: 1 }, requester: 'U' })).rejects.toThrow(
-      /unknown input "bogus".*input "target" is required.*input "extra" must be true or false/,
+    await expect(
+      s.engine.start({ workflowId: 'change-thing', input: { extra: 'maybe', bogus: 1 }, requester: 'U' }),
+    ).rejects.toThrow(/unknown input "bogus".*input "target" is required.*input "extra" must be true or false/);
+    await expect(s.engine.start({ workflowId: 'nope', input: {}, requester: 'U' })).rejects.toThrow(
+      'Unknown workflow "nope"; known: change-thing',
     );
-    await expect(s.engine.start({ workflowId: 'nope', input: {}, requester: 'U' })).rejects.toThrow('Unknown workflow "nope"; known: change-thing');
   });
 });

@@ -24,15 +24,35 @@ let stopApp: () => Promise<void>;
 beforeAll(async () => {
   aws = await startAwsEmulator({ users: 10, groups: 2 });
   Object.assign(process.env, aws.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
-  slack = await startSlackEmulator({ token: 'xoxb-hostile', signingSecret: 'hostile-signing-secret', users: { UREQ: { name: 'rea' }, UANA: { name: 'ana' } } });
+  slack = await startSlackEmulator({
+    token: 'xoxb-hostile',
+    signingSecret: 'hostile-signing-secret',
+    users: { UREQ: { name: 'rea' }, UANA: { name: 'ana' } },
+  });
   const registry = createStepRegistry(createAwsClients({ maxAttempts: 1 }));
   const roles = { 'identity-admins': ['UANA'], requesters: ['UREQ'] };
-  const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry, roles: new Set(Object.keys(roles)) });
+  const definitions = loadWorkflows(join(__dirname, '../../workflows'), {
+    registry,
+    roles: new Set(Object.keys(roles)),
+  });
   const { store } = await freshStore();
-  const directory = { isInRole: async (u: string, r: readonly string[]) => r.some((n) => (roles as Record<string, string[]>)[n]?.includes(u)) };
+  const directory = {
+    isInRole: async (u: string, r: readonly string[]) =>
+      r.some((n) => (roles as Record<string, string[]>)[n]?.includes(u)),
+  };
   engine = createEngine({ store, registry, definitions, directory, owner: 'hostile' });
   const { app, flush } = createSlackApp({
-    settings: { token: 'xoxb-hostile', signingSecret: 'hostile-signing-secret', apiUrl: slack.apiUrl, channel: 'C0IDC', roles, requesterRole: 'requesters', baseInput: { homeRegion: 'us-east-1' }, regions: REGIONS, coalesceMs: 20 },
+    settings: {
+      token: 'xoxb-hostile',
+      signingSecret: 'hostile-signing-secret',
+      apiUrl: slack.apiUrl,
+      channel: 'C0IDC',
+      roles,
+      requesterRole: 'requesters',
+      baseInput: { homeRegion: 'us-east-1' },
+      regions: REGIONS,
+      coalesceMs: 20,
+    },
     engine,
     queries: stubQueries(),
     directory,
@@ -99,7 +119,8 @@ describe('hostile input', () => {
 
   it('refuses missing, wrong, stale and replayed signatures', async () => {
     const body = slack.commandForm('UREQ', 'help', 'C0IDC');
-    const post = (headers: Record<string, string>) => fetch(botUrl, { method: 'POST', headers, body }).then((r) => r.status);
+    const post = (headers: Record<string, string>) =>
+      fetch(botUrl, { method: 'POST', headers, body }).then((r) => r.status);
     expect(await post({ 'content-type': 'application/x-www-form-urlencoded' })).toBe(401);
     expect(await post({ ...slack.signedHeaders(body), 'x-slack-signature': `v0=${'1'.repeat(64)}` })).toBe(401);
     expect(await post(slack.signedHeaders(body, Math.floor(Date.now() / 1000) - 301))).toBe(401);
@@ -110,16 +131,41 @@ describe('hostile input', () => {
 
   it('survives malformed interactive payloads and changes nothing', async () => {
     const before = JSON.stringify(await engine.listRecent(500));
-    const payload = (p: unknown) => new URLSearchParams({ payload: typeof p === 'string' ? p : JSON.stringify(p) }).toString();
+    const payload = (p: unknown) =>
+      new URLSearchParams({ payload: typeof p === 'string' ? p : JSON.stringify(p) }).toString();
     const cases = [
       payload('{not json'),
       payload({ type: 'block_actions' }),
       payload({ type: 'block_actions', user: { id: 'UANA' }, actions: [] }),
-      payload({ type: 'block_actions', user: { id: 'UANA' }, channel: { id: 'C0IDC' }, message: { ts: '1.2' }, actions: [{ action_id: 'run.approve', value: 'not json' }] }),
-      payload({ type: 'block_actions', user: { id: 'UANA' }, channel: { id: 'C0IDC' }, message: { ts: '1.2' }, actions: [{ action_id: 'run.approve', value: JSON.stringify({ runId: '20260101-abcdef', stepId: 'approve' }) }] }),
+      payload({
+        type: 'block_actions',
+        user: { id: 'UANA' },
+        channel: { id: 'C0IDC' },
+        message: { ts: '1.2' },
+        actions: [{ action_id: 'run.approve', value: 'not json' }],
+      }),
+      payload({
+        type: 'block_actions',
+        user: { id: 'UANA' },
+        channel: { id: 'C0IDC' },
+        message: { ts: '1.2' },
+        actions: [{ action_id: 'run.approve', value: JSON.stringify({ runId: '20260101-abcdef', stepId: 'approve' }) }],
+      }),
       payload({ type: 'block_actions', user: { id: 'UANA' }, actions: [{ action_id: 'no.such.action', value: 'x' }] }),
-      payload({ type: 'view_submission', user: { id: 'UANA' }, view: { callback_id: 'reject.reason', private_metadata: '{"runId":"x"', state: { values: {} } } }),
-      payload({ type: 'view_submission', user: { id: 'UANA' }, view: { callback_id: 'reject.reason', private_metadata: 'x'.repeat(5000), state: { values: { reason: { reason: { value: '<!channel> '.repeat(500) } } } } } }),
+      payload({
+        type: 'view_submission',
+        user: { id: 'UANA' },
+        view: { callback_id: 'reject.reason', private_metadata: '{"runId":"x"', state: { values: {} } },
+      }),
+      payload({
+        type: 'view_submission',
+        user: { id: 'UANA' },
+        view: {
+          callback_id: 'reject.reason',
+          private_metadata: 'x'.repeat(5000),
+          state: { values: { reason: { reason: { value: '<!channel> '.repeat(500) } } } },
+        },
+      }),
       'payload=' + '%7B'.repeat(100_000),
       '',
     ];

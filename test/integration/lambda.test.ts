@@ -7,7 +7,11 @@ let handler: typeof import('../../src/lambda').handler;
 
 beforeAll(async () => {
   aws = await startAwsEmulator({ users: 20, groups: 4 });
-  slack = await startSlackEmulator({ token: 'xoxb-lambda-token', signingSecret: 'lambda-signing-secret', users: { UREQ: { name: 'rea' } } });
+  slack = await startSlackEmulator({
+    token: 'xoxb-lambda-token',
+    signingSecret: 'lambda-signing-secret',
+    users: { UREQ: { name: 'rea' } },
+  });
   Object.assign(process.env, aws.env, {
     AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
     AWS_SECRET_ACCESS_KEY: 'secret',
@@ -26,30 +30,55 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const k of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_API_URL', 'IDC_CHANNEL', 'AWS_ENDPOINT_URL_DYNAMODB', 'DYNAMODB_TABLE']) delete process.env[k];
+  for (const k of [
+    'SLACK_BOT_TOKEN',
+    'SLACK_SIGNING_SECRET',
+    'SLACK_API_URL',
+    'IDC_CHANNEL',
+    'AWS_ENDPOINT_URL_DYNAMODB',
+    'DYNAMODB_TABLE',
+  ])
+    delete process.env[k];
   await slack.close();
   await aws.close();
 });
 
 /** An API Gateway HTTP API (payload 2.0) event carrying a request exactly as Slack sends it. */
 function apiGatewayEvent(body: string, headers: Record<string, string>) {
-  return { version: '2.0', routeKey: 'POST /slack/events', rawPath: '/slack/events', rawQueryString: '', headers, body, isBase64Encoded: false, requestContext: { http: { method: 'POST', path: '/slack/events' } } };
+  return {
+    version: '2.0',
+    routeKey: 'POST /slack/events',
+    rawPath: '/slack/events',
+    rawQueryString: '',
+    headers,
+    body,
+    isBase64Encoded: false,
+    requestContext: { http: { method: 'POST', path: '/slack/events' } },
+  };
 }
 
 describe('Lambda handler (AwsLambdaReceiver)', () => {
   it('answers a signed slash command, refuses a bad signature, and advances workflows on a schedule', async () => {
     const form = slack.commandForm('UREQ', 'help', 'C0IDC');
-    const ok = (await handler(apiGatewayEvent(form, slack.signedHeaders(form)), {})) as { statusCode: number; body: string };
+    const ok = (await handler(apiGatewayEvent(form, slack.signedHeaders(form)), {})) as {
+      statusCode: number;
+      body: string;
+    };
     expect(ok.statusCode).toBe(200);
     expect(JSON.parse(ok.body).text).toContain('/idc add-region <region> [reason]');
 
-    const forged = (await handler(apiGatewayEvent(form, { ...slack.signedHeaders(form), 'x-slack-signature': `v0=${'0'.repeat(64)}` }), {})) as { statusCode: number };
+    const forged = (await handler(
+      apiGatewayEvent(form, { ...slack.signedHeaders(form), 'x-slack-signature': `v0=${'0'.repeat(64)}` }),
+      {},
+    )) as { statusCode: number };
     expect(forged.statusCode).toBe(401);
 
     const start = slack.commandForm('UREQ', 'verify us-east-1', 'C0IDC');
     const started = (await handler(apiGatewayEvent(start, slack.signedHeaders(start)), {})) as { statusCode: number };
     expect(started.statusCode).toBe(200);
-    const scheduled = (await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, {})) as { advanced: number };
+    const scheduled = (await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, {})) as {
+      advanced: number;
+    };
     expect(scheduled.advanced).toBeGreaterThanOrEqual(0);
     // The scheduled invocation returned only after the live message was posted.
     expect(slack.messages.some((m) => m.channel === 'C0IDC' && /Verify/.test(m.text))).toBe(true);

@@ -14,7 +14,11 @@ import { buildBot, captured, running, startBotProcess, type BotProcess } from '.
 // in order on one emulated account and build on each other (the second verifies the Region the
 // first added).
 
-const SECRETS = { token: 'xoxb-proc-SECRET-TOKEN-1234567890', signing: 'proc-signing-SECRET-abcdef123456', aws: 'aws-SECRET-key-0123456789abcdef' };
+const SECRETS = {
+  token: 'xoxb-proc-SECRET-TOKEN-1234567890',
+  signing: 'proc-signing-SECRET-abcdef123456',
+  aws: 'aws-SECRET-key-0123456789abcdef',
+};
 const MUTATING_STEPS = new Set(['ensure-key', 'replicate-key', 'set-encryption', 'add-region']);
 let aws: AwsEmulator;
 let slack: SlackEmulator;
@@ -49,7 +53,11 @@ beforeAll(async () => {
   // AWS answers slowly (150 ms a call) and its asynchronous states take a second or two.
   aws = await startAwsEmulator({ users: 40, groups: 6, timeScale: 0.05 });
   aws.world.faults.latencyMs = 150;
-  slack = await startSlackEmulator({ token: SECRETS.token, signingSecret: SECRETS.signing, users: { UREQ: { name: 'rea' }, UANA: { name: 'ana' }, UBEN: { name: 'ben' } } });
+  slack = await startSlackEmulator({
+    token: SECRETS.token,
+    signingSecret: SECRETS.signing,
+    users: { UREQ: { name: 'rea' }, UANA: { name: 'ana' }, UBEN: { name: 'ben' } },
+  });
   await ensureTable(localDynamo(process.env.TEST_DYNAMO_ENDPOINT as string), table);
 }, 60_000);
 
@@ -77,7 +85,8 @@ async function startViaSlack(bot: BotProcess, user: string, text: string): Promi
 }
 
 /** The run's live message (the one its meta names: a crash between posting and recording can leave an orphan copy). */
-const liveMessage = (run: Run): SlackMessage | undefined => slack.messages.find((m) => m.channel === 'C0IDC' && m.ts === run.meta.ts);
+const liveMessage = (run: Run): SlackMessage | undefined =>
+  slack.messages.find((m) => m.channel === 'C0IDC' && m.ts === run.meta.ts);
 
 /** Clicks `actionId` on the run's live message as `user`, through `bot`, once the message shows it. */
 async function clickWhenShown(bot: () => BotProcess, run: Run, actionId: string, user: string): Promise<boolean> {
@@ -89,16 +98,20 @@ async function clickWhenShown(bot: () => BotProcess, run: Run, actionId: string,
 }
 
 async function expectFinalMessage(run: Run) {
-  for (let i = 0; i < 200 && !JSON.stringify(liveMessage(run)?.blocks ?? '').includes('*succeeded*'); i++) await sleep(50);
+  for (let i = 0; i < 200 && !JSON.stringify(liveMessage(run)?.blocks ?? '').includes('*succeeded*'); i++)
+    await sleep(50);
   expect(JSON.stringify(liveMessage(run)?.blocks)).toContain('*succeeded*');
 }
 
 /** Every action step left its AWS request ids in the audit trail; who asked and who approved are there. */
 function expectCompleteAudit(events: AuditEvent[], requester: string, approvers: string[]) {
   expect(events.find((e) => e.type === 'run_started')?.actor).toBe(requester);
-  expect(events.filter((e) => e.type === 'approval_recorded' || e.type === 'approval_granted').map((e) => e.actor)).toEqual(expect.arrayContaining(approvers));
+  expect(
+    events.filter((e) => e.type === 'approval_recorded' || e.type === 'approval_granted').map((e) => e.actor),
+  ).toEqual(expect.arrayContaining(approvers));
   for (const e of events.filter((x) => x.type === 'step_succeeded' && MUTATING_STEPS.has(String(x.stepId)))) {
-    const requests = (e.data as { awsRequests?: { action: string; requestId?: string }[] } | undefined)?.awsRequests ?? [];
+    const requests =
+      (e.data as { awsRequests?: { action: string; requestId?: string }[] } | undefined)?.awsRequests ?? [];
     expect(requests.length).toBeGreaterThan(0);
     expect(requests.every((r) => /^[0-9a-f-]{36}$/.test(String(r.requestId)))).toBe(true);
   }
@@ -160,9 +173,20 @@ describe('the bot as real processes', () => {
       await sleep(25);
     }
     expect(run?.status).toBe('succeeded');
-    expect(aws.world.mutations()).toEqual({ CreateKey: 1, CreateAlias: 2, EnableKeyRotation: 1, ReplicateKey: 1, UpdateInstance: 1, AddRegion: 1 });
+    expect(aws.world.mutations()).toEqual({
+      CreateKey: 1,
+      CreateAlias: 2,
+      EnableKeyRotation: 1,
+      ReplicateKey: 1,
+      UpdateInstance: 1,
+      AddRegion: 1,
+    });
     expect(kills.filter((k) => k.startsWith('after a mutation')).length).toBe(MUTATING_STEPS.size);
-    expect(kills.filter((k) => k.startsWith('in the middle of poll'))).toEqual(['in the middle of poll replica-enabled', 'in the middle of poll encryption-enabled', 'in the middle of poll region-active']);
+    expect(kills.filter((k) => k.startsWith('in the middle of poll'))).toEqual([
+      'in the middle of poll replica-enabled',
+      'in the middle of poll encryption-enabled',
+      'in the middle of poll region-active',
+    ]);
     expect(kills.length).toBeGreaterThanOrEqual(15);
     const events = await s.events(runId);
     expect(events.some((e) => e.type === 'step_resumed')).toBe(true);
@@ -204,13 +228,26 @@ describe('the bot as real processes', () => {
     expect((await s.get(verifyId))?.status).toBe('succeeded');
     const after = aws.world.mutations();
     // The key is reused; only the new replica (and its alias) and the Region are new.
-    expect(Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v))).toEqual({ ReplicateKey: 1, CreateAlias: 1, AddRegion: 1 });
+    expect(
+      Object.fromEntries(
+        Object.entries(after)
+          .map(([k, v]) => [k, v - (before[k] ?? 0)])
+          .filter(([, v]) => v),
+      ),
+    ).toEqual({ ReplicateKey: 1, CreateAlias: 1, AddRegion: 1 });
     const events = await s.events(runId);
     for (const step of run?.definition.steps ?? []) {
-      expect([step.id, events.filter((e) => e.stepId === step.id && e.type === 'step_started').length]).toEqual([step.id, 'action' in step ? 1 : 0]);
+      expect([step.id, events.filter((e) => e.stepId === step.id && e.type === 'step_started').length]).toEqual([
+        step.id,
+        'action' in step ? 1 : 0,
+      ]);
     }
     expect(events.filter((e) => e.type === 'step_resumed')).toEqual([]);
-    expect((await s.events(verifyId)).filter((e) => e.type === 'step_resumed' || (e.type === 'step_started' && e.message.includes('try 2')))).toEqual([]);
+    expect(
+      (await s.events(verifyId)).filter(
+        (e) => e.type === 'step_resumed' || (e.type === 'step_started' && e.message.includes('try 2')),
+      ),
+    ).toEqual([]);
     expectCompleteAudit(events, 'UREQ', ['UANA', 'UBEN']);
     figures.twoProcesses = { workflows: 2, stepsRunTwice: 0 };
     await Promise.all([a.stop(), b.stop()]);
@@ -266,7 +303,12 @@ describe('the bot as real processes', () => {
   }, 180_000);
 
   it('never shows a token or a signing secret in logs, Slack messages or errors', () => {
-    const everything = [...captured, JSON.stringify(slack.messages), JSON.stringify(slack.ephemerals), JSON.stringify(slack.responses)].join('\n');
+    const everything = [
+      ...captured,
+      JSON.stringify(slack.messages),
+      JSON.stringify(slack.ephemerals),
+      JSON.stringify(slack.responses),
+    ].join('\n');
     expect(everything.length).toBeGreaterThan(10_000);
     for (const secret of Object.values(SECRETS)) expect(everything.includes(secret)).toBe(false);
   });

@@ -23,21 +23,51 @@ let directory: Directory;
 let stopApp: () => Promise<void>;
 const CHANNEL = 'C0IDC';
 const roles = { 'identity-admins': ['UA', 'UB', 'UREQ', 'UGUEST', 'UGONE'], requesters: ['UREQ', 'UA'] };
-const people = { UA: { name: 'ana' }, UB: { name: 'ben' }, UREQ: { name: 'rea' }, UOUT: { name: 'out' }, UGUEST: { name: 'guest', is_restricted: true } };
-const settings = { token: 'xoxb-test-token', signingSecret: 'test-signing-secret', channel: CHANNEL, roles, requesterRole: 'requesters', baseInput: { homeRegion: 'us-east-1', keyAlias: 'alias/identity-center' }, retryMs: 100, coalesceMs: 20, regions: new Set(KNOWN_REGIONS) };
+const people = {
+  UA: { name: 'ana' },
+  UB: { name: 'ben' },
+  UREQ: { name: 'rea' },
+  UOUT: { name: 'out' },
+  UGUEST: { name: 'guest', is_restricted: true },
+};
+const settings = {
+  token: 'xoxb-test-token',
+  signingSecret: 'test-signing-secret',
+  channel: CHANNEL,
+  roles,
+  requesterRole: 'requesters',
+  baseInput: { homeRegion: 'us-east-1', keyAlias: 'alias/identity-center' },
+  retryMs: 100,
+  coalesceMs: 20,
+  regions: new Set(KNOWN_REGIONS),
+};
 
 beforeAll(async () => {
   aws = await startAwsEmulator({ now: clock.now, users: 120, groups: 12 });
   Object.assign(process.env, aws.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
-  slack = await startSlackEmulator({ token: 'xoxb-test-token', signingSecret: 'test-signing-secret', users: people, appToken: 'xapp-test-app-token', rateWindowMs: 2000 });
+  slack = await startSlackEmulator({
+    token: 'xoxb-test-token',
+    signingSecret: 'test-signing-secret',
+    users: people,
+    appToken: 'xapp-test-app-token',
+    rateWindowMs: 2000,
+  });
   const registry = createStepRegistry(createAwsClients({ maxAttempts: 1 }));
-  const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry, roles: new Set(Object.keys(roles)) });
+  const definitions = loadWorkflows(join(__dirname, '../../workflows'), {
+    registry,
+    roles: new Set(Object.keys(roles)),
+  });
   const { store } = await freshStore(clock.now);
   // Roles are answered by the Slack app's own directory (users.info, user groups), as in production.
   directory = createSlackDirectory(roles, createSlackClient({ ...settings, apiUrl: slack.apiUrl }));
   engine = createEngine({ store, registry, definitions, directory, owner: 'bot', clock, random: () => 0 });
   socketEngine = createEngine({ store, registry, definitions, directory, owner: 'socket', clock, random: () => 0 });
-  const { app, flush } = createSlackApp({ settings: { ...settings, apiUrl: slack.apiUrl }, engine, queries: stubQueries(), directory });
+  const { app, flush } = createSlackApp({
+    settings: { ...settings, apiUrl: slack.apiUrl },
+    engine,
+    queries: stubQueries(),
+    directory,
+  });
   await app.init();
   server = (await app.start(0)) as Server;
   stopApp = () => app.stop() as Promise<void>;
@@ -77,11 +107,15 @@ async function drive(runId: string, stop: (r: Run) => boolean): Promise<Run> {
 async function startViaSlack(text: string): Promise<string> {
   const seen = slack.responses.length;
   await slack.command('UREQ', text);
-  const started = await until(() => slack.responses.slice(seen).find((r) => /Started workflow/.test(String(r.body.text))), `start reply to ${text}`);
+  const started = await until(
+    () => slack.responses.slice(seen).find((r) => /Started workflow/.test(String(r.body.text))),
+    `start reply to ${text}`,
+  );
   return /`([^`]+)`/.exec(String(started.body.text))?.[1] as string;
 }
 
-const liveMessage = (runId: string) => slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
+const liveMessage = (runId: string) =>
+  slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(runId));
 const ephemeralFor = (user: string) => slack.ephemerals.filter((e) => e.user === user).map((e) => e.text);
 const lastResponse = () => slack.responses[slack.responses.length - 1]?.body.text as string | undefined;
 
@@ -90,7 +124,10 @@ describe('Slack end to end over HTTP', () => {
     const res = await slack.command('UREQ', 'add-region eu-central-1 DR for <!channel> EU');
     expect(res.status).toBe(200);
     expect(res.ms).toBeLessThan(3000);
-    const started = await until(() => slack.responses.find((r) => /Started workflow/.test(String(r.body.text))), 'start reply');
+    const started = await until(
+      () => slack.responses.find((r) => /Started workflow/.test(String(r.body.text))),
+      'start reply',
+    );
     const runId = /`([^`]+)`/.exec(String(started.body.text))?.[1] as string;
 
     await drive(runId, (r) => r.status === 'awaiting_approval');
@@ -112,7 +149,10 @@ describe('Slack end to end over HTTP', () => {
     await slack.click('UGUEST', msg, 'run.approve');
     await until(() => ephemeralFor('UGUEST').find((t) => /not one of the approvers/.test(t)), 'guest refusal');
     await slack.click('UGONE', msg, 'run.approve');
-    await until(() => ephemeralFor('UGONE').find((t) => /not one of the approvers/.test(t)), 'departed approver refusal');
+    await until(
+      () => ephemeralFor('UGONE').find((t) => /not one of the approvers/.test(t)),
+      'departed approver refusal',
+    );
     await slack.click('UA', msg, 'run.approve');
     await slack.click('UA', msg, 'run.approve');
     await until(() => ephemeralFor('UA').find((t) => /already decided/.test(t)), 'double click refusal');
@@ -141,7 +181,10 @@ describe('Slack end to end over HTTP', () => {
     expect(final.edits).toBeGreaterThan(3);
     expect(JSON.stringify(final.blocks)).not.toContain('run.approve');
     // Thread notes since the last update go out as one reply: wait for the one that tells the requester.
-    await until(() => slack.messages.some((m) => m.thread_ts === final.ts && m.text.includes('<@UREQ>')), 'requester told in the thread');
+    await until(
+      () => slack.messages.some((m) => m.thread_ts === final.ts && m.text.includes('<@UREQ>')),
+      'requester told in the thread',
+    );
     const thread = slack.messages.filter((m) => m.thread_ts === final.ts).map((m) => m.text);
     expect(thread.some((t) => /Verify the Region: eu-central-1 verified/.test(t))).toBe(true);
     expect(aws.world.mutations()).toMatchObject({ CreateKey: 1, ReplicateKey: 1, UpdateInstance: 1, AddRegion: 1 });
@@ -151,14 +194,20 @@ describe('Slack end to end over HTTP', () => {
     // /idc show gives the audit trail, each AWS change with its request id.
     const seen = slack.responses.length;
     await slack.command('UREQ', `show ${runId}`);
-    const shown = await until(() => slack.responses.slice(seen).find((r) => String(r.body.text).startsWith('*add-region*')), 'show reply');
+    const shown = await until(
+      () => slack.responses.slice(seen).find((r) => String(r.body.text).startsWith('*add-region*')),
+      'show reply',
+    );
     expect(String(shown.body.text)).toMatch(/SSOAdmin\.AddRegion [0-9a-f-]{36}/);
   });
 
   it('refuses bad signatures, stale timestamps, malformed commands and non-requesters; nothing starts', async () => {
     const before = (await engine.listRecent(50)).length;
     expect((await slack.command('UREQ', 'add-region eu-west-1', CHANNEL, { sign: false })).status).toBe(401);
-    expect((await slack.command('UREQ', 'add-region eu-west-1', CHANNEL, { timestamp: Math.floor(Date.now() / 1000) - 600 })).status).toBe(401);
+    expect(
+      (await slack.command('UREQ', 'add-region eu-west-1', CHANNEL, { timestamp: Math.floor(Date.now() / 1000) - 600 }))
+        .status,
+    ).toBe(401);
     for (const [text, expected] of [
       ['frobnicate', 'Unknown command `frobnicate`'],
       ['add-region', 'The Region is missing.\nUsage: `/idc add-region <region> [reason]`'],
@@ -172,7 +221,11 @@ describe('Slack end to end over HTTP', () => {
     }
     const seen = slack.responses.length;
     await slack.command('UB', 'add-region eu-west-1');
-    await until(() => slack.responses.slice(seen).find((r) => String(r.body.text).includes('Only members of the `requesters` role')), 'role refusal');
+    await until(
+      () =>
+        slack.responses.slice(seen).find((r) => String(r.body.text).includes('Only members of the `requesters` role')),
+      'role refusal',
+    );
     expect((await engine.listRecent(50)).length).toBe(before);
     expect(lastResponse()).toBeDefined();
   });
@@ -187,13 +240,19 @@ describe('Slack end to end over HTTP', () => {
     // Four hours later the approvers who have not decided are reminded in the thread (not the requester).
     clock.advance(4 * 3_600_000 + 1000);
     await drive(runId, (r) => r.status === 'awaiting_approval');
-    const reminder = await until(() => slack.messages.find((m) => m.thread_ts === msg.ts && m.text.startsWith('⏰')), 'approval reminder');
+    const reminder = await until(
+      () => slack.messages.find((m) => m.thread_ts === msg.ts && m.text.startsWith('⏰')),
+      'approval reminder',
+    );
     expect(reminder.text).toContain('still waiting for 2 more approvals from identity-admins');
     expect(reminder.text).toContain('<@UB>');
     expect(reminder.text).not.toContain('<@UREQ>');
     const before = slack.views.length;
     await slack.click('UB', msg, 'run.reject');
-    const modal = await until(() => slack.views.slice(before).find((v) => v.user === '' || v.view.callback_id === 'reject.reason'), 'reason modal');
+    const modal = await until(
+      () => slack.views.slice(before).find((v) => v.user === '' || v.view.callback_id === 'reject.reason'),
+      'reason modal',
+    );
     expect(JSON.stringify(modal.view)).toContain(runId);
     // Too short: the modal shows the error on the field and nothing is decided.
     const short = await slack.submitView('UB', modal.id, { reason: { reason: 'no' } });
@@ -211,7 +270,9 @@ describe('Slack end to end over HTTP', () => {
     }, 'rejected message');
     expect(JSON.stringify(final.blocks)).toContain('&lt;!here&gt;');
     expect(JSON.stringify(final.blocks)).not.toContain('run.approve');
-    expect((await engine.events(runId)).some((e) => e.actor === 'UB' && /rejected: Not during/.test(e.message))).toBe(true);
+    expect((await engine.events(runId)).some((e) => e.actor === 'UB' && /rejected: Not during/.test(e.message))).toBe(
+      true,
+    );
   });
 
   afterEach(() => {
@@ -228,10 +289,14 @@ describe('Slack end to end over HTTP', () => {
     slack.failNext(20); // Slack answers 503 for a while
     const done = await drive(runId, () => false);
     expect(done.status).toBe('succeeded'); // Slack's trouble never held the workflow back
-    const final = await until(() => {
-      const m = liveMessage(runId);
-      return m && JSON.stringify(m.blocks).includes('*succeeded*') ? m : undefined;
-    }, 'final message after 429s and 503s', 25_000);
+    const final = await until(
+      () => {
+        const m = liveMessage(runId);
+        return m && JSON.stringify(m.blocks).includes('*succeeded*') ? m : undefined;
+      },
+      'final message after 429s and 503s',
+      25_000,
+    );
     expect(final).toBeDefined();
     expect(slack.limited.length).toBeGreaterThan(limitedBefore);
   }, 30_000);
@@ -239,7 +304,12 @@ describe('Slack end to end over HTTP', () => {
 
 describe('Slack over Socket Mode', () => {
   it('answers /idc over the socket, acking each envelope within 3 s', async () => {
-    const { app } = createSlackApp({ settings: { ...settings, apiUrl: slack.apiUrl, appToken: 'xapp-test-app-token' }, engine: socketEngine, queries: stubQueries(), directory });
+    const { app } = createSlackApp({
+      settings: { ...settings, apiUrl: slack.apiUrl, appToken: 'xapp-test-app-token' },
+      engine: socketEngine,
+      queries: stubQueries(),
+      directory,
+    });
     await app.init();
     await app.start();
     try {
@@ -251,7 +321,10 @@ describe('Slack over Socket Mode', () => {
       expect(bad.json().text).toContain('`mars-north-1` is not an AWS Region name');
       expect((await slack.command('UREQ', 'plan eu-centrl-1')).json().text).toContain('Did you mean `eu-central-1`?');
       await slack.command('UREQ', 'status');
-      await until(() => slack.responses.find((r) => String(r.body.text).includes('No problems found')), 'status over socket');
+      await until(
+        () => slack.responses.find((r) => String(r.body.text).includes('No problems found')),
+        'status over socket',
+      );
     } finally {
       await app.stop();
       await until(() => !slack.socketConnected, 'socket closed');

@@ -44,7 +44,8 @@ async function setup() {
   return { sent, make };
 }
 
-const replica = () => emu.world.findKey('eu-central-1', [...emu.world.keys.values()].find((k) => k.role === 'PRIMARY')!.keyId)!;
+const replica = () =>
+  emu.world.findKey('eu-central-1', [...emu.world.keys.values()].find((k) => k.role === 'PRIMARY')!.keyId)!;
 
 describe('replication watch against the AWS emulator and DynamoDB Local', () => {
   it('alerts once per drift, across restarts and two processes, and once when it clears', async () => {
@@ -56,9 +57,23 @@ describe('replication watch against the AWS emulator and DynamoDB Local', () => 
     expect(sent).toEqual([]);
 
     const good = replica().policy;
-    replica().policy = JSON.stringify({ Version: '2012-10-17', Statement: [...JSON.parse(good).Statement, { Sid: 'Extra', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:role/x' }, Action: 'kms:Decrypt', Resource: '*' }] });
+    replica().policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        ...JSON.parse(good).Statement,
+        {
+          Sid: 'Extra',
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::111122223333:role/x' },
+          Action: 'kms:Decrypt',
+          Resource: '*',
+        },
+      ],
+    });
     await a.check(true);
-    expect(sent).toEqual([expect.stringMatching(/^🔴 The policy of the key replica in eu-central-1 differs from the primary key's/)]);
+    expect(sent).toEqual([
+      expect.stringMatching(/^🔴 The policy of the key replica in eu-central-1 differs from the primary key's/),
+    ]);
     await a.check(true);
     // A restart (a new watcher on the same table) and a second process checking at the same time repeat nothing.
     const b = make();
@@ -69,16 +84,53 @@ describe('replication watch against the AWS emulator and DynamoDB Local', () => 
     replica().policy = good;
     await Promise.all([b.check(true), c.check(true)]);
     expect(sent).toHaveLength(2);
-    expect(sent[1]).toMatch(/^✅ Recovered \(no longer the case\): The policy of the key replica in eu-central-1 differs/);
+    expect(sent[1]).toMatch(
+      /^✅ Recovered \(no longer the case\): The policy of the key replica in eu-central-1 differs/,
+    );
   });
 
   it.each([
-    ['a disabled replica', () => (replica().state = 'Disabled'), () => (replica().state = 'Enabled'), /key replica in eu-central-1 is disabled: .*aws kms enable-key/],
-    ['a replica scheduled for deletion', () => Object.assign(replica(), { state: 'PendingDeletion', deletionDate: clock.now() + 7 * 86_400_000 }), () => Object.assign(replica(), { state: 'Enabled', deletionDate: undefined }), /scheduled for deletion on \d{4}-\d\d-\d\d: .*cancel-key-deletion/],
-    ['a replica policy that no longer grants Identity Center', () => (replica().policy = '{"Version":"2012-10-17","Statement":[]}'), () => (replica().policy = identityCenterKeyPolicy(emu.world.accountId)), /no longer lets Identity Center use it/],
-    ['a Region that stopped answering', () => emu.world.faults.outage.add('eu-central-1'), () => emu.world.faults.outage.delete('eu-central-1'), /eu-central-1 stopped answering .*run \/idc drill eu-central-1/],
-    ['a Region stuck in ADDING', () => emu.world.instance.regions.set('ap-south-1', { name: 'ap-south-1', status: 'ADDING', addedDate: clock.now() - 4 * 3_600_000 }), () => emu.world.instance.regions.delete('ap-south-1'), /ap-south-1 has been ADDING for 240 min/],
-    ['the primary Region not answering', () => emu.world.faults.outage.add('us-east-1'), () => emu.world.faults.outage.delete('us-east-1'), /Identity Center did not answer in us-east-1/],
+    [
+      'a disabled replica',
+      () => (replica().state = 'Disabled'),
+      () => (replica().state = 'Enabled'),
+      /key replica in eu-central-1 is disabled: .*aws kms enable-key/,
+    ],
+    [
+      'a replica scheduled for deletion',
+      () => Object.assign(replica(), { state: 'PendingDeletion', deletionDate: clock.now() + 7 * 86_400_000 }),
+      () => Object.assign(replica(), { state: 'Enabled', deletionDate: undefined }),
+      /scheduled for deletion on \d{4}-\d\d-\d\d: .*cancel-key-deletion/,
+    ],
+    [
+      'a replica policy that no longer grants Identity Center',
+      () => (replica().policy = '{"Version":"2012-10-17","Statement":[]}'),
+      () => (replica().policy = identityCenterKeyPolicy(emu.world.accountId)),
+      /no longer lets Identity Center use it/,
+    ],
+    [
+      'a Region that stopped answering',
+      () => emu.world.faults.outage.add('eu-central-1'),
+      () => emu.world.faults.outage.delete('eu-central-1'),
+      /eu-central-1 stopped answering .*run \/idc drill eu-central-1/,
+    ],
+    [
+      'a Region stuck in ADDING',
+      () =>
+        emu.world.instance.regions.set('ap-south-1', {
+          name: 'ap-south-1',
+          status: 'ADDING',
+          addedDate: clock.now() - 4 * 3_600_000,
+        }),
+      () => emu.world.instance.regions.delete('ap-south-1'),
+      /ap-south-1 has been ADDING for 240 min/,
+    ],
+    [
+      'the primary Region not answering',
+      () => emu.world.faults.outage.add('us-east-1'),
+      () => emu.world.faults.outage.delete('us-east-1'),
+      /Identity Center did not answer in us-east-1/,
+    ],
   ])('detects %s once, and its recovery once', async (_, breakIt, fixIt, alert) => {
     const { sent, make } = await setup();
     const w = make();
@@ -107,11 +159,21 @@ describe('replication watch against the AWS emulator and DynamoDB Local', () => 
     emu.world.instance.regions.set('ap-south-1', { name: 'ap-south-1', status: 'ADDING', addedDate: clock.now() });
     await w.check(true);
     emu.world.instance.regions.get('ap-south-1')!.status = 'ACTIVE';
-    emu.world.addKey({ region: 'ap-south-1', keyId: replica().keyId, multiRegion: true, role: 'REPLICA', policy: replica().policy });
+    emu.world.addKey({
+      region: 'ap-south-1',
+      keyId: replica().keyId,
+      multiRegion: true,
+      role: 'REPLICA',
+      policy: replica().policy,
+    });
     await w.check(true);
     emu.world.instance.regions.delete('ap-south-1');
     await w.check(true);
-    expect(sent).toEqual(['ℹ️ Region ap-south-1 appeared on the instance (ADDING)', 'ℹ️ Region ap-south-1 is now ACTIVE (was ADDING)', 'ℹ️ Region ap-south-1 is no longer on the instance']);
+    expect(sent).toEqual([
+      'ℹ️ Region ap-south-1 appeared on the instance (ADDING)',
+      'ℹ️ Region ap-south-1 is now ACTIVE (was ADDING)',
+      'ℹ️ Region ap-south-1 is no longer on the instance',
+    ]);
     emu.world.keys.delete(`ap-south-1/${replica().keyId}`);
   });
 
@@ -119,10 +181,19 @@ describe('replication watch against the AWS emulator and DynamoDB Local', () => 
     const { db, table } = await freshStore(clock.now);
     let slackUp = false;
     const sent: string[] = [];
-    const w = createWatcher({ name: 'w', homeRegion: 'us-east-1', read: () => readHealth(clients, { homeRegion: 'us-east-1' }), store: createStateStore(db, table), notify: async (t) => {
+    const w = createWatcher({
+      name: 'w',
+      homeRegion: 'us-east-1',
+      read: () => readHealth(clients, { homeRegion: 'us-east-1' }),
+      store: createStateStore(db, table),
+      notify: async (t) => {
         if (!slackUp) throw new Error('slack down');
         sent.push(t);
-      }, intervalMs: 300_000, stuckAfterMs: 3_600_000, now: clock.now });
+      },
+      intervalMs: 300_000,
+      stuckAfterMs: 3_600_000,
+      now: clock.now,
+    });
     await w.check(true);
     replica().state = 'Disabled';
     await w.check(true);

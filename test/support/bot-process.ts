@@ -8,7 +8,11 @@ let built: string | undefined;
 /** Compiles the bot once (to dist-test/) so tests can run it as a real process. */
 export function buildBot(): string {
   if (!built) {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', 'dist-test'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', 'dist-test'],
+      { cwd: ROOT, stdio: 'inherit' },
+    );
     built = join(ROOT, 'dist-test/src/main.js');
   }
   return built;
@@ -32,7 +36,15 @@ export interface BotProcess {
 /** Starts `node dist-test/src/main.js` with `env` and waits until it serves. */
 export async function startBotProcess(env: Record<string, string>): Promise<BotProcess> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [buildBot()], { env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [buildBot()], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...env,
+      PORT: String(port),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const index = captured.push('') - 1;
   const onData = (d: Buffer) => {

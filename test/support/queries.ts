@@ -2,7 +2,10 @@ import type { Queries } from '../../src/slack/app';
 
 /** Read-only answers for Slack tests that do not exercise AWS: a clean status, an empty plan, a passing drill. */
 export const stubQueries = (): Queries => {
-  const status = () => ({ state: { lastCheck: Date.now(), conditions: {}, statusSince: {}, outbox: [] }, now: Date.now() });
+  const status = () => ({
+    state: { lastCheck: Date.now(), conditions: {}, statusSince: {}, outbox: [] },
+    now: Date.now(),
+  });
   return {
     status: async () => status(),
     plan: async (region) => ({ region, changes: [], skips: [], confirmations: [] }),

@@ -33,7 +33,8 @@ export function testWorld() {
         world.calls++;
         const failure = world.failures.shift();
         if (failure === 'retryable') throw new RetryableStepError('throttled', 'ThrottlingException');
-        if (failure === 'fatal') throw new NonRetryableStepError('access denied: missing kms:CreateKey', 'AccessDeniedException');
+        if (failure === 'fatal')
+          throw new NonRetryableStepError('access denied: missing kms:CreateKey', 'AccessDeniedException');
         // Check first, then act: a re-run after a crash finds what the first try made.
         if (!world.created.has(ctx.idempotencyKey)) {
           world.created.set(ctx.idempotencyKey, 1);

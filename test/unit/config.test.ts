@@ -10,7 +10,12 @@ describe('configuration', () => {
   it('lists every bad variable with its fix, and never echoes a secret', () => {
     let message = '';
     try {
-      loadConfig({ SLACK_BOT_TOKEN: 'xoxp-secret-user-token', IDC_CHANNEL: '#ops', IDC_ROLES: '{"admins":["alice"]}', PORT: 'eighty' });
+      loadConfig({
+        SLACK_BOT_TOKEN: 'xoxp-secret-user-token',
+        IDC_CHANNEL: '#ops',
+        IDC_ROLES: '{"admins":["alice"]}',
+        PORT: 'eighty',
+      });
     } catch (err) {
       message = (err as Error).message;
     }
@@ -22,6 +27,8 @@ describe('configuration', () => {
   });
 
   it('requires the signing secret and the channel in production', () => {
-    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set[\s\S]*IDC_CHANNEL: required/);
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(
+      /SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set[\s\S]*IDC_CHANNEL: required/,
+    );
   });
 });

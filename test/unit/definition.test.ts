@@ -18,22 +18,63 @@ describe('workflow definitions', () => {
   });
 
   it.each([
-    ['an unknown step kind', TEST_WORKFLOW.replace('action: test.plan', 'action: test.nope'), 'workflows/change-thing.yml: steps[0].action: unknown step kind "test.nope"; registered kinds: test.mutate, test.plan, test.status'],
-    ['a reference to nothing', TEST_WORKFLOW.replace('${steps.preflight.output.target}', '${steps.nope.output.x}'), 'workflows/change-thing.yml: steps[2].with: ${steps.nope.output.x} refers to step "nope", which is not an earlier step; use one of: preflight, approve'],
-    ['a reference to a later step', TEST_WORKFLOW.replace('${steps.preflight.output.target}', '${steps.wait.output.status}'), 'refers to step "wait", which is not an earlier step'],
-    ['an undeclared input', TEST_WORKFLOW.replace('target: "${input.target}" }', 'target: "${input.tgt}" }'), 'steps[0].with: ${input.tgt} refers to input "tgt", which is not declared'],
-    ['a duplicate step id', TEST_WORKFLOW.replace('- id: wait', '- id: make'), 'workflows/change-thing.yml: steps[3].id: duplicate step id "make" (also steps[2]); step ids must be unique'],
-    ['a malformed duration', TEST_WORKFLOW.replace('expiresAfter: 24h', 'expiresAfter: 24 hours'), 'workflows/change-thing.yml: steps[1].approval.expiresAfter: write a duration such as 30s, 15m, 2h or 7d'],
-    ['a mutating step before any approval', TEST_WORKFLOW.replace('action: test.plan', 'action: test.mutate\n    with: { name: x }\n  - id: pre2\n    action: test.plan'), 'steps[0].action: "test.mutate" changes AWS resources, so an approval step must come before it'],
-    ['a malformed reference', TEST_WORKFLOW.replace('${input.target}" }', '${input target}" }'), 'is not a reference; use ${input.<name>}'],
+    [
+      'an unknown step kind',
+      TEST_WORKFLOW.replace('action: test.plan', 'action: test.nope'),
+      'workflows/change-thing.yml: steps[0].action: unknown step kind "test.nope"; registered kinds: test.mutate, test.plan, test.status',
+    ],
+    [
+      'a reference to nothing',
+      TEST_WORKFLOW.replace('${steps.preflight.output.target}', '${steps.nope.output.x}'),
+      'workflows/change-thing.yml: steps[2].with: ${steps.nope.output.x} refers to step "nope", which is not an earlier step; use one of: preflight, approve',
+    ],
+    [
+      'a reference to a later step',
+      TEST_WORKFLOW.replace('${steps.preflight.output.target}', '${steps.wait.output.status}'),
+      'refers to step "wait", which is not an earlier step',
+    ],
+    [
+      'an undeclared input',
+      TEST_WORKFLOW.replace('target: "${input.target}" }', 'target: "${input.tgt}" }'),
+      'steps[0].with: ${input.tgt} refers to input "tgt", which is not declared',
+    ],
+    [
+      'a duplicate step id',
+      TEST_WORKFLOW.replace('- id: wait', '- id: make'),
+      'workflows/change-thing.yml: steps[3].id: duplicate step id "make" (also steps[2]); step ids must be unique',
+    ],
+    [
+      'a malformed duration',
+      TEST_WORKFLOW.replace('expiresAfter: 24h', 'expiresAfter: 24 hours'),
+      'workflows/change-thing.yml: steps[1].approval.expiresAfter: write a duration such as 30s, 15m, 2h or 7d',
+    ],
+    [
+      'a mutating step before any approval',
+      TEST_WORKFLOW.replace(
+        'action: test.plan',
+        'action: test.mutate\n    with: { name: x }\n  - id: pre2\n    action: test.plan',
+      ),
+      'steps[0].action: "test.mutate" changes AWS resources, so an approval step must come before it',
+    ],
+    [
+      'a malformed reference',
+      TEST_WORKFLOW.replace('${input.target}" }', '${input target}" }'),
+      'is not a reference; use ${input.<name>}',
+    ],
     ['an unknown field', TEST_WORKFLOW.replace('retry: { maxAttempts: 3 }', 'retries: 3'), 'steps[2]'],
-    ['a file name that differs from the id', TEST_WORKFLOW.replace('id: change-thing', 'id: other-thing'), 'id: "other-thing" must equal the file name "change-thing"'],
+    [
+      'a file name that differs from the id',
+      TEST_WORKFLOW.replace('id: change-thing', 'id: other-thing'),
+      'id: "other-thing" must equal the file name "change-thing"',
+    ],
     ['broken YAML', 'id: [unclosed', 'workflows/change-thing.yml: YAML syntax'],
   ])('refuses %s with the file, the path and what to do', (_, yaml, expected) => {
     expect(problemsOf(yaml).join('\n')).toContain(expected);
   });
 
   it('refuses approver roles the configuration does not define', () => {
-    expect(problemsOf(TEST_WORKFLOW, ['ops']).join('\n')).toContain('role "admins" is not defined in IDC_ROLES; define it there or use one of: ops');
+    expect(problemsOf(TEST_WORKFLOW, ['ops']).join('\n')).toContain(
+      'role "admins" is not defined in IDC_ROLES; define it there or use one of: ops',
+    );
   });
 });

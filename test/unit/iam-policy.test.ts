@@ -1,15 +1,35 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const PREFIX: Record<string, string> = { 'client-dynamodb': 'dynamodb', 'client-sso-admin': 'sso', 'client-kms': 'kms', 'client-identitystore': 'identitystore', 'client-organizations': 'organizations', 'client-service-quotas': 'servicequotas', 'client-account': 'account' };
+const PREFIX: Record<string, string> = {
+  'client-dynamodb': 'dynamodb',
+  'client-sso-admin': 'sso',
+  'client-kms': 'kms',
+  'client-identitystore': 'identitystore',
+  'client-organizations': 'organizations',
+  'client-service-quotas': 'servicequotas',
+  'client-account': 'account',
+};
 
 /** IAM checks a transaction per item: the actions its items use. */
-const TRANSACTION: Record<string, string[]> = { 'dynamodb:TransactWriteItems': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'] };
+const TRANSACTION: Record<string, string[]> = {
+  'dynamodb:TransactWriteItems': [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:ConditionCheckItem',
+  ],
+};
 
 /** Every AWS action the code can call: `new XCommand(` and `paginateListX(` per imported client, in the steps and the store. */
 function actionsCalled(): Set<string> {
   const actions = new Set<string>();
-  for (const [dir, file] of ['steps', 'store'].flatMap((d) => readdirSync(join(__dirname, '../../src', d)).map((f) => [join(__dirname, '../../src', d), f] as const))) {
+  const files = ['steps', 'store', 'health'].flatMap((d) =>
+    readdirSync(join(__dirname, '../../src', d), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => [join(__dirname, '../../src', d), f] as const),
+  );
+  for (const [dir, file] of files) {
     const text = readFileSync(join(dir, file), 'utf8');
     for (const m of text.matchAll(/import \{([^}]+)\} from '@aws-sdk\/(client-[a-z-]+)'/g)) {
       const prefix = PREFIX[m[2] as string];
@@ -17,7 +37,8 @@ function actionsCalled(): Set<string> {
       for (const name of (m[1] as string).split(',').map((s) => s.trim().replace(/^type /, ''))) {
         const cmd = /^(\w+)Command$/.exec(name)?.[1];
         const page = /^paginate(\w+)$/.exec(name)?.[1];
-        if ((cmd || page) && text.includes(cmd ? `new ${name}(` : `${name}(`)) for (const a of TRANSACTION[`${prefix}:${cmd ?? page}`] ?? [`${prefix}:${cmd ?? page}`]) actions.add(a);
+        if ((cmd || page) && text.includes(cmd ? `new ${name}(` : `${name}(`))
+          for (const a of TRANSACTION[`${prefix}:${cmd ?? page}`] ?? [`${prefix}:${cmd ?? page}`]) actions.add(a);
       }
     }
   }
@@ -25,8 +46,12 @@ function actionsCalled(): Set<string> {
 }
 
 describe('docs/iam-policy.json', () => {
-  const policy = JSON.parse(readFileSync(join(__dirname, '../../docs/iam-policy.json'), 'utf8')) as { Statement: { Effect: string; Action: string | string[] }[] };
-  const granted = new Set(policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => ([] as string[]).concat(s.Action)));
+  const policy = JSON.parse(readFileSync(join(__dirname, '../../docs/iam-policy.json'), 'utf8')) as {
+    Statement: { Effect: string; Action: string | string[] }[];
+  };
+  const granted = new Set(
+    policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => ([] as string[]).concat(s.Action)),
+  );
 
   it('grants every AWS action the code calls', () => {
     const called = actionsCalled();

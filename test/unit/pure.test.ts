@@ -4,7 +4,7 @@ import { formatDuration, parseDuration } from '../../src/engine/duration';
 import { diffPlans, hashPlan } from '../../src/engine/plan-hash';
 import { resolveTemplate } from '../../src/engine/template';
 import { NonRetryableStepError, RetryableStepError, type StepState } from '../../src/engine';
-import { mapAwsError } from '../../src/steps/aws-errors';
+import { mapAwsError } from '../../src/steps/lib/aws-errors';
 import type { HealthSnapshot } from '../../src/health';
 import { eventsBetween, nextState } from '../../src/watch';
 
@@ -15,8 +15,18 @@ const base = { now: 10, requester: 'UREQ', allowed: true, verdict: 'approve' as 
 describe('approval policy', () => {
   it.each([
     ['a first approval', open, { user: 'UA' }, 'recorded'],
-    ['the Nth distinct approval', { ...open, decisions: [{ user: 'UA', verdict: 'approve' as const, at: 1 }] }, { user: 'UB' }, 'opened'],
-    ['a second click by the same person', { ...open, decisions: [{ user: 'UA', verdict: 'approve' as const, at: 1 }] }, { user: 'UA' }, 'duplicate'],
+    [
+      'the Nth distinct approval',
+      { ...open, decisions: [{ user: 'UA', verdict: 'approve' as const, at: 1 }] },
+      { user: 'UB' },
+      'opened',
+    ],
+    [
+      'a second click by the same person',
+      { ...open, decisions: [{ user: 'UA', verdict: 'approve' as const, at: 1 }] },
+      { user: 'UA' },
+      'duplicate',
+    ],
     ['the requester approving', open, { user: 'UREQ' }, 'self_approval'],
     ['someone outside the approver roles', open, { user: 'UX', allowed: false }, 'not_allowed'],
     ['a click after expiry', open, { user: 'UA', now: 1000 }, 'expired'],
@@ -29,7 +39,9 @@ describe('approval policy', () => {
   });
 
   it('lets the requester approve when the definition allows it', () => {
-    expect(decideApproval({ ...gate, minApprovals: 1, allowRequester: true }, open, { ...base, user: 'UREQ' }).outcome).toBe('opened');
+    expect(
+      decideApproval({ ...gate, minApprovals: 1, allowRequester: true }, open, { ...base, user: 'UREQ' }).outcome,
+    ).toBe('opened');
   });
 });
 
@@ -53,21 +65,34 @@ describe('durations', () => {
 });
 
 describe('templates', () => {
-  const scope = { input: { region: 'eu-central-1', n: 3 }, steps: { pre: { output: { key: { arn: 'arn:k' } } } }, run: { id: 'r1', requester: 'U1' } };
+  const scope = {
+    input: { region: 'eu-central-1', n: 3 },
+    steps: { pre: { output: { key: { arn: 'arn:k' } } } },
+    run: { id: 'r1', requester: 'U1' },
+  };
   it('keeps the type of a whole reference and interpolates inside text', () => {
-    expect(resolveTemplate({ a: '${input.n}', b: 'in ${input.region}: ${steps.pre.output.key.arn}', c: ['${run.id}'] }, scope)).toEqual({ a: 3, b: 'in eu-central-1: arn:k', c: ['r1'] });
+    expect(
+      resolveTemplate(
+        { a: '${input.n}', b: 'in ${input.region}: ${steps.pre.output.key.arn}', c: ['${run.id}'] },
+        scope,
+      ),
+    ).toEqual({ a: 3, b: 'in eu-central-1: arn:k', c: ['r1'] });
   });
 });
 
 describe('plans', () => {
   it('hashes regardless of key order and lists what changed', () => {
     expect(hashPlan({ a: 1, b: 2 })).toBe(hashPlan({ b: 2, a: 1 }));
-    expect(diffPlans({ changes: ['x'], key: 'k1' }, { changes: ['x', 'y'], key: 'k2' })).toEqual(['+ changes: y', '~ key: "k1" → "k2"']);
+    expect(diffPlans({ changes: ['x'], key: 'k1' }, { changes: ['x', 'y'], key: 'k2' })).toEqual([
+      '+ changes: y',
+      '~ key: "k1" → "k2"',
+    ]);
   });
 });
 
 describe('AWS error mapping', () => {
-  const sdkError = (name: string, message: string, status = 400, extra: Record<string, unknown> = {}) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, ...extra });
+  const sdkError = (name: string, message: string, status = 400, extra: Record<string, unknown> = {}) =>
+    Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, ...extra });
   it.each([
     ['ThrottlingException', 400, true, /Rate exceeded/],
     ['InternalServerException', 500, true, /Rate exceeded/],
@@ -87,33 +112,74 @@ describe('AWS error mapping', () => {
   });
 
   it('names the IAM action that AccessDenied names, or the one that was called', () => {
-    const named = mapAwsError('kms:CreateKey', sdkError('AccessDeniedException', 'User: x is not authorized to perform: kms:TagResource on resource', 400));
+    const named = mapAwsError(
+      'kms:CreateKey',
+      sdkError('AccessDeniedException', 'User: x is not authorized to perform: kms:TagResource on resource', 400),
+    );
     expect(named).toBeInstanceOf(NonRetryableStepError);
     expect(named.message).toContain('missing the IAM permission kms:TagResource');
-    expect(mapAwsError('sso:AddRegion', sdkError('AccessDeniedException', 'Access denied', 403)).message).toContain('missing the IAM permission sso:AddRegion');
+    expect(mapAwsError('sso:AddRegion', sdkError('AccessDeniedException', 'Access denied', 403)).message).toContain(
+      'missing the IAM permission sso:AddRegion',
+    );
   });
 
   it('tells a KMS key-policy denial apart from a missing IAM permission', () => {
-    const err = mapAwsError('sso:AddRegion', sdkError('AccessDeniedException', 'denied', 400, { Reason: 'KMS_AccessDeniedException' }));
+    const err = mapAwsError(
+      'sso:AddRegion',
+      sdkError('AccessDeniedException', 'denied', 400, { Reason: 'KMS_AccessDeniedException' }),
+    );
     expect(err.message).toContain('(KMS_AccessDeniedException)');
     expect(err.message).toContain('apply the key policy from docs/key-policy.md');
   });
 
   it('retries connection failures', () => {
-    expect(mapAwsError('kms:DescribeKey', new Error('connect ECONNREFUSED 127.0.0.1:1'))).toBeInstanceOf(RetryableStepError);
+    expect(mapAwsError('kms:DescribeKey', new Error('connect ECONNREFUSED 127.0.0.1:1'))).toBeInstanceOf(
+      RetryableStepError,
+    );
   });
 });
 
 describe('watch findings', () => {
-  const snap = (over: Partial<HealthSnapshot> = {}): HealthSnapshot => ({ checkedAt: 0, instanceArn: 'arn:aws:sso:::instance/ssoins-1', primaryRegion: 'us-east-1', regions: [{ name: 'us-east-1', status: 'ACTIVE', primary: true }], encryption: { keyType: 'CUSTOMER_MANAGED_KEY', status: 'ENABLED', keyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-1' }, keys: [], calls: 0, ...over });
+  const snap = (over: Partial<HealthSnapshot> = {}): HealthSnapshot => ({
+    checkedAt: 0,
+    instanceArn: 'arn:aws:sso:::instance/ssoins-1',
+    primaryRegion: 'us-east-1',
+    regions: [{ name: 'us-east-1', status: 'ACTIVE', primary: true }],
+    encryption: {
+      keyType: 'CUSTOMER_MANAGED_KEY',
+      status: 'ENABLED',
+      keyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-1',
+    },
+    keys: [],
+    calls: 0,
+    ...over,
+  });
 
   it('reports a key change and nothing on the first check', () => {
     expect(eventsBetween(undefined, snap())).toEqual([]);
-    expect(eventsBetween(snap(), snap({ encryption: { keyType: 'CUSTOMER_MANAGED_KEY', status: 'ENABLED', keyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-2' } }))).toEqual(["ℹ️ Identity Center's key changed: arn:aws:kms:us-east-1:111122223333:key/mrk-1 → arn:aws:kms:us-east-1:111122223333:key/mrk-2"]);
+    expect(
+      eventsBetween(
+        snap(),
+        snap({
+          encryption: {
+            keyType: 'CUSTOMER_MANAGED_KEY',
+            status: 'ENABLED',
+            keyArn: 'arn:aws:kms:us-east-1:111122223333:key/mrk-2',
+          },
+        }),
+      ),
+    ).toEqual([
+      "ℹ️ Identity Center's key changed: arn:aws:kms:us-east-1:111122223333:key/mrk-1 → arn:aws:kms:us-east-1:111122223333:key/mrk-2",
+    ]);
   });
 
   it('times REMOVING from when the watcher first saw it (the API gives no date)', () => {
-    const removing = snap({ regions: [{ name: 'us-east-1', status: 'ACTIVE', primary: true }, { name: 'eu-west-1', status: 'REMOVING', primary: false }] });
+    const removing = snap({
+      regions: [
+        { name: 'us-east-1', status: 'ACTIVE', primary: true },
+        { name: 'eu-west-1', status: 'REMOVING', primary: false },
+      ],
+    });
     const first = nextState(undefined, { snapshot: removing }, 1_000, 3_600_000);
     expect(first.conditions).toEqual({});
     const later = nextState(first, { snapshot: removing }, 1_000 + 3_600_001, 3_600_000);

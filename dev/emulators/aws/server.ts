@@ -10,7 +10,11 @@ const actionName = (service: string, op: string) => `${SERVICES[service]?.signin
 
 function send(res: ServerResponse, status: number, body: unknown, id: string, contentType: string): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': id, 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': contentType,
+    'x-amzn-requestid': id,
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -29,27 +33,62 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
   const svc = SERVICES[service];
   const contentType = rest ? 'application/json' : 'application/x-amz-json-1.1';
   const scope = CREDENTIAL_SCOPE.exec(String(req.headers.authorization ?? ''));
-  if (!scope) return sendError(res, new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403), id, contentType);
+  if (!scope)
+    return sendError(
+      res,
+      new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403),
+      id,
+      contentType,
+    );
   const region = scope[1] as string;
-  if (!svc || !svc.handlers[op]) return sendError(res, new AwsError('UnknownOperationException', `Unknown operation ${target || route}`), id, contentType);
-  if (scope[2] !== svc.signingName) return sendError(res, new AwsError('InvalidSignatureException', `Credential should be scoped to correct service: '${svc.signingName}'.`, 403), id, contentType);
-  if (!String(req.headers['content-type'] ?? '').startsWith(contentType)) return sendError(res, new AwsError('SerializationException', `Expected ${contentType}`), id, contentType);
+  if (!svc || !svc.handlers[op])
+    return sendError(
+      res,
+      new AwsError('UnknownOperationException', `Unknown operation ${target || route}`),
+      id,
+      contentType,
+    );
+  if (scope[2] !== svc.signingName)
+    return sendError(
+      res,
+      new AwsError(
+        'InvalidSignatureException',
+        `Credential should be scoped to correct service: '${svc.signingName}'.`,
+        403,
+      ),
+      id,
+      contentType,
+    );
+  if (!String(req.headers['content-type'] ?? '').startsWith(contentType))
+    return sendError(res, new AwsError('SerializationException', `Expected ${contentType}`), id, contentType);
   if (world.faults.latencyMs) await new Promise((r) => setTimeout(r, world.faults.latencyMs));
   const record = (ok: boolean) => world.calls.push({ action: op, region, ok, at: world.now() });
   try {
-    if (world.faults.outage.has(region)) throw new AwsError('InternalServerException', `Service unavailable in ${region}`, 503);
+    if (world.faults.outage.has(region))
+      throw new AwsError('InternalServerException', `Service unavailable in ${region}`, 503);
     const action = actionName(service, op);
     if (world.faults.deny.has(action)) {
-      throw new AwsError('AccessDeniedException', `User: arn:aws:sts::${world.accountId}:assumed-role/idc-bot/session is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`);
+      throw new AwsError(
+        'AccessDeniedException',
+        `User: arn:aws:sts::${world.accountId}:assumed-role/idc-bot/session is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`,
+      );
     }
     if (world.faults.failRate > 0 && world.random() < world.faults.failRate) {
       world.rateFaults = (world.rateFaults ?? 0) + 1;
-      throw world.rateFaults % 2 ? new AwsError('ThrottlingException', 'Rate exceeded') : new AwsError('InternalServerException', 'Injected internal error', 500);
+      throw world.rateFaults % 2
+        ? new AwsError('ThrottlingException', 'Rate exceeded')
+        : new AwsError('InternalServerException', 'Injected internal error', 500);
     }
-    const fault = world.faults.fail.find((f) => (f.action === op || f.action === '*') && f.remaining > 0 && (!f.region || f.region === region));
+    const fault = world.faults.fail.find(
+      (f) => (f.action === op || f.action === '*') && f.remaining > 0 && (!f.region || f.region === region),
+    );
     if (fault) {
       fault.remaining--;
-      throw new AwsError(fault.type, fault.type === 'ThrottlingException' ? 'Rate exceeded' : `Injected ${fault.type}`, fault.status);
+      throw new AwsError(
+        fault.type,
+        fault.type === 'ThrottlingException' ? 'Rate exceeded' : `Injected ${fault.type}`,
+        fault.status,
+      );
     }
     let body: Record<string, unknown>;
     try {
@@ -61,11 +100,17 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
     const out = (svc.handlers[op] as (w: World, r: string, b: Record<string, unknown>) => unknown)(world, region, body);
     record(true);
     // The change is made; the answer is late (a caller that dies now never learns it happened).
-    if (world.faults.responseDelayMs && MUTATING.has(op)) await new Promise((r) => setTimeout(r, world.faults.responseDelayMs));
+    if (world.faults.responseDelayMs && MUTATING.has(op))
+      await new Promise((r) => setTimeout(r, world.faults.responseDelayMs));
     send(res, 200, out ?? {}, id, contentType);
   } catch (err) {
     record(false);
-    sendError(res, err instanceof AwsError ? err : new AwsError('InternalServerException', String(err), 500), id, contentType);
+    sendError(
+      res,
+      err instanceof AwsError ? err : new AwsError('InternalServerException', String(err), 500),
+      id,
+      contentType,
+    );
   }
 }
 
@@ -83,7 +128,9 @@ export interface AwsEmulator {
  * the JSON 1.1 protocol and Account over REST JSON, the Region
  * read from the SigV4 credential scope, and `/__emulator/*` routes for faults and inspection.
  */
-export async function startAwsEmulator(opts: WorldOptions & { port?: number; host?: string } = {}): Promise<AwsEmulator> {
+export async function startAwsEmulator(
+  opts: WorldOptions & { port?: number; host?: string } = {},
+): Promise<AwsEmulator> {
   const world = createWorld(opts);
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -134,9 +181,24 @@ function admin(world: World, url: string, raw: string, res: ServerResponse): voi
   }
   if (url === '/__emulator/faults') {
     try {
-      const f = JSON.parse(raw || '{}') as { fail?: { action: string; times: number; type?: string; status?: number }; deny?: string[]; outage?: string[]; latencyMs?: number; failRate?: number; timeScale?: number; clear?: boolean };
-      if (f.clear) Object.assign(world.faults, { fail: [], deny: new Set(), outage: new Set(), latencyMs: 0, failRate: 0 });
-      if (f.fail) world.faults.fail.push({ action: f.fail.action, remaining: f.fail.times, type: f.fail.type ?? 'ThrottlingException', status: f.fail.status ?? 400 });
+      const f = JSON.parse(raw || '{}') as {
+        fail?: { action: string; times: number; type?: string; status?: number };
+        deny?: string[];
+        outage?: string[];
+        latencyMs?: number;
+        failRate?: number;
+        timeScale?: number;
+        clear?: boolean;
+      };
+      if (f.clear)
+        Object.assign(world.faults, { fail: [], deny: new Set(), outage: new Set(), latencyMs: 0, failRate: 0 });
+      if (f.fail)
+        world.faults.fail.push({
+          action: f.fail.action,
+          remaining: f.fail.times,
+          type: f.fail.type ?? 'ThrottlingException',
+          status: f.fail.status ?? 400,
+        });
       if (f.deny) world.faults.deny = new Set(f.deny);
       if (f.outage) world.faults.outage = new Set(f.outage);
       if (f.latencyMs !== undefined) world.faults.latencyMs = f.latencyMs;

@@ -1,3 +1,4 @@
+import { REGION_PATTERN } from '../../../src/engine/inputs';
 import { randomBytes } from 'node:crypto';
 import { AwsError, grantsIdc, OPT_IN, REGIONS, type IdcRegion, type Key, type World } from './world';
 
@@ -7,10 +8,14 @@ type Handler = (w: World, region: string, body: Body) => unknown;
 const sec = (ms: number) => ms / 1000;
 const str = (body: Body, field: string): string => {
   const v = body[field];
-  if (typeof v !== 'string' || !v) throw new AwsError('ValidationException', `1 validation error detected: Value null at '${field[0]?.toLowerCase()}${field.slice(1)}' failed to satisfy constraint: Member must not be null`);
+  if (typeof v !== 'string' || !v)
+    throw new AwsError(
+      'ValidationException',
+      `1 validation error detected: Value null at '${field[0]?.toLowerCase()}${field.slice(1)}' failed to satisfy constraint: Member must not be null`,
+    );
   return v;
 };
-const REGION_NAME = /^([a-z]+-){2,3}\d$/;
+const REGION_NAME = REGION_PATTERN;
 
 function requireInstance(w: World, body: Body): void {
   const arn = str(body, 'InstanceArn');
@@ -25,11 +30,19 @@ function servedHere(w: World, region: string): boolean {
 
 function primaryOnly(w: World, region: string, op: string): void {
   if (region !== w.instance.primaryRegion) {
-    throw new AwsError('ValidationException', `${op} is only supported in the primary Region (${w.instance.primaryRegion}) of this instance; it is not available in additional Regions`);
+    throw new AwsError(
+      'ValidationException',
+      `${op} is only supported in the primary Region (${w.instance.primaryRegion}) of this instance; it is not available in additional Regions`,
+    );
   }
 }
 
-const regionMeta = (w: World, r: IdcRegion) => ({ RegionName: r.name, Status: r.status, AddedDate: sec(r.addedDate), IsPrimaryRegion: r.name === w.instance.primaryRegion });
+const regionMeta = (w: World, r: IdcRegion) => ({
+  RegionName: r.name,
+  Status: r.status,
+  AddedDate: sec(r.addedDate),
+  IsPrimaryRegion: r.name === w.instance.primaryRegion,
+});
 
 function describeInstance(w: World) {
   const i = w.instance;
@@ -59,59 +72,115 @@ function paginate<T>(items: T[], body: Body, max = 100): { page: T[]; NextToken?
   const start = body.NextToken ? Number(Buffer.from(String(body.NextToken), 'base64').toString()) : 0;
   if (!Number.isInteger(start) || start < 0) throw new AwsError('ValidationException', 'The NextToken is invalid');
   const page = items.slice(start, start + size);
-  return start + size < items.length ? { page, NextToken: Buffer.from(String(start + size)).toString('base64') } : { page };
+  return start + size < items.length
+    ? { page, NextToken: Buffer.from(String(start + size)).toString('base64') }
+    : { page };
 }
 
 export const ssoAdmin: Record<string, Handler> = {
   ListInstances(w, region) {
     if (!servedHere(w, region)) return { Instances: [] };
     const d = describeInstance(w);
-    return { Instances: [{ InstanceArn: d.InstanceArn, IdentityStoreId: d.IdentityStoreId, OwnerAccountId: d.OwnerAccountId, Name: d.Name, CreatedDate: d.CreatedDate, Status: d.Status, PrimaryRegion: d.PrimaryRegion, Regions: d.Regions }] };
+    return {
+      Instances: [
+        {
+          InstanceArn: d.InstanceArn,
+          IdentityStoreId: d.IdentityStoreId,
+          OwnerAccountId: d.OwnerAccountId,
+          Name: d.Name,
+          CreatedDate: d.CreatedDate,
+          Status: d.Status,
+          PrimaryRegion: d.PrimaryRegion,
+          Regions: d.Regions,
+        },
+      ],
+    };
   },
   DescribeInstance(w, region, body) {
     requireInstance(w, body);
-    if (!servedHere(w, region)) throw new AwsError('ResourceNotFoundException', `Instance ${w.instance.arn} is not available in ${region}`);
+    if (!servedHere(w, region))
+      throw new AwsError('ResourceNotFoundException', `Instance ${w.instance.arn} is not available in ${region}`);
     return describeInstance(w);
   },
   UpdateInstance(w, region, body) {
     requireInstance(w, body);
     primaryOnly(w, region, 'UpdateInstance');
     const cfg = body.EncryptionConfiguration as { KeyType?: string; KmsKeyArn?: string } | undefined;
-    if (cfg && body.PermissionSetsEnabled !== undefined) throw new AwsError('ValidationException', 'EncryptionConfiguration and PermissionSetsEnabled cannot be updated in the same request');
+    if (cfg && body.PermissionSetsEnabled !== undefined)
+      throw new AwsError(
+        'ValidationException',
+        'EncryptionConfiguration and PermissionSetsEnabled cannot be updated in the same request',
+      );
     if (!cfg) return {};
     const enc = w.instance.encryption;
-    if (enc.status === 'UPDATING') throw new AwsError('ConflictException', 'An encryption configuration update is already in progress');
+    if (enc.status === 'UPDATING')
+      throw new AwsError('ConflictException', 'An encryption configuration update is already in progress');
     if (cfg.KeyType === 'AWS_OWNED_KMS_KEY') {
-      if (cfg.KmsKeyArn) throw new AwsError('ValidationException', 'KmsKeyArn must not be set when KeyType is AWS_OWNED_KMS_KEY');
-      if (w.instance.regions.size > 1) throw new AwsError('ValidationException', 'A multi-Region instance must use a customer managed multi-Region KMS key; remove the additional Regions first');
+      if (cfg.KmsKeyArn)
+        throw new AwsError('ValidationException', 'KmsKeyArn must not be set when KeyType is AWS_OWNED_KMS_KEY');
+      if (w.instance.regions.size > 1)
+        throw new AwsError(
+          'ValidationException',
+          'A multi-Region instance must use a customer managed multi-Region KMS key; remove the additional Regions first',
+        );
       Object.assign(enc, { keyType: 'AWS_OWNED_KMS_KEY', kmsKeyArn: undefined, status: 'ENABLED', reason: undefined });
       return {};
     }
-    if (cfg.KeyType !== 'CUSTOMER_MANAGED_KEY') throw new AwsError('ValidationException', `Value '${cfg.KeyType}' at 'encryptionConfiguration.keyType' failed to satisfy constraint: Member must satisfy enum value set: [AWS_OWNED_KMS_KEY, CUSTOMER_MANAGED_KEY]`);
+    if (cfg.KeyType !== 'CUSTOMER_MANAGED_KEY')
+      throw new AwsError(
+        'ValidationException',
+        `Value '${cfg.KeyType}' at 'encryptionConfiguration.keyType' failed to satisfy constraint: Member must satisfy enum value set: [AWS_OWNED_KMS_KEY, CUSTOMER_MANAGED_KEY]`,
+      );
     const arn = cfg.KmsKeyArn ?? '';
     if (!/^arn:aws(-[a-z]{1,5}){0,3}:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[a-f0-9]{32}|[a-f0-9-]{36})$/.test(arn)) {
-      throw new AwsError('ValidationException', 'KmsKeyArn must be the ARN of a KMS key (not an alias) when KeyType is CUSTOMER_MANAGED_KEY');
+      throw new AwsError(
+        'ValidationException',
+        'KmsKeyArn must be the ARN of a KMS key (not an alias) when KeyType is CUSTOMER_MANAGED_KEY',
+      );
     }
     const key = w.findKey(w.instance.primaryRegion, arn);
-    if (!key) throw new AwsError('ResourceNotFoundException', `KMS key ${arn} was not found in ${w.instance.primaryRegion}`, 400, { Reason: 'KMS_NotFoundException' });
-    if (key.state === 'Disabled') throw new AwsError('ValidationException', `KMS key ${arn} is disabled`, 400, { Reason: 'KMS_DisabledException' });
-    if (key.state !== 'Enabled') throw new AwsError('ValidationException', `KMS key ${arn} is in state ${key.state}`, 400, { Reason: 'KMS_InvalidStateException' });
+    if (!key)
+      throw new AwsError(
+        'ResourceNotFoundException',
+        `KMS key ${arn} was not found in ${w.instance.primaryRegion}`,
+        400,
+        { Reason: 'KMS_NotFoundException' },
+      );
+    if (key.state === 'Disabled')
+      throw new AwsError('ValidationException', `KMS key ${arn} is disabled`, 400, { Reason: 'KMS_DisabledException' });
+    if (key.state !== 'Enabled')
+      throw new AwsError('ValidationException', `KMS key ${arn} is in state ${key.state}`, 400, {
+        Reason: 'KMS_InvalidStateException',
+      });
     for (const r of w.instance.regions.values()) {
       if (r.name === w.instance.primaryRegion) continue;
-      if (!key.multiRegion || !w.findKey(r.name, key.keyId)) throw new AwsError('ValidationException', `The KMS key has no replica in ${r.name}, an enabled Region of this instance`, 400, { Reason: 'KMS_InvalidStateException' });
+      if (!key.multiRegion || !w.findKey(r.name, key.keyId))
+        throw new AwsError(
+          'ValidationException',
+          `The KMS key has no replica in ${r.name}, an enabled Region of this instance`,
+          400,
+          { Reason: 'KMS_InvalidStateException' },
+        );
     }
-    Object.assign(enc, { status: 'UPDATING', pendingArn: key.arn, doneAt: w.now() + w.dur('encryptionUpdating'), reason: undefined });
+    Object.assign(enc, {
+      status: 'UPDATING',
+      pendingArn: key.arn,
+      doneAt: w.now() + w.dur('encryptionUpdating'),
+      reason: undefined,
+    });
     return {};
   },
   ListRegions(w, region, body) {
     requireInstance(w, body);
-    if (!servedHere(w, region)) throw new AwsError('ResourceNotFoundException', `Instance is not available in ${region}`);
+    if (!servedHere(w, region))
+      throw new AwsError('ResourceNotFoundException', `Instance is not available in ${region}`);
     const { page, NextToken } = paginate([...w.instance.regions.values()], body);
     return { Regions: page.map((r) => regionMeta(w, r)), ...(NextToken ? { NextToken } : {}) };
   },
   DescribeRegion(w, region, body) {
     requireInstance(w, body);
-    if (!servedHere(w, region)) throw new AwsError('ResourceNotFoundException', `Instance is not available in ${region}`);
+    if (!servedHere(w, region))
+      throw new AwsError('ResourceNotFoundException', `Instance is not available in ${region}`);
     const name = str(body, 'RegionName');
     const r = w.instance.regions.get(name);
     if (!r) throw new AwsError('ResourceNotFoundException', `Region ${name} is not enabled for this instance`);
@@ -121,20 +190,55 @@ export const ssoAdmin: Record<string, Handler> = {
     requireInstance(w, body);
     primaryOnly(w, region, 'AddRegion');
     const name = str(body, 'RegionName');
-    if (!REGION_NAME.test(name) || !REGIONS.includes(name)) throw new AwsError('ValidationException', `${name} is not a Region that supports IAM Identity Center multi-Region replication`);
-    if (!w.enabledRegions.has(name)) throw new AwsError('ValidationException', `Region ${name} is not enabled for account ${w.accountId}`);
-    if (w.instance.regions.has(name)) throw new AwsError('ConflictException', `Region ${name} is already enabled for this instance`);
-    if ([...w.instance.regions.values()].some((r) => r.status !== 'ACTIVE')) throw new AwsError('ConflictException', 'Another add or remove Region workflow is in progress');
-    if (w.instance.regions.size >= w.quota) throw new AwsError('ServiceQuotaExceededException', `The instance already has ${w.instance.regions.size} Regions, the maximum for this account`);
+    if (!REGION_NAME.test(name) || !REGIONS.includes(name))
+      throw new AwsError(
+        'ValidationException',
+        `${name} is not a Region that supports IAM Identity Center multi-Region replication`,
+      );
+    if (!w.enabledRegions.has(name))
+      throw new AwsError('ValidationException', `Region ${name} is not enabled for account ${w.accountId}`);
+    if (w.instance.regions.has(name))
+      throw new AwsError('ConflictException', `Region ${name} is already enabled for this instance`);
+    if ([...w.instance.regions.values()].some((r) => r.status !== 'ACTIVE'))
+      throw new AwsError('ConflictException', 'Another add or remove Region workflow is in progress');
+    if (w.instance.regions.size >= w.quota)
+      throw new AwsError(
+        'ServiceQuotaExceededException',
+        `The instance already has ${w.instance.regions.size} Regions, the maximum for this account`,
+      );
     const enc = w.instance.encryption;
-    if (enc.keyType !== 'CUSTOMER_MANAGED_KEY' || enc.status !== 'ENABLED' || !enc.kmsKeyArn) throw new AwsError('ValidationException', 'The instance must be encrypted with a customer managed multi-Region KMS key before you add a Region');
+    if (enc.keyType !== 'CUSTOMER_MANAGED_KEY' || enc.status !== 'ENABLED' || !enc.kmsKeyArn)
+      throw new AwsError(
+        'ValidationException',
+        'The instance must be encrypted with a customer managed multi-Region KMS key before you add a Region',
+      );
     const key = w.findKey(w.instance.primaryRegion, enc.kmsKeyArn);
-    if (!key?.multiRegion) throw new AwsError('ValidationException', 'The instance KMS key is not a multi-Region key', 400, { Reason: 'KMS_InvalidKeyUsageException' });
+    if (!key?.multiRegion)
+      throw new AwsError('ValidationException', 'The instance KMS key is not a multi-Region key', 400, {
+        Reason: 'KMS_InvalidKeyUsageException',
+      });
     const replica = w.findKey(name, key.keyId);
-    if (!replica) throw new AwsError('ValidationException', `The KMS key has no replica in ${name}`, 400, { Reason: 'KMS_InvalidStateException' });
-    if (replica.state !== 'Enabled') throw new AwsError('ValidationException', `The KMS key replica in ${name} is ${replica.state}`, 400, { Reason: replica.state === 'Disabled' ? 'KMS_DisabledException' : 'KMS_InvalidStateException' });
-    if (!grantsIdc(replica.policy)) throw new AwsError('AccessDeniedException', `The key policy of the replica in ${name} does not allow IAM Identity Center to use it`, 400, { Reason: 'KMS_AccessDeniedException' });
-    w.instance.regions.set(name, { name, status: 'ADDING', addedDate: w.now(), doneAt: w.now() + w.dur('regionAdding') });
+    if (!replica)
+      throw new AwsError('ValidationException', `The KMS key has no replica in ${name}`, 400, {
+        Reason: 'KMS_InvalidStateException',
+      });
+    if (replica.state !== 'Enabled')
+      throw new AwsError('ValidationException', `The KMS key replica in ${name} is ${replica.state}`, 400, {
+        Reason: replica.state === 'Disabled' ? 'KMS_DisabledException' : 'KMS_InvalidStateException',
+      });
+    if (!grantsIdc(replica.policy))
+      throw new AwsError(
+        'AccessDeniedException',
+        `The key policy of the replica in ${name} does not allow IAM Identity Center to use it`,
+        400,
+        { Reason: 'KMS_AccessDeniedException' },
+      );
+    w.instance.regions.set(name, {
+      name,
+      status: 'ADDING',
+      addedDate: w.now(),
+      doneAt: w.now() + w.dur('regionAdding'),
+    });
     return { Status: 'ADDING' };
   },
   RemoveRegion(w, region, body) {
@@ -143,8 +247,10 @@ export const ssoAdmin: Record<string, Handler> = {
     const name = str(body, 'RegionName');
     const r = w.instance.regions.get(name);
     if (!r) throw new AwsError('ResourceNotFoundException', `Region ${name} is not enabled for this instance`);
-    if (name === w.instance.primaryRegion) throw new AwsError('ValidationException', 'The primary Region cannot be removed; delete the instance instead');
-    if ([...w.instance.regions.values()].some((x) => x.status !== 'ACTIVE')) throw new AwsError('ConflictException', 'Another add or remove Region workflow is in progress');
+    if (name === w.instance.primaryRegion)
+      throw new AwsError('ValidationException', 'The primary Region cannot be removed; delete the instance instead');
+    if ([...w.instance.regions.values()].some((x) => x.status !== 'ACTIVE'))
+      throw new AwsError('ConflictException', 'Another add or remove Region workflow is in progress');
     Object.assign(r, { status: 'REMOVING', doneAt: w.now() + w.dur('regionRemoving') });
     return { Status: 'REMOVING' };
   },
@@ -156,20 +262,28 @@ export const ssoAdmin: Record<string, Handler> = {
 };
 
 function identityStoreGuard(w: World, region: string, body: Body): void {
-  if (str(body, 'IdentityStoreId') !== w.instance.identityStoreId) throw new AwsError('ResourceNotFoundException', `Identity store ${String(body.IdentityStoreId)} does not exist`);
-  if (!servedHere(w, region)) throw new AwsError('ResourceNotFoundException', `Identity store is not available in ${region}`);
+  if (str(body, 'IdentityStoreId') !== w.instance.identityStoreId)
+    throw new AwsError('ResourceNotFoundException', `Identity store ${String(body.IdentityStoreId)} does not exist`);
+  if (!servedHere(w, region))
+    throw new AwsError('ResourceNotFoundException', `Identity store is not available in ${region}`);
 }
 
 export const identityStore: Record<string, Handler> = {
   ListUsers(w, region, body) {
     identityStoreGuard(w, region, body);
     const { page, NextToken } = paginate(w.users, body);
-    return { Users: page.map((u) => ({ ...u, IdentityStoreId: w.instance.identityStoreId })), ...(NextToken ? { NextToken } : {}) };
+    return {
+      Users: page.map((u) => ({ ...u, IdentityStoreId: w.instance.identityStoreId })),
+      ...(NextToken ? { NextToken } : {}),
+    };
   },
   ListGroups(w, region, body) {
     identityStoreGuard(w, region, body);
     const { page, NextToken } = paginate(w.groups, body);
-    return { Groups: page.map((g) => ({ ...g, IdentityStoreId: w.instance.identityStoreId })), ...(NextToken ? { NextToken } : {}) };
+    return {
+      Groups: page.map((g) => ({ ...g, IdentityStoreId: w.instance.identityStoreId })),
+      ...(NextToken ? { NextToken } : {}),
+    };
   },
 };
 
@@ -190,7 +304,12 @@ function metadata(w: World, k: Key) {
     Origin: 'AWS_KMS',
     KeyManager: k.keyManager,
     KeyState: k.state,
-    ...(k.deletionDate ? { DeletionDate: sec(k.deletionDate), PendingDeletionWindowInDays: Math.round((k.deletionDate - w.now()) / 86_400_000) } : {}),
+    ...(k.deletionDate
+      ? {
+          DeletionDate: sec(k.deletionDate),
+          PendingDeletionWindowInDays: Math.round((k.deletionDate - w.now()) / 86_400_000),
+        }
+      : {}),
     MultiRegion: k.multiRegion,
     ...(k.multiRegion
       ? {
@@ -216,12 +335,28 @@ function checkPolicy(policy: unknown): string {
   try {
     JSON.parse(String(policy));
   } catch {
-    throw new AwsError('MalformedPolicyDocumentException', 'The new key policy will not allow you to update the key policy in the future.');
+    throw new AwsError(
+      'MalformedPolicyDocumentException',
+      'The new key policy will not allow you to update the key policy in the future.',
+    );
   }
   return String(policy);
 }
 
-const DEFAULT_POLICY = (account: string) => JSON.stringify({ Version: '2012-10-17', Id: 'key-default-1', Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' }] });
+const DEFAULT_POLICY = (account: string) =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Id: 'key-default-1',
+    Statement: [
+      {
+        Sid: 'Enable IAM User Permissions',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${account}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+    ],
+  });
 
 export const kms: Record<string, Handler> = {
   CreateKey(w, region, body) {
@@ -229,26 +364,62 @@ export const kms: Record<string, Handler> = {
       // any spec is allowed by KMS; the emulator only models symmetric keys
       throw new AwsError('UnsupportedOperationException', 'The emulator only models SYMMETRIC_DEFAULT keys');
     }
-    const k = w.addKey({ region, multiRegion: Boolean(body.MultiRegion), role: body.MultiRegion ? 'PRIMARY' : undefined, policy: checkPolicy(body.Policy) || DEFAULT_POLICY(w.accountId), tags: (body.Tags as Key['tags']) ?? [], description: String(body.Description ?? '') });
+    const k = w.addKey({
+      region,
+      multiRegion: Boolean(body.MultiRegion),
+      role: body.MultiRegion ? 'PRIMARY' : undefined,
+      policy: checkPolicy(body.Policy) || DEFAULT_POLICY(w.accountId),
+      tags: (body.Tags as Key['tags']) ?? [],
+      description: String(body.Description ?? ''),
+    });
     return { KeyMetadata: metadata(w, k) };
   },
   DescribeKey(w, region, body) {
     return { KeyMetadata: metadata(w, key(w, region, body)) };
   },
   ListKeys(w, region, body) {
-    const { page, NextToken } = paginate([...w.keys.values()].filter((k) => k.region === region), body, 1000);
-    return { Keys: page.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })), Truncated: Boolean(NextToken), ...(NextToken ? { NextMarker: NextToken } : {}) };
+    const { page, NextToken } = paginate(
+      [...w.keys.values()].filter((k) => k.region === region),
+      body,
+      1000,
+    );
+    return {
+      Keys: page.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })),
+      Truncated: Boolean(NextToken),
+      ...(NextToken ? { NextMarker: NextToken } : {}),
+    };
   },
   ReplicateKey(w, region, body) {
     const k = key(w, region, body);
     const target = str(body, 'ReplicaRegion');
     if (!k.multiRegion) throw new AwsError('UnsupportedOperationException', `${k.arn} is not a multi-Region key`);
-    if (k.role !== 'PRIMARY') throw new AwsError('UnsupportedOperationException', `${k.arn} is not a primary key; only a primary key can be replicated`);
-    if (k.state !== 'Enabled') throw new AwsError(k.state === 'Disabled' ? 'DisabledException' : 'KMSInvalidStateException', `${k.arn} is ${k.state}`);
+    if (k.role !== 'PRIMARY')
+      throw new AwsError(
+        'UnsupportedOperationException',
+        `${k.arn} is not a primary key; only a primary key can be replicated`,
+      );
+    if (k.state !== 'Enabled')
+      throw new AwsError(
+        k.state === 'Disabled' ? 'DisabledException' : 'KMSInvalidStateException',
+        `${k.arn} is ${k.state}`,
+      );
     if (!REGIONS.includes(target)) throw new AwsError('ValidationException', `${target} is not a valid Region`);
-    if (!w.enabledRegions.has(target)) throw new AwsError('UnsupportedOperationException', `Region ${target} is not enabled for this account`);
-    if (target === region || w.findKey(target, k.keyId)) throw new AwsError('AlreadyExistsException', `A replica of ${k.keyId} already exists in ${target}`);
-    const replica = w.addKey({ region: target, keyId: k.keyId, multiRegion: true, role: 'REPLICA', primaryRegion: region, state: 'Creating', readyAt: w.now() + w.dur('replicaCreating'), policy: checkPolicy(body.Policy) || DEFAULT_POLICY(w.accountId), tags: (body.Tags as Key['tags']) ?? [], description: String(body.Description ?? '') });
+    if (!w.enabledRegions.has(target))
+      throw new AwsError('UnsupportedOperationException', `Region ${target} is not enabled for this account`);
+    if (target === region || w.findKey(target, k.keyId))
+      throw new AwsError('AlreadyExistsException', `A replica of ${k.keyId} already exists in ${target}`);
+    const replica = w.addKey({
+      region: target,
+      keyId: k.keyId,
+      multiRegion: true,
+      role: 'REPLICA',
+      primaryRegion: region,
+      state: 'Creating',
+      readyAt: w.now() + w.dur('replicaCreating'),
+      policy: checkPolicy(body.Policy) || DEFAULT_POLICY(w.accountId),
+      tags: (body.Tags as Key['tags']) ?? [],
+      description: String(body.Description ?? ''),
+    });
     return { ReplicaKeyMetadata: metadata(w, replica), ReplicaPolicy: replica.policy, ReplicaTags: replica.tags };
   },
   GetKeyPolicy(w, region, body) {
@@ -257,26 +428,44 @@ export const kms: Record<string, Handler> = {
   },
   PutKeyPolicy(w, region, body) {
     const k = key(w, region, body);
-    if (body.PolicyName !== undefined && body.PolicyName !== 'default') throw new AwsError('ValidationException', 'PolicyName must be "default"');
+    if (body.PolicyName !== undefined && body.PolicyName !== 'default')
+      throw new AwsError('ValidationException', 'PolicyName must be "default"');
     k.policy = checkPolicy(str(body, 'Policy'));
     return {};
   },
   CreateAlias(w, region, body) {
     const alias = str(body, 'AliasName');
-    if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(alias) || alias.startsWith('alias/aws/')) throw new AwsError('ValidationException', `Alias ${alias} is invalid`);
+    if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(alias) || alias.startsWith('alias/aws/'))
+      throw new AwsError('ValidationException', `Alias ${alias} is invalid`);
     const k = key(w, region, body, 'TargetKeyId');
-    if (w.aliases.has(`${region}/${alias}`)) throw new AwsError('AlreadyExistsException', `An alias with the name arn:aws:kms:${region}:${w.accountId}:${alias} already exists`);
+    if (w.aliases.has(`${region}/${alias}`))
+      throw new AwsError(
+        'AlreadyExistsException',
+        `An alias with the name arn:aws:kms:${region}:${w.accountId}:${alias} already exists`,
+      );
     w.aliases.set(`${region}/${alias}`, k.keyId);
     return {};
   },
   ListAliases(w, region, body) {
-    const all = [...w.aliases.entries()].filter(([k]) => k.startsWith(`${region}/`)).map(([k, keyId]) => ({ AliasName: k.slice(region.length + 1), AliasArn: `arn:aws:kms:${region}:${w.accountId}:${k.slice(region.length + 1)}`, TargetKeyId: keyId }));
-    const filtered = body.KeyId ? all.filter((a) => a.TargetKeyId === w.findKey(region, String(body.KeyId))?.keyId) : all;
+    const all = [...w.aliases.entries()]
+      .filter(([k]) => k.startsWith(`${region}/`))
+      .map(([k, keyId]) => ({
+        AliasName: k.slice(region.length + 1),
+        AliasArn: `arn:aws:kms:${region}:${w.accountId}:${k.slice(region.length + 1)}`,
+        TargetKeyId: keyId,
+      }));
+    const filtered = body.KeyId
+      ? all.filter((a) => a.TargetKeyId === w.findKey(region, String(body.KeyId))?.keyId)
+      : all;
     return { Aliases: filtered, Truncated: false };
   },
   EnableKeyRotation(w, region, body) {
     const k = key(w, region, body);
-    if (k.role === 'REPLICA') throw new AwsError('UnsupportedOperationException', 'Rotation is managed on the primary key of a multi-Region key');
+    if (k.role === 'REPLICA')
+      throw new AwsError(
+        'UnsupportedOperationException',
+        'Rotation is managed on the primary key of a multi-Region key',
+      );
     k.rotation = true;
     return {};
   },
@@ -296,7 +485,8 @@ export const kms: Record<string, Handler> = {
   ScheduleKeyDeletion(w, region, body) {
     const k = key(w, region, body);
     const days = Number(body.PendingWindowInDays ?? 30);
-    if (!Number.isInteger(days) || days < 7 || days > 30) throw new AwsError('ValidationException', 'PendingWindowInDays must be between 7 and 30');
+    if (!Number.isInteger(days) || days < 7 || days > 30)
+      throw new AwsError('ValidationException', 'PendingWindowInDays must be between 7 and 30');
     if (k.state === 'PendingDeletion') throw new AwsError('KMSInvalidStateException', `${k.arn} is pending deletion`);
     const replicas = [...w.keys.values()].filter((x) => x.keyId === k.keyId && x.role === 'REPLICA');
     if (k.role === 'PRIMARY' && replicas.length) {
@@ -331,7 +521,11 @@ export const serviceQuotas: Record<string, Handler> = {
   GetServiceQuota(w, region, body) {
     const service = str(body, 'ServiceCode');
     const code = str(body, 'QuotaCode');
-    if (service !== 'sso' || code !== 'L-D519A297') throw new AwsError('NoSuchResourceException', `The request failed because the specified quota ${service}/${code} does not exist.`);
+    if (service !== 'sso' || code !== 'L-D519A297')
+      throw new AwsError(
+        'NoSuchResourceException',
+        `The request failed because the specified quota ${service}/${code} does not exist.`,
+      );
     return {
       Quota: {
         ServiceCode: 'sso',
@@ -375,4 +569,5 @@ export const SERVICES: Record<string, ServiceDef> = {
   Account: { signingName: 'account', handlers: account, routes: { 'POST /getRegionOptStatus': 'GetRegionOptStatus' } },
 };
 
-export const requestId = () => `${randomBytes(4).toString('hex')}-${randomBytes(2).toString('hex')}-${randomBytes(2).toString('hex')}-${randomBytes(2).toString('hex')}-${randomBytes(6).toString('hex')}`;
+export const requestId = () =>
+  `${randomBytes(4).toString('hex')}-${randomBytes(2).toString('hex')}-${randomBytes(2).toString('hex')}-${randomBytes(2).toString('hex')}-${randomBytes(6).toString('hex')}`;

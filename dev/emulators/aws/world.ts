@@ -57,11 +57,35 @@ export interface WorldOptions {
 }
 
 /** Commercial-partition Regions the emulator knows; opt-in ones start disabled. */
-export const REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-north-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1', 'ap-south-1', 'sa-east-1', 'eu-south-1', 'af-south-1', 'me-south-1'];
+export const REGIONS = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-central-1',
+  'eu-north-1',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-northeast-1',
+  'ap-south-1',
+  'sa-east-1',
+  'eu-south-1',
+  'af-south-1',
+  'me-south-1',
+];
 export const OPT_IN = new Set(['eu-south-1', 'af-south-1', 'me-south-1']);
 
 /** Base durations of the asynchronous transitions, in ms before `timeScale`. */
-export const DURATIONS = { replicaCreating: 3_000, encryptionUpdating: 8_000, regionAdding: 40_000, regionRemoving: 15_000 };
+export const DURATIONS = {
+  replicaCreating: 3_000,
+  encryptionUpdating: 8_000,
+  regionAdding: 40_000,
+  regionRemoving: 15_000,
+};
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 
@@ -73,7 +97,8 @@ export function createWorld(opts: WorldOptions = {}) {
   const instanceId = `ssoins-${hex(8)}`;
   const identityStoreId = `d-${hex(5)}`;
   const created = now() - 400 * 86_400_000;
-  const name = (i: number) => ['ana', 'ben', 'chen', 'dara', 'eli', 'fay', 'gus', 'hana', 'ivo', 'jun'][i % 10] + String(i);
+  const name = (i: number) =>
+    ['ana', 'ben', 'chen', 'dara', 'eli', 'fay', 'gus', 'hana', 'ivo', 'jun'][i % 10] + String(i);
   const world = {
     accountId,
     timeScale: opts.timeScale ?? 1,
@@ -90,12 +115,29 @@ export function createWorld(opts: WorldOptions = {}) {
       primaryRegion: primary,
       status: 'ACTIVE' as const,
       createdDate: created,
-      encryption: { keyType: 'AWS_OWNED_KMS_KEY' as 'AWS_OWNED_KMS_KEY' | 'CUSTOMER_MANAGED_KEY', kmsKeyArn: undefined as string | undefined, status: 'ENABLED' as 'ENABLED' | 'UPDATING' | 'UPDATE_FAILED', reason: undefined as string | undefined, doneAt: undefined as number | undefined, pendingArn: undefined as string | undefined },
+      encryption: {
+        keyType: 'AWS_OWNED_KMS_KEY' as 'AWS_OWNED_KMS_KEY' | 'CUSTOMER_MANAGED_KEY',
+        kmsKeyArn: undefined as string | undefined,
+        status: 'ENABLED' as 'ENABLED' | 'UPDATING' | 'UPDATE_FAILED',
+        reason: undefined as string | undefined,
+        doneAt: undefined as number | undefined,
+        pendingArn: undefined as string | undefined,
+      },
       regions: new Map<string, IdcRegion>([[primary, { name: primary, status: 'ACTIVE', addedDate: created }]]),
     },
-    users: Array.from({ length: opts.users ?? 300 }, (_, i) => ({ UserId: `${identityStoreId.slice(2)}-u${String(i).padStart(5, '0')}`, UserName: `${name(i)}@example.com`, DisplayName: name(i) })),
-    groups: Array.from({ length: opts.groups ?? 40 }, (_, i) => ({ GroupId: `${identityStoreId.slice(2)}-g${String(i).padStart(4, '0')}`, DisplayName: `team-${i}` })),
-    permissionSets: ['AdministratorAccess', 'ReadOnlyAccess', 'PowerUserAccess', 'Billing'].map((n, i) => ({ name: n, arn: `arn:aws:sso:::permissionSet/${instanceId}/ps-${String(i).padStart(16, '0')}` })),
+    users: Array.from({ length: opts.users ?? 300 }, (_, i) => ({
+      UserId: `${identityStoreId.slice(2)}-u${String(i).padStart(5, '0')}`,
+      UserName: `${name(i)}@example.com`,
+      DisplayName: name(i),
+    })),
+    groups: Array.from({ length: opts.groups ?? 40 }, (_, i) => ({
+      GroupId: `${identityStoreId.slice(2)}-g${String(i).padStart(4, '0')}`,
+      DisplayName: `team-${i}`,
+    })),
+    permissionSets: ['AdministratorAccess', 'ReadOnlyAccess', 'PowerUserAccess', 'Billing'].map((n, i) => ({
+      name: n,
+      arn: `arn:aws:sso:::permissionSet/${instanceId}/ps-${String(i).padStart(16, '0')}`,
+    })),
     keys: new Map<string, Key>(),
     aliases: new Map<string, string>(),
     /** How many calls the rate fault failed. */
@@ -119,7 +161,7 @@ export function createWorld(opts: WorldOptions = {}) {
     /** Seeded pseudo-random numbers for rate faults (reproducible runs). */
     random: (() => {
       let x = 12345;
-      return () => ((x = (x * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+      return () => (x = (x * 1664525 + 1013904223) >>> 0) / 2 ** 32;
     })(),
     /** Base durations of this world's asynchronous transitions (tests may tune each). */
     durations: { ...DURATIONS },
@@ -134,14 +176,27 @@ export function createWorld(opts: WorldOptions = {}) {
     /** Moves every asynchronous state along to `now`. */
     settle(): void {
       const t = world.now();
-      for (const k of world.keys.values()) if (k.state === 'Creating' && k.readyAt !== undefined && t >= k.readyAt) k.state = 'Enabled';
+      for (const k of world.keys.values())
+        if (k.state === 'Creating' && k.readyAt !== undefined && t >= k.readyAt) k.state = 'Enabled';
       const enc = world.instance.encryption;
       if (enc.status === 'UPDATING' && enc.doneAt !== undefined && t >= enc.doneAt) {
         const key = enc.pendingArn ? world.findKey(world.instance.primaryRegion, enc.pendingArn) : undefined;
         if (key && key.state === 'Enabled' && grantsIdc(key.policy)) {
-          Object.assign(enc, { status: 'ENABLED', keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: key.arn, reason: undefined, pendingArn: undefined });
+          Object.assign(enc, {
+            status: 'ENABLED',
+            keyType: 'CUSTOMER_MANAGED_KEY',
+            kmsKeyArn: key.arn,
+            reason: undefined,
+            pendingArn: undefined,
+          });
         } else {
-          Object.assign(enc, { status: 'UPDATE_FAILED', reason: key ? 'The KMS key policy does not allow IAM Identity Center (sso.amazonaws.com and identitystore.amazonaws.com) to use the key' : 'KMS key not found', pendingArn: undefined });
+          Object.assign(enc, {
+            status: 'UPDATE_FAILED',
+            reason: key
+              ? 'The KMS key policy does not allow IAM Identity Center (sso.amazonaws.com and identitystore.amazonaws.com) to use the key'
+              : 'KMS key not found',
+            pendingArn: undefined,
+          });
         }
       }
       for (const [name, r] of world.instance.regions) {
@@ -163,7 +218,20 @@ export function createWorld(opts: WorldOptions = {}) {
     /** Adds a key directly (test set-up: e.g. an existing single-Region customer managed key). */
     addKey(k: Partial<Key> & { region: string }): Key {
       const keyId = k.keyId ?? (k.multiRegion ? `mrk-${hex(16)}` : `${hex(4)}-${hex(2)}-${hex(2)}-${hex(2)}-${hex(6)}`);
-      const key: Key = { keyId, arn: world.keyArn(k.region, keyId), state: 'Enabled', multiRegion: false, primaryRegion: k.region, policy: '{}', tags: [], description: '', creationDate: world.now(), rotation: false, keyManager: 'CUSTOMER', ...k };
+      const key: Key = {
+        keyId,
+        arn: world.keyArn(k.region, keyId),
+        state: 'Enabled',
+        multiRegion: false,
+        primaryRegion: k.region,
+        policy: '{}',
+        tags: [],
+        description: '',
+        creationDate: world.now(),
+        rotation: false,
+        keyManager: 'CUSTOMER',
+        ...k,
+      };
       world.keys.set(`${k.region}/${keyId}`, key);
       return key;
     },
@@ -173,12 +241,25 @@ export function createWorld(opts: WorldOptions = {}) {
 
 export type World = ReturnType<typeof createWorld>;
 
-export const MUTATING = new Set(['CreateKey', 'ReplicateKey', 'PutKeyPolicy', 'CreateAlias', 'EnableKeyRotation', 'TagResource', 'ScheduleKeyDeletion', 'UpdateInstance', 'AddRegion', 'RemoveRegion']);
+export const MUTATING = new Set([
+  'CreateKey',
+  'ReplicateKey',
+  'PutKeyPolicy',
+  'CreateAlias',
+  'EnableKeyRotation',
+  'TagResource',
+  'ScheduleKeyDeletion',
+  'UpdateInstance',
+  'AddRegion',
+  'RemoveRegion',
+]);
 
 /** Does a key policy let Identity Center use the key? (Both service principals, the use actions.) */
 export function grantsIdc(policy: string): boolean {
   try {
-    const doc = JSON.parse(policy) as { Statement?: { Effect?: string; Principal?: { Service?: string | string[] }; Action?: string | string[] }[] };
+    const doc = JSON.parse(policy) as {
+      Statement?: { Effect?: string; Principal?: { Service?: string | string[] }; Action?: string | string[] }[];
+    };
     const services = new Set<string>();
     const actions = new Set<string>();
     for (const st of doc.Statement ?? []) {
@@ -188,7 +269,12 @@ export function grantsIdc(policy: string): boolean {
       svc.forEach((s) => services.add(s));
       ([] as string[]).concat(st.Action ?? []).forEach((a) => actions.add(a));
     }
-    return services.has('sso.amazonaws.com') && services.has('identitystore.amazonaws.com') && actions.has('kms:Decrypt') && actions.has('kms:DescribeKey');
+    return (
+      services.has('sso.amazonaws.com') &&
+      services.has('identitystore.amazonaws.com') &&
+      actions.has('kms:Decrypt') &&
+      actions.has('kms:DescribeKey')
+    );
   } catch {
     return false;
   }

@@ -106,22 +106,48 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
   const nextTs = () => `${Math.floor(Date.now() / 1000)}.${String(++seq).padStart(6, '0')}`;
 
   const methods: Record<string, (p: Record<string, string>) => Record<string, unknown>> = {
-    'auth.test': () => ({ ok: true, url: 'https://emulated.slack.com/', team: 'Emulated', user: 'idc-bot', team_id: 'T0EMU', user_id: 'UBOT', bot_id: 'BBOT' }),
+    'auth.test': () => ({
+      ok: true,
+      url: 'https://emulated.slack.com/',
+      team: 'Emulated',
+      user: 'idc-bot',
+      team_id: 'T0EMU',
+      user_id: 'UBOT',
+      bot_id: 'BBOT',
+    }),
     'chat.postMessage': (p) => {
       const err = checkBlocks(p);
       if (err) return { ok: false, error: err };
       if (!p.channel) return { ok: false, error: 'channel_not_found' };
-      if (p.thread_ts && !messages.some((m) => m.ts === p.thread_ts && m.channel === p.channel)) return { ok: false, error: 'thread_not_found' };
-      const m: SlackMessage = { ts: nextTs(), channel: p.channel, user: 'UBOT', text: p.text ?? '', blocks: p.blocks ? (JSON.parse(p.blocks) as SlackMessage['blocks']) : undefined, thread_ts: p.thread_ts, edits: 0 };
+      if (p.thread_ts && !messages.some((m) => m.ts === p.thread_ts && m.channel === p.channel))
+        return { ok: false, error: 'thread_not_found' };
+      const m: SlackMessage = {
+        ts: nextTs(),
+        channel: p.channel,
+        user: 'UBOT',
+        text: p.text ?? '',
+        blocks: p.blocks ? (JSON.parse(p.blocks) as SlackMessage['blocks']) : undefined,
+        thread_ts: p.thread_ts,
+        edits: 0,
+      };
       messages.push(m);
-      return { ok: true, channel: m.channel, ts: m.ts, message: { type: 'message', text: m.text, user: 'UBOT', bot_id: 'BBOT', ts: m.ts, blocks: m.blocks } };
+      return {
+        ok: true,
+        channel: m.channel,
+        ts: m.ts,
+        message: { type: 'message', text: m.text, user: 'UBOT', bot_id: 'BBOT', ts: m.ts, blocks: m.blocks },
+      };
     },
     'chat.update': (p) => {
       const err = checkBlocks(p);
       if (err) return { ok: false, error: err };
       const m = messages.find((x) => x.channel === p.channel && x.ts === p.ts);
       if (!m) return { ok: false, error: 'message_not_found' };
-      Object.assign(m, { text: p.text ?? m.text, blocks: p.blocks ? JSON.parse(p.blocks) : m.blocks, edits: m.edits + 1 });
+      Object.assign(m, {
+        text: p.text ?? m.text,
+        blocks: p.blocks ? JSON.parse(p.blocks) : m.blocks,
+        edits: m.edits + 1,
+      });
       return { ok: true, channel: m.channel, ts: m.ts, text: m.text };
     },
     'chat.postEphemeral': (p) => {
@@ -141,18 +167,54 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
         return { ok: false, error: 'invalid_arguments' };
       }
       const problem = checkView(view);
-      if (problem) return { ok: false, error: 'invalid_arguments', response_metadata: { messages: [`[ERROR] ${problem}`] } };
+      if (problem)
+        return { ok: false, error: 'invalid_arguments', response_metadata: { messages: [`[ERROR] ${problem}`] } };
       t.used = true;
       const v: OpenView = { id: `V${randomBytes(5).toString('hex').toUpperCase()}`, user: t.user, view, closed: false };
       views.push(v);
-      return { ok: true, view: { id: v.id, team_id: 'T0EMU', ...view, state: { values: {} }, hash: `${Date.now()}.${v.id}`, root_view_id: v.id, previous_view_id: null, app_id: 'A0EMU', bot_id: 'BBOT' } };
+      return {
+        ok: true,
+        view: {
+          id: v.id,
+          team_id: 'T0EMU',
+          ...view,
+          state: { values: {} },
+          hash: `${Date.now()}.${v.id}`,
+          root_view_id: v.id,
+          previous_view_id: null,
+          app_id: 'A0EMU',
+          bot_id: 'BBOT',
+        },
+      };
     },
     'users.info': (p) => {
       const u = opts.users?.[p.user ?? ''];
       if (!u) return { ok: false, error: 'user_not_found' };
-      return { ok: true, user: { id: p.user, team_id: 'T0EMU', tz: 'Europe/Berlin', tz_label: 'Central European Time', tz_offset: 3600, is_admin: false, is_owner: false, is_bot: false, is_app_user: false, deleted: false, is_restricted: false, is_ultra_restricted: false, updated: 1_700_000_000, ...u, profile: { display_name: u.name, real_name: u.real_name ?? u.name } } };
+      return {
+        ok: true,
+        user: {
+          id: p.user,
+          team_id: 'T0EMU',
+          tz: 'Europe/Berlin',
+          tz_label: 'Central European Time',
+          tz_offset: 3600,
+          is_admin: false,
+          is_owner: false,
+          is_bot: false,
+          is_app_user: false,
+          deleted: false,
+          is_restricted: false,
+          is_ultra_restricted: false,
+          updated: 1_700_000_000,
+          ...u,
+          profile: { display_name: u.name, real_name: u.real_name ?? u.name },
+        },
+      };
     },
-    'usergroups.users.list': (p) => (opts.usergroups?.[p.usergroup ?? ''] ? { ok: true, users: opts.usergroups[p.usergroup ?? ''] } : { ok: false, error: 'no_such_subteam' }),
+    'usergroups.users.list': (p) =>
+      opts.usergroups?.[p.usergroup ?? '']
+        ? { ok: true, users: opts.usergroups[p.usergroup ?? ''] }
+        : { ok: false, error: 'no_such_subteam' },
   };
 
   const server: Server = createServer((req, res) => {
@@ -178,7 +240,12 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '') || params.token;
       if (!token) return json(200, { ok: false, error: 'not_authed' });
       const expected = method === 'apps.connections.open' ? opts.appToken : opts.token;
-      if (token !== expected) return json(200, { ok: false, error: method === 'apps.connections.open' && token.startsWith('xoxb-') ? 'not_allowed_token_type' : 'invalid_auth' });
+      if (token !== expected)
+        return json(200, {
+          ok: false,
+          error:
+            method === 'apps.connections.open' && token.startsWith('xoxb-') ? 'not_allowed_token_type' : 'invalid_auth',
+        });
       const wait = rateLimited(method, params);
       if (wait) {
         limited.push(method);
@@ -213,7 +280,14 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     if (!tickets.delete(ticket)) return sock.destroy();
     wss.handleUpgrade(req, sock, head, (ws) => {
       socket = ws;
-      ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'emulated', approximate_connection_time: 18060 }, connection_info: { app_id: 'A0EMU' } }));
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          num_connections: 1,
+          debug_info: { host: 'emulated', approximate_connection_time: 18060 },
+          connection_info: { app_id: 'A0EMU' },
+        }),
+      );
       const ping = setInterval(() => ws.ping(), 10_000);
       ws.on('message', (data) => {
         const msg = JSON.parse(String(data)) as { envelope_id?: string; payload?: unknown };
@@ -235,18 +309,47 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       pending.set(envelope_id, resolve);
       setTimeout(() => reject(new Error('no ack within 3 s')), 3000).unref();
     }).finally(() => pending.delete(envelope_id));
-    ws.send(JSON.stringify({ envelope_id, type, payload, accepts_response_payload: type === 'slash_commands', retry_attempt: 0, retry_reason: '' }));
+    ws.send(
+      JSON.stringify({
+        envelope_id,
+        type,
+        payload,
+        accepts_response_payload: type === 'slash_commands',
+        retry_attempt: 0,
+        retry_reason: '',
+      }),
+    );
     const body = await acked;
     const text = body === undefined ? '' : JSON.stringify(body);
-    return { status: 200, text, ms: Date.now() - started, json: () => (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+    return {
+      status: 200,
+      text,
+      ms: Date.now() - started,
+      json: () => (text ? JSON.parse(text) : {}) as Record<string, unknown>,
+    };
   }
 
   /** The headers Slack sends with a request body: its timestamp and v0 HMAC-SHA256 signature. */
-  const signedHeaders = (body: string, timestamp = Math.floor(Date.now() / 1000)) => slackSignedHeaders(opts.signingSecret, body, timestamp);
+  const signedHeaders = (body: string, timestamp = Math.floor(Date.now() / 1000)) =>
+    slackSignedHeaders(opts.signingSecret, body, timestamp);
 
   /** A slash command's form body, with Slack's fields. */
   function commandForm(user: string, text: string, channel: string): string {
-    return new URLSearchParams({ token: 'legacy', team_id: 'T0EMU', team_domain: 'emu', channel_id: channel, channel_name: 'idc', user_id: user, user_name: user.toLowerCase(), command: '/idc', text, api_app_id: 'A0EMU', is_enterprise_install: 'false', response_url: newResponseUrl(user, channel), trigger_id: newTrigger(user) }).toString();
+    return new URLSearchParams({
+      token: 'legacy',
+      team_id: 'T0EMU',
+      team_domain: 'emu',
+      channel_id: channel,
+      channel_name: 'idc',
+      user_id: user,
+      user_name: user.toLowerCase(),
+      command: '/idc',
+      text,
+      api_app_id: 'A0EMU',
+      is_enterprise_install: 'false',
+      response_url: newResponseUrl(user, channel),
+      trigger_id: newTrigger(user),
+    }).toString();
   }
 
   /** Delivers a payload as Slack does (signed HTTP POST, or an envelope over Socket Mode); fails after 3 s like Slack. */
@@ -254,7 +357,10 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     if (socket) {
       const form = new URLSearchParams(body);
       const payload = form.get('payload');
-      return overSocket(payload ? 'interactive' : 'slash_commands', payload ? (JSON.parse(payload) as Record<string, unknown>) : Object.fromEntries(form));
+      return overSocket(
+        payload ? 'interactive' : 'slash_commands',
+        payload ? (JSON.parse(payload) as Record<string, unknown>) : Object.fromEntries(form),
+      );
     }
     if (!opts.botUrl) throw new Error('botUrl is not set');
     const headers = signedHeaders(body, timestamp);
@@ -267,7 +373,12 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       signal: AbortSignal.timeout(3000),
     });
     const text = await res.text();
-    return { status: res.status, text, ms: Date.now() - started, json: () => JSON.parse(text) as Record<string, unknown> };
+    return {
+      status: res.status,
+      text,
+      ms: Date.now() - started,
+      json: () => JSON.parse(text) as Record<string, unknown>,
+    };
   }
 
   return {
@@ -286,21 +397,29 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
         const body = res.json();
         if (typeof body.text === 'string') ephemerals.push({ channel, user, text: body.text, at: Date.now() });
       } else if (res.status !== 200) {
-        ephemerals.push({ channel, user, text: `/idc failed with the error "dispatch_failed" (HTTP ${res.status})`, at: Date.now() });
+        ephemerals.push({
+          channel,
+          user,
+          text: `/idc failed with the error "dispatch_failed" (HTTP ${res.status})`,
+          at: Date.now(),
+        });
       }
       return res;
     },
     commandForm,
     signedHeaders,
     /** Delivers any body (e.g. a malformed payload) as Slack would, signed unless told otherwise. */
-    post: (body: string, opts: { sign?: boolean; timestamp?: number } = {}) => deliver(body, opts.sign ?? true, opts.timestamp),
+    post: (body: string, opts: { sign?: boolean; timestamp?: number } = {}) =>
+      deliver(body, opts.sign ?? true, opts.timestamp),
     /** Changes a method's limit (calls per window), e.g. to provoke 429s. */
     setRateLimit(method: string, perWindow: number) {
       limits[method] = perWindow;
     },
     /** A button click on a message, as block_actions. */
     click(user: string, message: SlackMessage, actionId: string) {
-      const button = (message.blocks ?? []).flatMap((b) => ((b.elements as Record<string, unknown>[]) ?? [])).find((e) => e.action_id === actionId);
+      const button = (message.blocks ?? [])
+        .flatMap((b) => (b.elements as Record<string, unknown>[]) ?? [])
+        .find((e) => e.action_id === actionId);
       if (!button) throw new Error(`no ${actionId} button on message ${message.ts}`);
       return this.clickValue(user, message, actionId, String(button.value));
     },
@@ -326,7 +445,16 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     async submitView(user: string, viewId: string, values: Record<string, Record<string, string>>) {
       const v = views.find((x) => x.id === viewId && !x.closed);
       if (!v) throw new Error(`no open view ${viewId}`);
-      const state = { values: Object.fromEntries(Object.entries(values).map(([block, actions]) => [block, Object.fromEntries(Object.entries(actions).map(([action, value]) => [action, { type: 'plain_text_input', value }]))])) };
+      const state = {
+        values: Object.fromEntries(
+          Object.entries(values).map(([block, actions]) => [
+            block,
+            Object.fromEntries(
+              Object.entries(actions).map(([action, value]) => [action, { type: 'plain_text_input', value }]),
+            ),
+          ]),
+        ),
+      };
       const payload = {
         type: 'view_submission',
         team: { id: 'T0EMU', domain: 'emu' },
@@ -334,7 +462,24 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
         api_app_id: 'A0EMU',
         token: 'legacy',
         trigger_id: newTrigger(user),
-        view: { id: v.id, team_id: 'T0EMU', type: 'modal', private_metadata: '', callback_id: '', external_id: '', ...v.view, state, hash: `${Date.now()}.${v.id}`, root_view_id: v.id, previous_view_id: null, app_id: 'A0EMU', app_installed_team_id: 'T0EMU', bot_id: 'BBOT', clear_on_close: false, notify_on_close: false },
+        view: {
+          id: v.id,
+          team_id: 'T0EMU',
+          type: 'modal',
+          private_metadata: '',
+          callback_id: '',
+          external_id: '',
+          ...v.view,
+          state,
+          hash: `${Date.now()}.${v.id}`,
+          root_view_id: v.id,
+          previous_view_id: null,
+          app_id: 'A0EMU',
+          app_installed_team_id: 'T0EMU',
+          bot_id: 'BBOT',
+          clear_on_close: false,
+          notify_on_close: false,
+        },
         response_urls: [],
         is_enterprise_install: false,
         enterprise: null,
@@ -376,9 +521,12 @@ function checkView(view: Record<string, unknown>): string | undefined {
   const blocks = (view.blocks as { type?: string }[] | undefined) ?? [];
   if (view.type !== 'modal') return 'view.type must be modal [json-pointer:/view/type]';
   if (!title || title.length > 24) return 'title must be 1 to 24 characters [json-pointer:/view/title/text]';
-  if (!Array.isArray(blocks) || blocks.length > 100) return 'no more than 100 items allowed [json-pointer:/view/blocks]';
-  if (blocks.some((b) => b.type === 'input') && !view.submit) return 'a view with input blocks must have submit [json-pointer:/view/submit]';
-  if (String(view.private_metadata ?? '').length > 3000) return 'private_metadata must be at most 3000 characters [json-pointer:/view/private_metadata]';
+  if (!Array.isArray(blocks) || blocks.length > 100)
+    return 'no more than 100 items allowed [json-pointer:/view/blocks]';
+  if (blocks.some((b) => b.type === 'input') && !view.submit)
+    return 'a view with input blocks must have submit [json-pointer:/view/submit]';
+  if (String(view.private_metadata ?? '').length > 3000)
+    return 'private_metadata must be at most 3000 characters [json-pointer:/view/private_metadata]';
   return undefined;
 }
 
@@ -392,14 +540,23 @@ function checkBlocks(p: Record<string, string>): string | undefined {
     return 'invalid_blocks_format';
   }
   if (!Array.isArray(blocks) || blocks.length > 50) return 'invalid_blocks';
-  if (blocks.some((b) => !b.type || (b.type === 'section' && (b.text?.text?.length ?? 0) > 3000))) return 'invalid_blocks';
+  if (blocks.some((b) => !b.type || (b.type === 'section' && (b.text?.text?.length ?? 0) > 3000)))
+    return 'invalid_blocks';
   return undefined;
 }
 
 export type SlackEmulator = Awaited<ReturnType<typeof startSlackEmulator>>;
 
 /** The headers Slack sends with a form body: its timestamp and the v0 HMAC-SHA256 signature. */
-export function slackSignedHeaders(signingSecret: string, body: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
+export function slackSignedHeaders(
+  signingSecret: string,
+  body: string,
+  timestamp = Math.floor(Date.now() / 1000),
+): Record<string, string> {
   const sig = `v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-  return { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sig };
+  return {
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': sig,
+  };
 }

@@ -2,9 +2,17 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const ui = { user: localStorage.getItem('idc-sandbox-user') || 'UREQ', channel: 'C0IDC', thread: null, state: null, seen: '', modalKey: '' };
+const ui = {
+  user: localStorage.getItem('idc-sandbox-user') || 'UREQ',
+  channel: 'C0IDC',
+  thread: null,
+  state: null,
+  seen: '',
+  modalKey: '',
+};
 
-const html = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const html = (s) =>
+  String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 /** Slack escapes &, < and > in message text; undo that before escaping for HTML. */
 const unslack = (s) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
@@ -25,12 +33,14 @@ function mrkdwn(text) {
     }
     const [target, label] = m[1].split('|');
     if (target.startsWith('@')) out += `<span class="mention">@${html(personName(target.slice(1)))}</span>`;
-    else if (target.startsWith('#')) out += `<span class="mention">#${html((ui.state && ui.state.channels[target.slice(1)]) || label || target.slice(1))}</span>`;
+    else if (target.startsWith('#'))
+      out += `<span class="mention">#${html((ui.state && ui.state.channels[target.slice(1)]) || label || target.slice(1))}</span>`;
     else if (target.startsWith('!date^')) {
       const ts = Number(target.split('^')[1]);
       out += html(new Date(ts * 1000).toLocaleString());
     } else if (target.startsWith('!')) out += `<span class="mention">@${html(target.slice(1))}</span>`;
-    else if (/^(https?|mailto):/.test(target)) out += `<a href="${html(target)}" target="_blank" rel="noopener">${html(unslack(label || target))}</a>`;
+    else if (/^(https?|mailto):/.test(target))
+      out += `<a href="${html(target)}" target="_blank" rel="noopener">${html(unslack(label || target))}</a>`;
     else out += html(unslack(part));
   }
   return out
@@ -62,10 +72,15 @@ function blocks(list, ctx) {
         case 'context':
           return `<div class="b-context">${b.elements.map((e) => (e.type === 'image' ? '' : textObj(e))).join(' · ')}</div>`;
         case 'actions':
-          return `<div class="b-actions">${b.elements.filter((e) => e.type === 'button').map((e) => button(e, ctx)).join('')}</div>`;
+          return `<div class="b-actions">${b.elements
+            .filter((e) => e.type === 'button')
+            .map((e) => button(e, ctx))
+            .join('')}</div>`;
         case 'input': {
           const el = b.element;
-          const field = el.multiline ? `<textarea rows="3" data-block="${html(b.block_id)}" data-input="${html(el.action_id)}"></textarea>` : `<input data-block="${html(b.block_id)}" data-input="${html(el.action_id)}">`;
+          const field = el.multiline
+            ? `<textarea rows="3" data-block="${html(b.block_id)}" data-input="${html(el.action_id)}"></textarea>`
+            : `<input data-block="${html(b.block_id)}" data-input="${html(el.action_id)}">`;
           return `<label>${html(b.label.text)}</label>${field}${ctx.errors && ctx.errors[b.block_id] ? `<div class="error">${html(ctx.errors[b.block_id])}</div>` : ''}`;
         }
         default:
@@ -79,7 +94,9 @@ function messageHtml(m, inThread) {
   const bot = m.user === 'UBOT';
   const replies = inThread ? [] : ui.state.messages.filter((r) => r.thread_ts === m.ts && r.channel === m.channel);
   const when = new Date(Number(m.ts) * 1000).toLocaleTimeString();
-  const body = m.blocks ? blocks(m.blocks, { channel: m.channel, ts: m.ts }) : `<div class="text">${mrkdwn(m.text)}</div>`;
+  const body = m.blocks
+    ? blocks(m.blocks, { channel: m.channel, ts: m.ts })
+    : `<div class="text">${mrkdwn(m.text)}</div>`;
   return `<div class="msg" data-ts="${html(m.ts)}"><div class="avatar${bot ? ' bot' : ''}">${bot ? '⚙' : html(personName(m.user)[0])}</div><div class="body"><div class="meta"><b>${html(personName(m.user))}</b>${bot ? '<span class="app">APP</span>' : ''}<span class="muted">${when}</span>${m.edits ? ' <span class="edited">(edited)</span>' : ''}</div>${body}${replies.length ? `<div class="replies" data-thread="${html(m.ts)}">${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}</div>` : ''}</div></div>`;
 }
 
@@ -89,7 +106,9 @@ function ephemeralHtml(e) {
 
 function render() {
   const s = ui.state;
-  $('who').innerHTML = Object.entries(s.people).map(([id, p]) => `<option value="${id}"${id === ui.user ? ' selected' : ''}>${html(p.real_name)}</option>`).join('');
+  $('who').innerHTML = Object.entries(s.people)
+    .map(([id, p]) => `<option value="${id}"${id === ui.user ? ' selected' : ''}>${html(p.real_name)}</option>`)
+    .join('');
   $('role').textContent = s.people[ui.user] ? s.people[ui.user].role : '';
   $('speed').value = String(s.clock.speed);
   $('clock').textContent = `sandbox time ${new Date(s.clock.now).toLocaleTimeString()} · ${s.clock.speed}×`;
@@ -103,24 +122,45 @@ function render() {
   const a = s.aws;
   const down = new Set(a.faults.outage);
   $('aws').innerHTML = [
-    ...a.regions.map((r) => `<div class="aws-row"><span>${html(r.name)}${r.name === a.primaryRegion ? ' (primary)' : ''}</span><span class="pill ${down.has(r.name) ? 'DOWN' : r.status}">${down.has(r.name) ? 'OUTAGE' : r.status}</span></div>`),
+    ...a.regions.map(
+      (r) =>
+        `<div class="aws-row"><span>${html(r.name)}${r.name === a.primaryRegion ? ' (primary)' : ''}</span><span class="pill ${down.has(r.name) ? 'DOWN' : r.status}">${down.has(r.name) ? 'OUTAGE' : r.status}</span></div>`,
+    ),
     `<div class="aws-row"><span>Encryption: ${a.encryption.keyType === 'AWS_OWNED_KMS_KEY' ? 'AWS owned key' : 'customer key'}</span><span class="pill ${a.encryption.status}">${a.encryption.status}</span></div>`,
-    ...a.keys.map((k) => `<div class="aws-row"><span>key ${html(k.keyId.slice(0, 12))}… ${html(k.region)}</span><span class="pill ${k.state}">${k.state}</span></div>`),
-    `<div class="small muted">AWS changes so far: ${html(Object.entries(a.mutations).map(([k, v]) => `${k}×${v}`).join(', ') || 'none')}</div>`,
+    ...a.keys.map(
+      (k) =>
+        `<div class="aws-row"><span>key ${html(k.keyId.slice(0, 12))}… ${html(k.region)}</span><span class="pill ${k.state}">${k.state}</span></div>`,
+    ),
+    `<div class="small muted">AWS changes so far: ${html(
+      Object.entries(a.mutations)
+        .map(([k, v]) => `${k}×${v}`)
+        .join(', ') || 'none',
+    )}</div>`,
     a.faults.throttling ? `<div class="small">⚠ ${a.faults.throttling} calls will be throttled</div>` : '',
   ].join('');
-  $('outage').textContent = down.has(a.primaryRegion) ? `Restore ${a.primaryRegion}` : `Primary Region outage (${a.primaryRegion})`;
+  $('outage').textContent = down.has(a.primaryRegion)
+    ? `Restore ${a.primaryRegion}`
+    : `Primary Region outage (${a.primaryRegion})`;
 
-  const top = s.messages.filter((m) => m.channel === ui.channel && !m.thread_ts).map((m) => ({ at: Number(m.ts) * 1000, html: messageHtml(m, false) }));
+  const top = s.messages
+    .filter((m) => m.channel === ui.channel && !m.thread_ts)
+    .map((m) => ({ at: Number(m.ts) * 1000, html: messageHtml(m, false) }));
   const eph = s.ephemerals.filter((e) => e.channel === ui.channel).map((e) => ({ at: e.at, html: ephemeralHtml(e) }));
   const list = $('messages');
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  list.innerHTML = [...top, ...eph].sort((x, y) => x.at - y.at).map((x) => x.html).join('') || '<p class="muted" style="padding:0 18px">No messages yet. Type <code>/idc help</code> below.</p>';
+  list.innerHTML =
+    [...top, ...eph]
+      .sort((x, y) => x.at - y.at)
+      .map((x) => x.html)
+      .join('') || '<p class="muted" style="padding:0 18px">No messages yet. Type <code>/idc help</code> below.</p>';
   if (atBottom) list.scrollTop = list.scrollHeight;
 
   const thread = ui.thread && s.messages.find((m) => m.ts === ui.thread);
   $('thread').hidden = !thread;
-  if (thread) $('thread-messages').innerHTML = [thread, ...s.messages.filter((m) => m.thread_ts === thread.ts)].map((m) => messageHtml(m, true)).join('');
+  if (thread)
+    $('thread-messages').innerHTML = [thread, ...s.messages.filter((m) => m.thread_ts === thread.ts)]
+      .map((m) => messageHtml(m, true))
+      .join('');
 
   const view = s.views[s.views.length - 1];
   const key = view ? `${view.id}:${JSON.stringify(view.errors || {})}` : '';
@@ -137,7 +177,10 @@ function render() {
 }
 
 async function api(path, body) {
-  const res = await fetch(path, body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : undefined);
+  const res = await fetch(
+    path,
+    body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : undefined,
+  );
   return res.json();
 }
 
@@ -178,7 +221,13 @@ document.addEventListener('click', async (ev) => {
     const confirm = t.dataset.confirm ? JSON.parse(t.dataset.confirm) : null;
     if (confirm && !(await confirmDialog(confirm))) return;
     t.disabled = true;
-    await api('/api/click', { user: ui.user, channel: t.dataset.channel, ts: t.dataset.ts, actionId: t.dataset.action, value: t.dataset.value });
+    await api('/api/click', {
+      user: ui.user,
+      channel: t.dataset.channel,
+      ts: t.dataset.ts,
+      actionId: t.dataset.action,
+      value: t.dataset.value,
+    });
     t.disabled = false;
   } else if (t.dataset.thread) {
     ui.thread = t.dataset.thread;
@@ -189,7 +238,9 @@ document.addEventListener('click', async (ev) => {
     render();
   } else if (t.dataset.submit) {
     const values = {};
-    document.querySelectorAll('#modal [data-input]').forEach((el) => (values[el.dataset.block] = { [el.dataset.input]: el.value }));
+    document
+      .querySelectorAll('#modal [data-input]')
+      .forEach((el) => (values[el.dataset.block] = { [el.dataset.input]: el.value }));
     await api('/api/submit', { user: ui.user, viewId: t.dataset.submit, values });
     ui.modalKey = '';
   } else if (t.dataset.close) {
@@ -213,7 +264,9 @@ $('speed').onchange = (ev) => api('/api/speed', { speed: Number(ev.target.value)
 $('throttle').onclick = () => api('/api/faults', { throttle: 20 }).then(refresh);
 $('outage').onclick = () => {
   const primary = ui.state.aws.primaryRegion;
-  api('/api/faults', ui.state.aws.faults.outage.includes(primary) ? { restore: primary } : { outage: primary }).then(refresh);
+  api('/api/faults', ui.state.aws.faults.outage.includes(primary) ? { restore: primary } : { outage: primary }).then(
+    refresh,
+  );
 };
 $('clear').onclick = () => api('/api/faults', { clear: true }).then(refresh);
 $('composer').onsubmit = async (ev) => {

@@ -1,5 +1,18 @@
 import { backoffDelay } from '../backoff';
-import { classify, finish, kindFor, makeContext, parseInput, release, scopeOf, succeed, titleOf, unchanged, type EngineCore, type Failure } from '../core';
+import {
+  classify,
+  finish,
+  kindFor,
+  makeContext,
+  parseInput,
+  release,
+  scopeOf,
+  succeed,
+  titleOf,
+  unchanged,
+  type EngineCore,
+  type Failure,
+} from '../core';
 import type { ActionStepDef } from '../definition';
 import { formatDuration } from '../duration';
 import { isTerminal, type Run, type StepState } from '../run';
@@ -18,8 +31,15 @@ export async function runAction(core: EngineCore, run: Run, step: ActionStepDef)
     return core.commit(run, (r) => {
       if (!unchanged(r, cursor, step.id, before)) return null;
       const now = clock.now();
-      r.steps[step.id] = { ...(before ?? { attempt: 0 }), status: 'failed', error: { message: input.message, code: 'invalid_input', retryable: false, at: now } };
-      return [{ actor: 'engine', type: 'step_failed', stepId: step.id, message: input.message, emit: 'step_failed' }, finish(r, 'failed', `${titleOf(step)}: ${input.message}`, now)];
+      r.steps[step.id] = {
+        ...(before ?? { attempt: 0 }),
+        status: 'failed',
+        error: { message: input.message, code: 'invalid_input', retryable: false, at: now },
+      };
+      return [
+        { actor: 'engine', type: 'step_failed', stepId: step.id, message: input.message, emit: 'step_failed' },
+        finish(r, 'failed', `${titleOf(step)}: ${input.message}`, now),
+      ];
     });
   }
   const claimed = await core.commit(run, (r) => {
@@ -39,22 +59,42 @@ export async function runAction(core: EngineCore, run: Run, step: ActionStepDef)
     r.dueAt = r.leaseUntil;
     return [
       resumed
-        ? { actor: owner, type: 'step_resumed', stepId: step.id, message: `${titleOf(step)}: resumed (try ${s.attempt}) after runner ${previousOwner ?? '?'} stopped renewing its lease`, emit: 'step_started' }
-        : { actor: owner, type: 'step_started', stepId: step.id, message: `${titleOf(step)}: started (try ${s.attempt})`, emit: 'step_started' },
+        ? {
+            actor: owner,
+            type: 'step_resumed',
+            stepId: step.id,
+            message: `${titleOf(step)}: resumed (try ${s.attempt}) after runner ${previousOwner ?? '?'} stopped renewing its lease`,
+            emit: 'step_started',
+          }
+        : {
+            actor: owner,
+            type: 'step_started',
+            stepId: step.id,
+            message: `${titleOf(step)}: started (try ${s.attempt})`,
+            emit: 'step_started',
+          },
     ];
   });
   if (!claimed) return undefined;
   const attempt = claimed.steps[step.id]?.attempt ?? 1;
-  const renew = setInterval(() => {
-    store.renewLease(run.id, owner, clock.now() + leaseMs).catch((err) => opts.logger?.warn({ err, runId: run.id }, 'lease renewal failed'));
-  }, Math.max(250, leaseMs / 3));
+  const renew = setInterval(
+    () => {
+      store
+        .renewLease(run.id, owner, clock.now() + leaseMs)
+        .catch((err) => opts.logger?.warn({ err, runId: run.id }, 'lease renewal failed'));
+    },
+    Math.max(250, leaseMs / 3),
+  );
   let result: StepResult<unknown> | undefined;
   let failure: Failure | undefined;
   try {
     result = await kind.run(input.value, makeContext(core, claimed, step.id, attempt));
   } catch (err) {
     failure = classify(err);
-    opts.logger?.warn({ runId: run.id, stepId: step.id, attempt, err: failure.message, code: failure.code }, 'step failed');
+    opts.logger?.warn(
+      { runId: run.id, stepId: step.id, attempt, err: failure.message, code: failure.code },
+      'step failed',
+    );
   } finally {
     clearInterval(renew);
   }
@@ -67,11 +107,24 @@ export async function runAction(core: EngineCore, run: Run, step: ActionStepDef)
       if (!result || s.output !== undefined) return null;
       // The run was cancelled (or taken over) while the step ran: keep what it did on record.
       s.output = result.output;
-      return [{ actor: owner, type: 'step_late_result', stepId: step.id, message: `${titleOf(step)} finished after the workflow was ${r.status}: ${result.summary ?? 'done'}`, data: { output: result.output } }];
+      return [
+        {
+          actor: owner,
+          type: 'step_late_result',
+          stepId: step.id,
+          message: `${titleOf(step)} finished after the workflow was ${r.status}: ${result.summary ?? 'done'}`,
+          data: { output: result.output },
+        },
+      ];
     }
     if (result) {
       Object.assign(s, { output: result.output, summary: result.summary, details: result.details, error: undefined });
-      return [succeed(r, step.id, now, owner, `${titleOf(step)}: ${result.summary ?? 'done'}`, { output: result.output, ...result.audit })];
+      return [
+        succeed(r, step.id, now, owner, `${titleOf(step)}: ${result.summary ?? 'done'}`, {
+          output: result.output,
+          ...result.audit,
+        }),
+      ];
     }
     const f = failure as Failure;
     s.error = { message: f.message, code: f.code, retryable: f.retryable, at: now };
@@ -80,13 +133,29 @@ export async function runAction(core: EngineCore, run: Run, step: ActionStepDef)
       s.status = 'pending';
       r.dueAt = now + delay;
       release(r, owner);
-      return [{ actor: owner, type: 'step_retrying', stepId: step.id, message: `${titleOf(step)}: try ${attempt} of ${maxAttempts} failed (${f.message}); retrying in ${formatDuration(delay)}`, emit: 'step_retrying', data: { code: f.code, ...f.audit } }];
+      return [
+        {
+          actor: owner,
+          type: 'step_retrying',
+          stepId: step.id,
+          message: `${titleOf(step)}: try ${attempt} of ${maxAttempts} failed (${f.message}); retrying in ${formatDuration(delay)}`,
+          emit: 'step_retrying',
+          data: { code: f.code, ...f.audit },
+        },
+      ];
     }
     s.status = 'failed';
     s.finishedAt = now;
     const why = f.retryable ? `${f.message} (gave up after ${attempt} tries)` : f.message;
     return [
-      { actor: owner, type: 'step_failed', stepId: step.id, message: `${titleOf(step)} failed: ${why}`, emit: 'step_failed', data: { code: f.code, ...f.audit } },
+      {
+        actor: owner,
+        type: 'step_failed',
+        stepId: step.id,
+        message: `${titleOf(step)} failed: ${why}`,
+        emit: 'step_failed',
+        data: { code: f.code, ...f.audit },
+      },
       finish(r, 'failed', `${titleOf(step)} failed: ${why}`, now),
     ];
   });

@@ -1,5 +1,18 @@
 import { backoffDelay } from '../backoff';
-import { classify, finish, kindFor, makeContext, parseInput, release, scopeOf, succeed, titleOf, unchanged, type EngineCore, type Failure } from '../core';
+import {
+  classify,
+  finish,
+  kindFor,
+  makeContext,
+  parseInput,
+  release,
+  scopeOf,
+  succeed,
+  titleOf,
+  unchanged,
+  type EngineCore,
+  type Failure,
+} from '../core';
 import type { PollStepDef } from '../definition';
 import { formatDuration, parseDuration } from '../duration';
 import type { Run, StepState } from '../run';
@@ -21,8 +34,15 @@ export async function runPoll(core: EngineCore, run: Run, step: PollStepDef): Pr
       if (!unchanged(r, cursor, step.id, before)) return null;
       const s = r.steps[step.id] as StepState;
       const msg = `${titleOf(step)}: still ${JSON.stringify(s.observed ?? null)} after ${p.timeout} (waiting for ${p.until.path} in ${p.until.in.join(', ')}); check the AWS console, then retry or cancel`;
-      Object.assign(s, { status: 'failed', finishedAt: now, error: { message: msg, code: 'timeout', retryable: false, at: now } });
-      return [{ actor: owner, type: 'step_failed', stepId: step.id, message: msg, emit: 'step_failed' }, finish(r, 'failed', msg, now)];
+      Object.assign(s, {
+        status: 'failed',
+        finishedAt: now,
+        error: { message: msg, code: 'timeout', retryable: false, at: now },
+      });
+      return [
+        { actor: owner, type: 'step_failed', stepId: step.id, message: msg, emit: 'step_failed' },
+        finish(r, 'failed', msg, now),
+      ];
     });
   }
   const input = parseInput(kind, resolveTemplate(p.with, scopeOf(run)));
@@ -52,13 +72,23 @@ export async function runPoll(core: EngineCore, run: Run, step: PollStepDef): Pr
         s.status = 'failed';
         s.finishedAt = t;
         const msg = `${titleOf(step)} failed: ${failure.message}`;
-        return [{ actor: owner, type: 'step_failed', stepId: step.id, message: msg, emit: 'step_failed' }, finish(r, 'failed', msg, t)];
+        return [
+          { actor: owner, type: 'step_failed', stepId: step.id, message: msg, emit: 'step_failed' },
+          finish(r, 'failed', msg, t),
+        ];
       }
       const delay = failure.retryAfterMs ?? backoffDelay(core.retryPolicy, s.attempt, core.random);
       s.status = 'waiting';
       r.status = 'waiting';
       r.dueAt = t + delay;
-      return [{ actor: owner, type: 'poll_error', stepId: step.id, message: `${titleOf(step)}: check failed (${failure.message}); trying again in ${formatDuration(delay)}` }];
+      return [
+        {
+          actor: owner,
+          type: 'poll_error',
+          stepId: step.id,
+          message: `${titleOf(step)}: check failed (${failure.message}); trying again in ${formatDuration(delay)}`,
+        },
+      ];
     }
     const output = (result as StepResult<unknown>).output;
     const observed = String(p.until.path)
@@ -74,7 +104,16 @@ export async function runPoll(core: EngineCore, run: Run, step: PollStepDef): Pr
     s.details = result?.details;
     if (p.until.in.some((v) => v === observed)) {
       const what = result?.summary ?? `${p.until.path} is ${String(observed)}`;
-      return [succeed(r, step.id, t, owner, `${titleOf(step)}: ${what} after ${formatDuration(t - s.startedAt)} and ${s.polls} checks`, { ...result?.audit })];
+      return [
+        succeed(
+          r,
+          step.id,
+          t,
+          owner,
+          `${titleOf(step)}: ${what} after ${formatDuration(t - s.startedAt)} and ${s.polls} checks`,
+          { ...result?.audit },
+        ),
+      ];
     }
     const base = parseDuration(p.interval);
     const delay = Math.min(parseDuration(p.maxInterval), Math.round(base * 1.5 ** (s.polls - 1)));
@@ -82,7 +121,15 @@ export async function runPoll(core: EngineCore, run: Run, step: PollStepDef): Pr
     r.status = 'waiting';
     r.dueAt = t + delay;
     return changed
-      ? [{ actor: owner, type: 'step_waiting', stepId: step.id, message: `${titleOf(step)}: ${result?.summary ?? `${p.until.path} is ${String(observed)}`}; waiting for ${p.until.in.join(' or ')}`, emit: 'step_waiting' }]
+      ? [
+          {
+            actor: owner,
+            type: 'step_waiting',
+            stepId: step.id,
+            message: `${titleOf(step)}: ${result?.summary ?? `${p.until.path} is ${String(observed)}`}; waiting for ${p.until.in.join(' or ')}`,
+            emit: 'step_waiting',
+          },
+        ]
       : [];
   });
 }

@@ -23,12 +23,23 @@ export async function runTask(core: EngineCore, run: Run, step: TaskStepDef): Pr
         startedAt: t,
         openedAt: t,
         ...(expiresAt ? { expiresAt } : {}),
-        output: { title: resolveTemplate(step.task.title, scope), instructions: resolveTemplate(step.task.instructions, scope) },
+        output: {
+          title: resolveTemplate(step.task.title, scope),
+          instructions: resolveTemplate(step.task.instructions, scope),
+        },
       };
       r.status = 'awaiting_task';
       r.dueAt = expiresAt;
       release(r, owner);
-      return [{ actor: owner, type: 'task_requested', stepId: step.id, message: `${titleOf(step)}: waiting for ${step.task.assignees.join(', ')} to confirm "${String(resolveTemplate(step.task.title, scope))}"`, emit: 'task_requested' }];
+      return [
+        {
+          actor: owner,
+          type: 'task_requested',
+          stepId: step.id,
+          message: `${titleOf(step)}: waiting for ${step.task.assignees.join(', ')} to confirm "${String(resolveTemplate(step.task.title, scope))}"`,
+          emit: 'task_requested',
+        },
+      ];
     });
   }
   if (status === 'awaiting_task') {
@@ -37,7 +48,9 @@ export async function runTask(core: EngineCore, run: Run, step: TaskStepDef): Pr
         if (!unchanged(r, cursor, step.id, before)) return null;
         const t = clock.now();
         Object.assign(r.steps[step.id] as StepState, { status: 'expired', finishedAt: t });
-        return [finish(r, 'expired', `${titleOf(step)}: nobody confirmed the task within ${step.task.expiresAfter}`, t)];
+        return [
+          finish(r, 'expired', `${titleOf(step)}: nobody confirmed the task within ${step.task.expiresAfter}`, t),
+        ];
       });
     }
     return park(core, run, step.id, before);

@@ -13,5 +13,13 @@ export interface ListenerContext {
 }
 
 /** An ephemeral to one person in a channel; a failure is logged, never thrown. */
-export const ephemeral = (logger: Logger, client: webApi.WebClient, channel: string | undefined, user: string, text: string) =>
-  channel ? client.chat.postEphemeral({ channel, user, text }).catch((err) => logger.warn({ err }, 'postEphemeral failed')) : undefined;
+export const ephemeral = (
+  logger: Logger,
+  client: webApi.WebClient,
+  channel: string | undefined,
+  user: string,
+  text: string,
+) =>
+  channel
+    ? client.chat.postEphemeral({ channel, user, text }).catch((err) => logger.warn({ err }, 'postEphemeral failed'))
+    : undefined;

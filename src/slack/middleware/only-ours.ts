@@ -8,9 +8,11 @@ export function answerForeignInteractions(): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     const b = args.body as { type?: string; actions?: { action_id?: string }[]; view?: { callback_id?: string } };
     const ours =
-      b.type === 'block_actions' ? Array.isArray(b.actions) && b.actions.some((a) => OURS.has(String(a?.action_id)))
-      : b.type === 'view_submission' ? b.view?.callback_id === REJECT_MODAL.callbackId
-      : true;
+      b.type === 'block_actions'
+        ? Array.isArray(b.actions) && b.actions.some((a) => OURS.has(String(a?.action_id)))
+        : b.type === 'view_submission'
+          ? b.view?.callback_id === REJECT_MODAL.callbackId
+          : true;
     const ack = (args as { ack?: () => Promise<void> }).ack;
     if (!ours) return void (await ack?.());
     await args.next();

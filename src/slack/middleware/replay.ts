@@ -10,7 +10,11 @@ export function refuseReplays(): Middleware<AnyMiddlewareArgs> {
     const signature = context.slackSignature as string | undefined;
     if (signature) {
       const now = Date.now();
-      if ((seen.get(signature) ?? 0) > now) throw new AuthorizationError('A request with this signature was already received (replay)', new Error('replayed request'));
+      if ((seen.get(signature) ?? 0) > now)
+        throw new AuthorizationError(
+          'A request with this signature was already received (replay)',
+          new Error('replayed request'),
+        );
       if (seen.size > 50_000) for (const [k, until] of seen) if (until <= now) seen.delete(k);
       seen.set(signature, now + 6 * 60_000);
     }

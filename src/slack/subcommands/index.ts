@@ -13,16 +13,38 @@ import { watch } from './watch';
 import { workflows } from './workflows';
 
 /** Every `/idc` subcommand, in help order. A new subcommand is a new file and one line here. */
-export const SUBCOMMANDS: readonly Subcommand[] = [help, status, plan, addRegion, removeRegion, verify, drill, watch, workflows, show, cancel, retry];
+export const SUBCOMMANDS: readonly Subcommand[] = [
+  help,
+  status,
+  plan,
+  addRegion,
+  removeRegion,
+  verify,
+  drill,
+  watch,
+  workflows,
+  show,
+  cancel,
+  retry,
+];
 
 export const subcommand = (name: string): Subcommand | undefined => SUBCOMMANDS.find((s) => s.name === name);
 
-const ARGS: Record<ArgSpec, string> = { none: '', now: ' now', region: ' <region>', 'region-reason': ' <region> [reason]', 'run-id': ' <workflow-id>' };
+const ARGS: Record<ArgSpec, string> = {
+  none: '',
+  now: ' now',
+  region: ' <region>',
+  'region-reason': ' <region> [reason]',
+  'run-id': ' <workflow-id>',
+};
 
 /** How the subcommand is typed. */
 export const usageOf = (s: Subcommand): string => `/idc ${s.name}${ARGS[s.args]}`;
 
 /** `/idc help`. */
-export const HELP = ['*/idc* — IAM Identity Center multi-Region replication', ...SUBCOMMANDS.map((s) => `• \`${usageOf(s)}\` — ${s.help}`)].join('\n');
+export const HELP = [
+  '*/idc* — IAM Identity Center multi-Region replication',
+  ...SUBCOMMANDS.map((s) => `• \`${usageOf(s)}\` — ${s.help}`),
+].join('\n');
 
 export type { Command, CommandContext, Subcommand } from './types';

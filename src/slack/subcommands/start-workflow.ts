@@ -8,6 +8,13 @@ export async function startWorkflow(ctx: CommandContext, c: Command, workflowId:
   const declared = engine.definitions.get(workflowId)?.inputs ?? {};
   const base = Object.fromEntries(Object.entries(settings.baseInput).filter(([k]) => k in declared));
   const reason = 'reason' in c ? c.reason : undefined;
-  const run = await engine.start({ workflowId, input: { ...base, region: regionOf(c) }, requester: ctx.user, reason, requestId: ctx.triggerId, meta: { channel: settings.channel } });
+  const run = await engine.start({
+    workflowId,
+    input: { ...base, region: regionOf(c) },
+    requester: ctx.user,
+    reason,
+    requestId: ctx.triggerId,
+    meta: { channel: settings.channel },
+  });
   return `Started workflow \`${run.id}\`; follow it in <#${settings.channel}>.`;
 }

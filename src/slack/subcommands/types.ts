@@ -5,7 +5,8 @@ import type { Queries, SlackSettings } from '../settings';
 export type ArgSpec = 'none' | 'now' | 'region' | 'region-reason' | 'run-id';
 
 /** A parsed command: its name and, by its ArgSpec, a Region (and reason) or a workflow id. */
-export type Command = { name: string } | { name: string; region: string; reason?: string } | { name: string; id: string };
+export type Command =
+  { name: string } | { name: string; region: string; reason?: string } | { name: string; id: string };
 
 export interface CommandContext {
   user: string;

@@ -7,6 +7,13 @@ export const workflows = defineSubcommand({
   help: 'recent workflows',
   run: async ({ engine }) => {
     const runs = await engine.listRecent(10);
-    return runs.length ? runs.map((r) => `• \`${r.id}\` ${r.workflowId} ${esc(String(r.input.region ?? ''))} — ${r.status} (<@${r.requester}>)`).join('\n') : 'No workflows yet.';
+    return runs.length
+      ? runs
+          .map(
+            (r) =>
+              `• \`${r.id}\` ${r.workflowId} ${esc(String(r.input.region ?? ''))} — ${r.status} (<@${r.requester}>)`,
+          )
+          .join('\n')
+      : 'No workflows yet.';
   },
 });

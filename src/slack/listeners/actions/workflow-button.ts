@@ -13,7 +13,11 @@ export interface Target {
 }
 
 /** The button value names a run; it must be the run whose message was clicked (no forged values). */
-export async function clicked(engine: Engine, where: { channel?: { id?: string }; message?: { ts?: string }; container?: { message_ts?: string } }, value: string): Promise<Target | undefined> {
+export async function clicked(
+  engine: Engine,
+  where: { channel?: { id?: string }; message?: { ts?: string }; container?: { message_ts?: string } },
+  value: string,
+): Promise<Target | undefined> {
   let v: { runId?: string; stepId?: string; planHash?: string };
   try {
     v = JSON.parse(value) as typeof v;
@@ -29,7 +33,11 @@ export async function clicked(engine: Engine, where: { channel?: { id?: string }
 export type Click = { user: { id: string }; channel?: { id?: string }; message?: { ts?: string }; trigger_id: string };
 
 /** A button on a workflow message: acked at once, refused unless it belongs to the message clicked. */
-export function onWorkflowButton(ctx: ListenerContext, actionId: string, handle: (target: Target, click: Click, client: webApi.WebClient) => Promise<unknown>): void {
+export function onWorkflowButton(
+  ctx: ListenerContext,
+  actionId: string,
+  handle: (target: Target, click: Click, client: webApi.WebClient) => Promise<unknown>,
+): void {
   ctx.app.action(actionId, async ({ ack, body, action, client }) => {
     await ack();
     const click = body as unknown as Click;

@@ -12,7 +12,8 @@ import type { ListenerContext } from '../context';
  */
 export function registerIdcCommand({ app, settings, engine, queries, directory, logger }: ListenerContext): void {
   const afterAck = limiter(settings.backgroundConcurrency ?? 4);
-  const say = (respond: RespondFn, text: string) => respond({ response_type: 'ephemeral', text }).catch((err) => logger.warn({ err }, 'respond failed'));
+  const say = (respond: RespondFn, text: string) =>
+    respond({ response_type: 'ephemeral', text }).catch((err) => logger.warn({ err }, 'respond failed'));
   app.command('/idc', async ({ command, ack, respond }) => {
     const parsed = parseCommand(command.text ?? '', settings.regions);
     if (!parsed.ok) return ack({ response_type: 'ephemeral', text: parsed.error });
@@ -27,13 +28,21 @@ export function registerIdcCommand({ app, settings, engine, queries, directory, 
     await afterAck(async () => {
       try {
         if (spec.restricted && !(await directory.isInRole(ctx.user, [settings.requesterRole]))) {
-          return void (await say(respond, `Only members of the \`${settings.requesterRole}\` role may run \`/idc ${spec.name}\`. Ask an admin to add you to IDC_ROLES.`));
+          return void (await say(
+            respond,
+            `Only members of the \`${settings.requesterRole}\` role may run \`/idc ${spec.name}\`. Ask an admin to add you to IDC_ROLES.`,
+          ));
         }
         await say(respond, await spec.run(ctx, c));
       } catch (err) {
         const known = err instanceof EngineInputError || err instanceof LockHeldError;
         if (!known) logger.error({ err }, 'command failed');
-        await say(respond, known ? `⚠️ ${esc((err as Error).message)}` : '⚠️ Something went wrong on our side; the error is logged. Try again, or check `/idc workflows`.');
+        await say(
+          respond,
+          known
+            ? `⚠️ ${esc((err as Error).message)}`
+            : '⚠️ Something went wrong on our side; the error is logged. Try again, or check `/idc workflows`.',
+        );
       }
     });
   });

@@ -7,16 +7,28 @@ export function registerRejectReason({ app, engine }: ListenerContext): void {
   app.view(REJECT_MODAL.callbackId, async ({ ack, body, view }) => {
     const fieldError = (text: string) => ack({ response_action: 'errors', errors: { [REJECT_MODAL.block]: text } });
     const reason = view.state.values[REJECT_MODAL.block]?.[REJECT_MODAL.action]?.value?.trim() ?? '';
-    if (reason.length < 3) return void (await fieldError('Say why in a few words; the requester and the audit trail will see it.'));
+    if (reason.length < 3)
+      return void (await fieldError('Say why in a few words; the requester and the audit trail will see it.'));
     let meta: { runId?: string; stepId?: string; planHash?: string; channel?: string; ts?: string };
     try {
       meta = JSON.parse(view.private_metadata) as typeof meta;
     } catch {
       meta = {};
     }
-    const target = await clicked(engine, { channel: { id: meta.channel }, message: { ts: meta.ts } }, JSON.stringify(meta));
+    const target = await clicked(
+      engine,
+      { channel: { id: meta.channel }, message: { ts: meta.ts } },
+      JSON.stringify(meta),
+    );
     if (!target) return void (await fieldError(NOT_OURS));
-    const res = await engine.decide({ runId: target.run.id, stepId: target.stepId, user: body.user.id, verdict: 'reject', planHash: target.planHash, reason });
+    const res = await engine.decide({
+      runId: target.run.id,
+      stepId: target.stepId,
+      user: body.user.id,
+      verdict: 'reject',
+      planHash: target.planHash,
+      reason,
+    });
     if (res.outcome !== 'rejected' && res.outcome !== 'recorded') return void (await fieldError(res.message));
     await ack();
   });

@@ -7,7 +7,13 @@ export function identityCenterKeyPolicy(accountId: string, orgId?: string): stri
   const contextKeys = { 'kms:EncryptionContextKeys': ['aws:sso:instance-arn', 'aws:identitystore:identitystore-arn'] };
   const via = { 'kms:ViaService': ['sso.*.amazonaws.com', 'identitystore.*.amazonaws.com'] };
   const statements: object[] = [
-    { Sid: 'AccountAdministration', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: 'kms:*', Resource: '*' },
+    {
+      Sid: 'AccountAdministration',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+      Action: 'kms:*',
+      Resource: '*',
+    },
     {
       Sid: 'IdcAndIdentityStoreDescribeKey',
       Effect: 'Allow',
@@ -27,8 +33,31 @@ export function identityCenterKeyPolicy(accountId: string, orgId?: string): stri
   ];
   if (orgId) {
     statements.push(
-      { Sid: 'OrgPrincipalsDecryptViaIdc', Effect: 'Allow', Principal: '*', Action: 'kms:Decrypt', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalOrgID': orgId }, StringLike: via, 'ForAnyValue:StringEquals': contextKeys } },
-      { Sid: 'AwsManagedAppsDecryptViaIdc', Effect: 'Allow', Principal: '*', Action: 'kms:Decrypt', Resource: '*', Condition: { Bool: { 'aws:PrincipalIsAWSService': 'true' }, StringEquals: { 'aws:SourceOrgID': orgId }, StringLike: via, 'ForAnyValue:StringEquals': contextKeys } },
+      {
+        Sid: 'OrgPrincipalsDecryptViaIdc',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 'kms:Decrypt',
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'aws:PrincipalOrgID': orgId },
+          StringLike: via,
+          'ForAnyValue:StringEquals': contextKeys,
+        },
+      },
+      {
+        Sid: 'AwsManagedAppsDecryptViaIdc',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 'kms:Decrypt',
+        Resource: '*',
+        Condition: {
+          Bool: { 'aws:PrincipalIsAWSService': 'true' },
+          StringEquals: { 'aws:SourceOrgID': orgId },
+          StringLike: via,
+          'ForAnyValue:StringEquals': contextKeys,
+        },
+      },
     );
   }
   return JSON.stringify({ Version: '2012-10-17', Id: 'idc-multi-region-cmk', Statement: statements });
@@ -38,7 +67,13 @@ export function identityCenterKeyPolicy(accountId: string, orgId?: string): stri
 export function policyGrantsIdc(policy: string | undefined): boolean {
   if (!policy) return false;
   try {
-    const doc = JSON.parse(policy) as { Statement?: { Effect?: string; Principal?: { Service?: string | string[] } | string; Action?: string | string[] }[] };
+    const doc = JSON.parse(policy) as {
+      Statement?: {
+        Effect?: string;
+        Principal?: { Service?: string | string[] } | string;
+        Action?: string | string[];
+      }[];
+    };
     const granted = new Map<string, Set<string>>();
     for (const st of doc.Statement ?? []) {
       if (st.Effect !== 'Allow' || typeof st.Principal !== 'object') continue;
@@ -61,7 +96,15 @@ export function policyGrantsIdc(policy: string | undefined): boolean {
 export function samePolicy(a: string | undefined, b: string | undefined): boolean {
   const norm = (p: string | undefined): string => {
     const sort = (v: unknown): unknown =>
-      Array.isArray(v) ? v.map(sort) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])])) : v;
+      Array.isArray(v)
+        ? v.map(sort)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.keys(v)
+                .sort()
+                .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+            )
+          : v;
     try {
       return JSON.stringify(sort(JSON.parse(p ?? 'null')));
     } catch {

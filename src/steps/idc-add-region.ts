@@ -1,0 +1,32 @@
+import { AddRegionCommand } from '@aws-sdk/client-sso-admin';
+import { defineStep } from '../engine';
+import { aws } from './lib/aws-errors';
+import { type Sso, listRegions, Target } from './lib/identity-center';
+
+/** idc.add-region: AddRegion in the primary Region; a Region already there counts as done. */
+export const createAddRegion = (sso: Sso) =>
+  defineStep({
+    kind: 'idc.add-region',
+    description: 'Add the Region to the instance (AddRegion, sent to the primary Region)',
+    mutates: true,
+    input: Target,
+    async run(input) {
+      const existing = (await listRegions(sso, input.primaryRegion, input.instanceArn)).find(
+        (r) => r.RegionName === input.region,
+      );
+      if (existing)
+        return {
+          output: { status: existing.Status as string, alreadyPresent: true },
+          summary: `${input.region} is already on the instance (${existing.Status})`,
+        };
+      const out = await aws('sso:AddRegion', () =>
+        sso(input.primaryRegion).send(
+          new AddRegionCommand({ InstanceArn: input.instanceArn, RegionName: input.region }),
+        ),
+      );
+      return {
+        output: { status: out.Status ?? 'ADDING', alreadyPresent: false },
+        summary: `AddRegion accepted: ${input.region} is ${out.Status ?? 'ADDING'}`,
+      };
+    },
+  });

@@ -1,0 +1,57 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { isTerminal, type Run } from '../engine';
+import { keys } from './keys';
+
+/** One DynamoDB item, and its attribute helpers. */
+export type Item = Record<string, AttributeValue>;
+export const S = (s: string): AttributeValue => ({ S: s });
+export const N = (n: number): AttributeValue => ({ N: String(n) });
+
+/** What a stored run must have to be read at all (anything else is refused as unreadable). */
+const StoredRun = z
+  .object({
+    id: z.string(),
+    workflowId: z.string(),
+    status: z.string(),
+    version: z.number().int(),
+    cursor: z.number().int(),
+    steps: z.record(z.string(), z.object({ status: z.string(), attempt: z.number() }).passthrough()),
+    definition: z.object({ id: z.string(), steps: z.array(z.unknown()) }).passthrough(),
+  })
+  .passthrough();
+
+/**
+ * A run as one item: the run as JSON in `data`, with the fields conditions and indexes need as
+ * attributes (version, status, lease, due time for the due index, creation for the recent index).
+ */
+export function runItem(run: Run): Item {
+  const { leaseOwner, leaseUntil, dueAt, ...rest } = run;
+  const item: Item = {
+    ...Object.fromEntries(Object.entries(keys.run(run.id)).map(([k, v]) => [k, S(v)])),
+    ...Object.fromEntries(Object.entries(keys.recent(run.createdAt, run.id)).map(([k, v]) => [k, S(v)])),
+    data: S(JSON.stringify(rest)),
+    version: N(run.version),
+    status: S(run.status),
+    workflowId: S(run.workflowId),
+  };
+  if (leaseOwner) item.leaseOwner = S(leaseOwner);
+  if (leaseUntil !== undefined) item.leaseUntil = N(leaseUntil);
+  if (dueAt !== undefined && !isTerminal(run.status)) {
+    item.dueAt = N(dueAt);
+    for (const [k, v] of Object.entries(keys.due(dueAt, run.id))) item[k] = S(v);
+  }
+  return item;
+}
+
+export function parseRun(item: Item): Run {
+  const parsed = StoredRun.safeParse(JSON.parse(item.data?.S ?? '{}'));
+  if (!parsed.success)
+    throw new Error(`Stored workflow ${item.pk?.S} is unreadable: ${parsed.error.issues[0]?.message}`);
+  const run = parsed.data as unknown as Run;
+  run.version = Number(item.version?.N);
+  if (item.leaseOwner?.S) run.leaseOwner = item.leaseOwner.S;
+  if (item.leaseUntil?.N) run.leaseUntil = Number(item.leaseUntil.N);
+  if (item.dueAt?.N) run.dueAt = Number(item.dueAt.N);
+  return run;
+}
