@@ -1,5 +1,5 @@
 import type { StepClients } from './steps';
-import type { Clock, StepKind } from './engine';
+import { detachedContext, type Clock, type StepKind } from './engine';
 import { drillRegion } from './health';
 import type { PlanView, Queries } from './slack/app';
 import type { Watcher } from './watch';
@@ -34,16 +34,7 @@ export function createQueries({ clients, watcher, preflight, baseInput, clock }:
     async plan(region): Promise<PlanView> {
       try {
         const input = preflight.input.parse({ operation: 'add', ...baseInput, region });
-        const ctx = {
-          runId: 'plan',
-          stepId: 'plan',
-          idempotencyKey: 'plan',
-          attempt: 1,
-          checkpoint: undefined,
-          saveCheckpoint: async () => undefined,
-          now: () => clock.now(),
-          log: () => undefined,
-        };
+        const ctx = detachedContext({ runId: 'plan', stepId: 'plan', idempotencyKey: 'plan', now: () => clock.now() });
         const { plan } = (await preflight.run(input, ctx)).output as PreflightOutput;
         return { region, ...plan };
       } catch (err) {

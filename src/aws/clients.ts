@@ -18,6 +18,9 @@ const lazy = {
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/** No call waits for ever: a hung connection or answer is an error the engine retries (the SDK's defaults wait without limit). */
+const HTTP_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 30_000 };
+
 /** Per-Region SDK clients. The only place that builds AWS clients. */
 export interface AwsClients {
   ssoAdmin(region: string): SSOAdminClient;
@@ -44,7 +47,12 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
   const credentials = opts.roleArn
     ? lazy.credentials().fromTemporaryCredentials({ params: { RoleArn: opts.roleArn, RoleSessionName: 'idc-bot' } })
     : undefined;
-  const common = { maxAttempts: opts.maxAttempts ?? 3, retryMode: 'standard', ...(credentials ? { credentials } : {}) };
+  const common = {
+    maxAttempts: opts.maxAttempts ?? 3,
+    retryMode: 'standard',
+    requestHandler: HTTP_TIMEOUTS,
+    ...(credentials ? { credentials } : {}),
+  };
   const cache = new Map<string, { destroy(): void }>();
   const get = <T extends { destroy(): void }>(key: string, make: () => T): T => {
     let c = cache.get(key) as T | undefined;
@@ -69,5 +77,9 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
 
 /** The client of the bot's own table (in the Region the bot runs in, not necessarily the instance's). */
 export function createDynamoClient(opts: { region: string; endpoint?: string }): DynamoDBClient {
-  return new DynamoDBClient({ region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) });
+  return new DynamoDBClient({
+    region: opts.region,
+    requestHandler: HTTP_TIMEOUTS,
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+  });
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { decideApproval, type DecisionOutcome } from './approval';
 import { currentStep, finish, scopeOf, titleOf, type EngineCore, type Note } from './core';
 import type { WorkflowDefinition } from './definition';
-import { EngineInputError, LockHeldError, RunActionError } from './errors';
+import { ConflictError, EngineInputError, LockHeldError, RunActionError } from './errors';
 import { validateInputs } from './inputs';
 import { isTerminal, type Run } from './run';
 import { advanceInBackground } from './scheduler';
@@ -28,7 +28,8 @@ export interface DecisionRequest {
 }
 
 export interface DecisionResult {
-  outcome: DecisionOutcome | 'not_found';
+  /** try_again: the decision was not saved (the run changed too often at once). */
+  outcome: DecisionOutcome | 'not_found' | 'try_again';
   message: string;
   run?: Run;
 }
@@ -116,58 +117,69 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
         message: 'This request is not waiting for approval any more.',
         run,
       };
-      const saved = await core.commit(run, (r) => {
-        const cur = currentStep(r);
-        const s = r.steps[step.id];
-        if (!s || cur?.id !== step.id) {
-          answer = { outcome: 'not_open', message: 'This request is not waiting for approval any more.', run: r };
-          return null;
-        }
-        const now = clock.now();
-        const result = decideApproval(step.approval, s, {
-          user: req.user,
-          verdict: req.verdict,
-          now,
-          requester: r.requester,
-          allowed,
-          planHash: req.planHash,
-          reason: req.reason,
-        });
-        answer = { outcome: result.outcome, message: result.message, run: r };
-        if (!['recorded', 'opened', 'rejected'].includes(result.outcome)) return null;
-        s.decisions = result.decisions;
-        const approvals = result.decisions.filter((d) => d.verdict === 'approve').length;
-        const because = req.reason ? `: ${req.reason}` : '';
-        if (result.outcome === 'rejected') {
-          s.status = 'rejected';
-          s.finishedAt = now;
+      let saved: Run | undefined;
+      try {
+        saved = await core.commit(run, (r) => {
+          const cur = currentStep(r);
+          const s = r.steps[step.id];
+          if (!s || cur?.id !== step.id) {
+            answer = { outcome: 'not_open', message: 'This request is not waiting for approval any more.', run: r };
+            return null;
+          }
+          const now = clock.now();
+          const result = decideApproval(step.approval, s, {
+            user: req.user,
+            verdict: req.verdict,
+            now,
+            requester: r.requester,
+            allowed,
+            planHash: req.planHash,
+            reason: req.reason,
+          });
+          answer = { outcome: result.outcome, message: result.message, run: r };
+          if (!['recorded', 'opened', 'rejected'].includes(result.outcome)) return null;
+          s.decisions = result.decisions;
+          const approvals = result.decisions.filter((d) => d.verdict === 'approve').length;
+          const because = req.reason ? `: ${req.reason}` : '';
+          if (result.outcome === 'rejected') {
+            s.status = 'rejected';
+            s.finishedAt = now;
+            return [
+              {
+                actor: req.user,
+                type: 'approval_rejected',
+                stepId: step.id,
+                message: `${req.user} rejected${because}`,
+                emit: 'approval_recorded',
+                data: { reason: req.reason },
+              },
+              finish(r, 'rejected', `Rejected by ${req.user}${because}`, now, req.user),
+            ];
+          }
+          if (result.outcome === 'opened') {
+            s.status = 'approved';
+            r.status = 'running';
+            r.dueAt = now;
+          }
           return [
             {
               actor: req.user,
-              type: 'approval_rejected',
+              type: 'approval_granted',
               stepId: step.id,
-              message: `${req.user} rejected${because}`,
+              message: `${req.user} approved plan ${s.planHash ?? '-'} (${approvals} of ${step.approval.minApprovals})`,
               emit: 'approval_recorded',
-              data: { reason: req.reason },
             },
-            finish(r, 'rejected', `Rejected by ${req.user}${because}`, now, req.user),
           ];
-        }
-        if (result.outcome === 'opened') {
-          s.status = 'approved';
-          r.status = 'running';
-          r.dueAt = now;
-        }
-        return [
-          {
-            actor: req.user,
-            type: 'approval_granted',
-            stepId: step.id,
-            message: `${req.user} approved plan ${s.planHash ?? '-'} (${approvals} of ${step.approval.minApprovals})`,
-            emit: 'approval_recorded',
-          },
-        ];
-      });
+        });
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        // Too many changes at once: the click was not saved, and the person must know.
+        return {
+          outcome: 'try_again',
+          message: 'Your decision was not saved because the workflow was busy; press the button again.',
+          run,
+        };
+      }
       if (saved) {
         answer.run = saved;
         if (answer.outcome === 'opened') advanceInBackground(core, saved.id);
@@ -262,7 +274,9 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
           const step = currentStep(r);
           if (step) {
             const s = r.steps[step.id] ?? { status: 'pending', attempt: 0 };
-            Object.assign(s, { status: 'pending', attempt: 0, startedAt: undefined, polls: undefined });
+            // Attempts keep counting (each step's "did an earlier try act?" check relies on it); tries for maxAttempts count from here.
+            Object.assign(s, { status: 'pending', retryBase: s.attempt, startedAt: undefined, polls: undefined });
+            if ('poll' in step) s.attempt = 0; // a poll's attempt counts consecutive failed checks
             r.steps[step.id] = s;
           }
           r.status = 'running';

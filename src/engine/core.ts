@@ -1,6 +1,12 @@
 import { DEFAULT_RETRY_BACKOFF, type BackoffPolicy } from './backoff';
 import type { StepDefinition, WorkflowDefinition } from './definition';
-import { ConflictError, NonRetryableStepError, RetryableStepError } from './errors';
+import {
+  ConflictError,
+  LeaseLostError,
+  NonRetryableStepError,
+  RetryableStepError,
+  TransientStoreError,
+} from './errors';
 import {
   systemClock,
   type Clock,
@@ -32,6 +38,15 @@ export interface EngineOptions {
   logger?: Logger;
   /** How many runs one tick advances at the same time. */
   concurrency?: number;
+  /**
+   * This process's elapsed-time clock (default: performance.now, or the injected clock's now).
+   * Lease takeover is decided on it alone: no two hosts' clocks are ever compared.
+   */
+  monotonic?: () => number;
+  /** How long one try of an action step may take (default 15 min; a kind's timeoutMs wins). */
+  stepTimeoutMs?: number;
+  /** Failures of the engine itself on one run (unreadable item, a write that keeps failing) before it is failed (default 5). */
+  maxEngineFailures?: number;
 }
 
 /** An audit note a mutation returns; `emit` also tells the adapters. */
@@ -67,12 +82,29 @@ export interface EngineCore {
   /** Work in progress (stop() waits for it). */
   track<T>(p: Promise<T>): Promise<T>;
   readonly inFlight: Set<Promise<unknown>>;
+  /** Elapsed time on this process's own clock. */
+  mono(): number;
+  /** Action steps this process is running now, by run id (their leases). */
+  readonly executing: Map<string, LeaseKeeper>;
+  /**
+   * May this runner act on `run` now? Yes when nobody holds its lease, or we hold it and are not
+   * running it already; when another runner holds it, only once this runner has seen the lease
+   * (holder, heartbeat, version) unchanged for a whole lease on its own clock.
+   */
+  mayTakeOver(run: Run): boolean;
+  /** Set by stop(): no new claims. */
+  stopping: boolean;
 }
 
 export function createCore(opts: EngineOptions): EngineCore {
   const { store, clock = systemClock } = opts;
   const listeners: EventListener[] = [];
   const inFlight = new Set<Promise<unknown>>();
+  const executing = new Map<string, LeaseKeeper>();
+  const observed = new Map<string, { key: string; since: number }>();
+  const mono = opts.monotonic ?? (opts.clock ? () => clock.now() : () => performance.now());
+  const leaseMs = opts.leaseMs ?? 60_000;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const emit = (event: EngineEvent) => {
     for (const l of listeners) {
       Promise.resolve()
@@ -86,7 +118,7 @@ export function createCore(opts: EngineOptions): EngineCore {
     directory: opts.directory,
     owner: opts.owner,
     clock,
-    leaseMs: opts.leaseMs ?? 60_000,
+    leaseMs,
     retryPolicy: opts.retry ?? DEFAULT_RETRY_BACKOFF,
     random: opts.random ?? Math.random,
     opts,
@@ -95,6 +127,7 @@ export function createCore(opts: EngineOptions): EngineCore {
     inFlight,
     async commit(start, mutate, acquireLock) {
       let current = typeof start === 'string' ? await store.get(start) : start;
+      let busy = 0;
       for (let tries = 0; tries < 10 && current; tries++) {
         const next = structuredClone(current);
         const notes = mutate(next);
@@ -113,8 +146,15 @@ export function createCore(opts: EngineOptions): EngineCore {
           await store.update(next, current.version, events, {
             releaseLock,
             acquireLock: acquireLock ? next.lockKey : undefined,
+            expectedLeaseBeat: current.leaseBeat ?? 0,
           });
         } catch (err) {
+          // Throttled: the same change, a moment later (a few times; then the caller hears of it).
+          if (err instanceof TransientStoreError && busy++ < 5) {
+            await sleep(50 * 2 ** busy);
+            tries--;
+            continue;
+          }
           if (!(err instanceof ConflictError)) throw err;
           current = await store.get(next.id);
           continue;
@@ -122,7 +162,24 @@ export function createCore(opts: EngineOptions): EngineCore {
         for (const n of notes) if (n.emit) emit({ type: n.emit, run: next, stepId: n.stepId, message: n.message });
         return next;
       }
+      if (current) throw new ConflictError(current.id); // still losing races after 10 tries: the caller says "try again"
       return undefined;
+    },
+    mono,
+    executing,
+    stopping: false,
+    mayTakeOver(run) {
+      if (!run.leaseOwner) return true;
+      if (run.leaseOwner === opts.owner) return !executing.has(run.id);
+      const key = `${run.leaseOwner}|${run.leaseBeat ?? 0}|${run.version}`;
+      const seen = observed.get(run.id);
+      const t = mono();
+      if (seen?.key !== key) {
+        if (observed.size > 10_000) observed.clear();
+        observed.set(run.id, { key, since: t });
+        return false;
+      }
+      return t - seen.since >= leaseMs;
     },
     track(p) {
       inFlight.add(p);
@@ -228,8 +285,30 @@ export function classify(err: unknown): Failure {
   return { message, code: (err as { name?: string })?.name ?? 'error', retryable: true, ...withAudit };
 }
 
-export function makeContext(core: EngineCore, run: Run, stepId: string, attempt: number): StepContext {
+export function makeContext(
+  core: EngineCore,
+  run: Run,
+  stepId: string,
+  attempt: number,
+  signal: AbortSignal = new AbortController().signal,
+  lease?: LeaseKeeper,
+): StepContext {
   const { clock, owner, opts } = core;
+  /** A write that holds only while this try still owns the run: progress and intents. */
+  const fenced = async (note: (s: StepState) => Note) => {
+    signal.throwIfAborted();
+    const saved = await core.commit(run.id, (r) => {
+      const s = r.steps[stepId];
+      if (!s || s.attempt !== attempt || r.leaseOwner !== owner || isTerminal(r.status)) return null;
+      return [note(s)];
+    });
+    if (!saved) {
+      const lost = new LeaseLostError(run.id, 'another runner took the step over');
+      lease?.lose(lost);
+      throw lost;
+    }
+    lease?.renewed();
+  };
   return {
     runId: run.id,
     stepId,
@@ -238,21 +317,63 @@ export function makeContext(core: EngineCore, run: Run, stepId: string, attempt:
     checkpoint: run.steps[stepId]?.checkpoint,
     now: () => clock.now(),
     log: (message, data) => opts.logger?.info({ runId: run.id, stepId, ...data }, message),
-    saveCheckpoint: async (data) => {
-      const saved = await core.commit(run.id, (r) => {
-        const s = r.steps[stepId];
-        if (!s || s.attempt !== attempt || r.leaseOwner !== owner) return null;
+    signal,
+    saveCheckpoint: (data) =>
+      fenced((s) => {
         s.checkpoint = data;
-        return [
-          { actor: owner, type: 'step_checkpoint', stepId, message: 'progress saved', data: { checkpoint: data } },
-        ];
+        return { actor: owner, type: 'step_checkpoint', stepId, message: 'progress saved', data: { checkpoint: data } };
+      }),
+    async fence(action) {
+      await fenced((s) => {
+        s.intents = [...(s.intents ?? []), { action, attempt, at: clock.now() }];
+        return { actor: owner, type: 'step_intent', stepId, message: `${action} (try ${attempt})`, data: { action } };
       });
-      if (!saved)
-        throw new RetryableStepError(
-          'Lost the lease on this workflow while saving progress; another runner will resume it',
-          'lease_lost',
-        );
+      signal.throwIfAborted(); // nothing between this check and the caller's AWS call
     },
+  };
+}
+
+/** Keeps a claimed step's lease alive, and aborts the step when the lease is lost or its deadline passes. */
+export interface LeaseKeeper {
+  readonly signal: AbortSignal;
+  /** A fenced write just proved the lease. */
+  renewed(): void;
+  lose(why: Error): void;
+  stop(): void;
+}
+
+export function keepLease(core: EngineCore, runId: string, deadlineMs: number): LeaseKeeper {
+  const { store, owner, leaseMs, clock, opts } = core;
+  const controller = new AbortController();
+  let last = core.mono();
+  const lose = (why: Error) => {
+    if (!controller.signal.aborted) controller.abort(why);
+    stop();
+  };
+  const renew = setInterval(
+    () => {
+      // Unsure whether we still hold it after half a lease without a renewal: stop before anyone may take over.
+      if (core.mono() - last > leaseMs / 2) return lose(new LeaseLostError(runId, 'could not renew it in time'));
+      store.renewLease(runId, owner, clock.now() + leaseMs).then(
+        (ok) => (ok ? (last = core.mono()) : lose(new LeaseLostError(runId, 'another runner took it over'))),
+        (err) => opts.logger?.warn({ err, runId }, 'lease renewal failed'),
+      );
+    },
+    Math.max(100, leaseMs / 3),
+  );
+  const deadline = setTimeout(
+    () => lose(new RetryableStepError(`no answer within ${Math.round(deadlineMs / 1000)} s`, 'deadline')),
+    deadlineMs,
+  );
+  function stop() {
+    clearInterval(renew);
+    clearTimeout(deadline);
+  }
+  return {
+    signal: controller.signal,
+    renewed: () => void (last = core.mono()),
+    lose,
+    stop,
   };
 }
 

@@ -6,6 +6,9 @@ import type { StepRegistry } from './step';
 
 const Id = z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case kebab-case, e.g. "add-region"');
 const Duration = z.string().refine(isDuration, 'write a duration such as 30s, 15m, 2h or 7d');
+/** A duration of at least `min` (zero or tiny ones would poll or remind in a loop). */
+const AtLeast = (min: string) =>
+  Duration.refine((d) => !isDuration(d) || parseDuration(d) >= parseDuration(min), `must be at least ${min}`);
 const Name = z
   .string()
   .regex(/^[a-z][a-z0-9-]*$/, 'use a kebab-case role name defined in IDC_ROLES, e.g. "identity-admins"');
@@ -48,9 +51,9 @@ const PollStep = z
         until: z
           .object({ path: z.string().min(1), in: z.array(z.union([z.string(), z.boolean(), z.number()])).min(1) })
           .strict(),
-        interval: Duration.default('10s'),
-        maxInterval: Duration.default('60s'),
-        timeout: Duration.default('3h'),
+        interval: AtLeast('1s').default('10s'),
+        maxInterval: AtLeast('1s').default('60s'),
+        timeout: AtLeast('1m').default('3h'),
       })
       .strict(),
   })
@@ -64,9 +67,9 @@ const ApprovalStep = z
         approvers: z.array(Name).min(1),
         minApprovals: z.number().int().min(1).max(10).default(1),
         allowRequester: z.boolean().default(false),
-        expiresAfter: Duration.default('24h'),
+        expiresAfter: AtLeast('1m').default('24h'),
         /** Remind the approvers (in the workflow's thread) this often while the gate is open. */
-        remindEvery: Duration.optional(),
+        remindEvery: AtLeast('1m').optional(),
         plan: Id.optional(),
         summary: z.string().optional(),
       })
@@ -83,7 +86,7 @@ const TaskStep = z
         instructions: z.string().min(1),
         assignees: z.array(Name).min(1),
         allowRequester: z.boolean().default(true),
-        expiresAfter: Duration.optional(),
+        expiresAfter: AtLeast('1m').optional(),
       })
       .strict(),
   })

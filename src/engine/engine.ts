@@ -43,8 +43,8 @@ export interface Engine {
   startLoop(intervalMs?: number): void;
   /** Waits until no work is in progress (the loop, if any, keeps going). */
   idle(): Promise<void>;
-  /** Stops the loop and waits for the work in progress. */
-  stop(): Promise<void>;
+  /** Stops claiming work, waits for steps in progress up to `deadlineMs` (default 30 s), then releases their leases. */
+  stop(deadlineMs?: number): Promise<void>;
 }
 
 /**

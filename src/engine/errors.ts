@@ -76,3 +76,19 @@ export class EngineInputError extends Error {
 export class RunActionError extends EngineInputError {
   override name = 'RunActionError';
 }
+
+/** This runner no longer holds the run's lease (taken over, or not renewed in time): it must not act. */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+  constructor(
+    readonly runId: string,
+    why: string,
+  ) {
+    super(`Lost the lease on workflow ${runId} (${why}); another runner resumes it`);
+  }
+}
+
+/** The store is busy (throttled); the same write may succeed a moment later. */
+export class TransientStoreError extends Error {
+  override name = 'TransientStoreError';
+}

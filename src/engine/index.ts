@@ -9,6 +9,7 @@ export {
 } from './engine';
 export {
   defineStep,
+  detachedContext,
   createRegistry,
   type StepKind,
   type AnyStepKind,
@@ -24,6 +25,8 @@ export {
   DefinitionError,
   EngineInputError,
   RunActionError,
+  LeaseLostError,
+  TransientStoreError,
 } from './errors';
 export { loadWorkflows, parseWorkflow } from './load-workflows';
 export {

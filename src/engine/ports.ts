@@ -13,6 +13,8 @@ export interface WriteOptions {
   releaseLock?: string;
   /** Take this instance lock in the same write (a retried run); LockHeldError if another run holds it. */
   acquireLock?: string;
+  /** The lease heartbeat read with the run: the write fails (ConflictError) if a renewal happened since. */
+  expectedLeaseBeat?: number;
 }
 
 /** Options for creating a run. */
@@ -30,8 +32,10 @@ export interface RunStore {
   get(runId: string): Promise<Run | undefined>;
   /** Writes `run` (whose version is expectedVersion + 1) if the stored version is expectedVersion; else ConflictError. */
   update(run: Run, expectedVersion: number, events: AuditEvent[], opts?: WriteOptions): Promise<void>;
-  /** Extends a lease held by `owner`, without a version bump. False if the lease is no longer ours. */
+  /** Extends a lease held by `owner` and counts a heartbeat (leaseBeat + 1), without a version bump. False if the lease is no longer ours. */
   renewLease(runId: string, owner: string, leaseUntil: number): Promise<boolean>;
+  /** Fails a run that cannot be read or advanced (a poison run): out of the due list, its lock freeable. */
+  markBroken(runId: string, message: string): Promise<void>;
   /** Ids of runs whose dueAt <= now (oldest first). */
   listDue(now: number, limit: number): Promise<string[]>;
   /** Most recent runs first. */

@@ -71,6 +71,10 @@ export interface StepState {
   confirmedBy?: string;
   /** Ephemeral per-gate counter: how many times the plan changed under this gate. */
   replans?: number;
+  /** Irreversible calls this step announced before making them (fenced writes), with the try that made each. */
+  intents?: { action: string; attempt: number; at: number }[];
+  /** The attempt number when the run was last retried by a person: tries count from here for maxAttempts. */
+  retryBase?: number;
 }
 
 /** One workflow run: everything the engine knows about it, in one item. */
@@ -95,7 +99,10 @@ export interface Run {
   /** When the engine should look at this run next; absent when nothing is due (terminal, or waiting for a person with no expiry). */
   dueAt?: number;
   leaseOwner?: string;
+  /** The holder's own estimate of its lease end (its clock): a scheduling hint, never compared across hosts. */
   leaseUntil?: number;
+  /** Heartbeats of the current lease: another runner takes over only after seeing it unchanged for a lease. */
+  leaseBeat?: number;
   lockKey?: string;
   error?: string;
   /** Opaque data for adapters (e.g. the Slack channel and message ts). */

@@ -6,7 +6,7 @@ export interface StepContext {
   stepId: string;
   /** `${runId}#${stepId}`: stable across retries and resumes; tag what you create with it. */
   idempotencyKey: string;
-  /** 1 on the first try; higher after a failure or a resume of an abandoned try. */
+  /** 1 on the first try; higher after a failure, a resume of an abandoned try or a retry (never reset). */
   attempt: number;
   /** Output recorded by an earlier try of this step (see `checkpoint`), if any. */
   checkpoint: unknown;
@@ -14,6 +14,14 @@ export interface StepContext {
   saveCheckpoint(data: unknown): Promise<void>;
   now(): number;
   log(message: string, data?: Record<string, unknown>): void;
+  /** Aborted when this try must stop: the lease was lost or the step's deadline passed. Pass it to SDK calls. */
+  signal: AbortSignal;
+  /**
+   * Call right before an irreversible call (CreateKey, AddRegion…): records the intent in a write
+   * fenced by this try's lease, and throws (LeaseLostError) when another runner has taken over, so
+   * a stale try never acts. Read-only steps and reads need not call it.
+   */
+  fence(action: string): Promise<void>;
 }
 
 /** What a step run returns: the output stored under the step id, and lines for people. */
@@ -34,6 +42,8 @@ export interface StepKind<I = unknown, O = unknown> {
   /** Does it change anything? Mutating kinds must come after an approval gate. */
   mutates: boolean;
   input: z.ZodType<I>;
+  /** How long one try may take before it is abandoned and retried (default: the engine's stepTimeoutMs). */
+  timeoutMs?: number;
   run(input: I, ctx: StepContext): Promise<StepResult<O>>;
 }
 
@@ -57,4 +67,21 @@ export function createRegistry(kinds: AnyStepKind[]): StepRegistry {
     map.set(k.kind, k);
   }
   return map;
+}
+
+/** A context for running a read-only kind outside any workflow (e.g. `/idc plan`): no progress is saved. */
+export function detachedContext(over: Partial<StepContext> = {}): StepContext {
+  return {
+    runId: 'detached',
+    stepId: 'detached',
+    idempotencyKey: 'detached',
+    attempt: 1,
+    checkpoint: undefined,
+    saveCheckpoint: async () => undefined,
+    now: () => Date.now(),
+    log: () => undefined,
+    signal: new AbortController().signal,
+    fence: async () => undefined,
+    ...over,
+  };
 }

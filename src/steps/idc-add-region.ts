@@ -10,7 +10,7 @@ export const createAddRegion = (sso: Sso) =>
     description: 'Add the Region to the instance (AddRegion, sent to the primary Region)',
     mutates: true,
     input: Target,
-    async run(input) {
+    async run(input, ctx) {
       const existing = (await listRegions(sso, input.primaryRegion, input.instanceArn)).find(
         (r) => r.RegionName === input.region,
       );
@@ -19,6 +19,7 @@ export const createAddRegion = (sso: Sso) =>
           output: { status: existing.Status as string, alreadyPresent: true },
           summary: `${input.region} is already on the instance (${existing.Status})`,
         };
+      await ctx.fence('sso:AddRegion'); // a stale try (its lease lost) stops here, before acting
       const out = await aws('sso:AddRegion', () =>
         sso(input.primaryRegion).send(
           new AddRegionCommand({ InstanceArn: input.instanceArn, RegionName: input.region }),

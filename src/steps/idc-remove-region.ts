@@ -10,7 +10,7 @@ export const createRemoveRegion = (sso: Sso) =>
     description: 'Remove an additional Region from the instance (RemoveRegion, sent to the primary Region)',
     mutates: true,
     input: Target,
-    async run(input) {
+    async run(input, ctx) {
       if (input.region === input.primaryRegion)
         throw new NonRetryableStepError(
           `${input.region} is the primary Region; it can only be removed by deleting the instance`,
@@ -29,6 +29,7 @@ export const createRemoveRegion = (sso: Sso) =>
           'busy',
           60_000,
         );
+      await ctx.fence('sso:RemoveRegion'); // a stale try (its lease lost) stops here, before acting
       const out = await aws('sso:RemoveRegion', () =>
         sso(input.primaryRegion).send(
           new RemoveRegionCommand({ InstanceArn: input.instanceArn, RegionName: input.region }),

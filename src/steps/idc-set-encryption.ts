@@ -35,6 +35,7 @@ export const createSetEncryption = (sso: Sso) =>
           30_000,
         );
       }
+      await ctx.fence('sso:UpdateInstance'); // a stale try (its lease lost) stops here, before acting
       await aws('sso:UpdateInstance', () =>
         sso(input.primaryRegion).send(
           new UpdateInstanceCommand({

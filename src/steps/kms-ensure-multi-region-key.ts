@@ -44,6 +44,7 @@ export const createEnsureKey = (kms: Kms) =>
         );
       let keyArn = saved?.keyArn ?? (ctx.attempt > 1 ? await findTagged(kms, region, ctx.idempotencyKey) : undefined);
       if (!keyArn) {
+        await ctx.fence('kms:CreateKey'); // a stale try (its lease lost) stops here, before acting
         const created = await aws('kms:CreateKey', () =>
           kms(region).send(
             new CreateKeyCommand({

@@ -14,7 +14,7 @@ export const createReplicateKey = (kms: Kms) =>
       'Replicate the multi-Region key to the target Region with the same key policy (KMS does not copy it), or reconcile the policy of an existing replica',
     mutates: true,
     input: z.object({ keyArn: KmsKeyArn, region: AwsRegion, keyAlias: z.string().optional() }),
-    async run(input) {
+    async run(input, ctx) {
       const primaryRegion = regionOfArn(input.keyArn);
       const keyId = input.keyArn.split('/').pop() as string;
       const policy = (
@@ -26,6 +26,7 @@ export const createReplicateKey = (kms: Kms) =>
       let created = false;
       if (!replica) {
         try {
+          await ctx.fence('kms:ReplicateKey'); // a stale try (its lease lost) stops here, before acting
           const out = await aws('kms:ReplicateKey', () =>
             kms(primaryRegion).send(
               new ReplicateKeyCommand({

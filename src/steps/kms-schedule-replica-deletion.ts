@@ -12,7 +12,7 @@ export const createScheduleReplicaDeletion = (kms: Kms) =>
     description: 'Schedule deletion of the key replica in a removed Region (7-30 days); never the primary',
     mutates: true,
     input: z.object({ keyArn: KmsKeyArn, region: AwsRegion, days: z.number().int().min(7).max(30) }),
-    async run(input) {
+    async run(input, ctx) {
       const keyId = input.keyArn.split('/').pop() as string;
       const k = await describe(kms, input.region, keyId);
       if (!k)
@@ -32,6 +32,7 @@ export const createScheduleReplicaDeletion = (kms: Kms) =>
           summary: `Replica in ${input.region} was already scheduled for deletion`,
         };
       try {
+        await ctx.fence('kms:ScheduleKeyDeletion'); // a stale try (its lease lost) stops here, before acting
         const out = await aws('kms:ScheduleKeyDeletion', () =>
           kms(input.region).send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: input.days })),
         );

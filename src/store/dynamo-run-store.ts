@@ -12,6 +12,7 @@ import {
 import {
   ConflictError,
   LockHeldError,
+  TransientStoreError,
   type AuditEvent,
   type CreateOptions,
   type Run,
@@ -71,6 +72,10 @@ export function createDynamoRunStore(
     return out.Item?.runId?.S;
   }
 
+  const isThrottled = (err: unknown) =>
+    ['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'].includes(
+      (err as { name?: string }).name ?? '',
+    );
   const reasonCodes = (err: unknown): (string | undefined)[] =>
     err instanceof TransactionCanceledException ? (err.CancellationReasons ?? []).map((r) => r.Code) : [];
 
@@ -129,9 +134,19 @@ export function createDynamoRunStore(
     },
 
     async update(run: Run, expectedVersion: number, events: AuditEvent[], opts: WriteOptions = {}): Promise<void> {
+      // The version read, and (when given) the lease heartbeat read: a renewal since then is a conflict too.
+      const beat = opts.expectedLeaseBeat;
       const condition = {
-        ConditionExpression: 'version = :expected',
-        ExpressionAttributeValues: { ':expected': N(expectedVersion) },
+        ConditionExpression:
+          beat === undefined
+            ? 'version = :expected'
+            : beat === 0
+              ? 'version = :expected AND (attribute_not_exists(leaseBeat) OR leaseBeat = :beat)'
+              : 'version = :expected AND leaseBeat = :beat',
+        ExpressionAttributeValues: {
+          ':expected': N(expectedVersion),
+          ...(beat === undefined ? {} : { ':beat': N(beat) }),
+        },
       };
       const items: TransactWriteItem[] = [
         { Put: { TableName: table, Item: runItem(run), ...condition } },
@@ -150,6 +165,8 @@ export function createDynamoRunStore(
         const codes = reasonCodes(err);
         if (codes[0] === 'ConditionalCheckFailed' || codes.includes('TransactionConflict'))
           throw new ConflictError(run.id);
+        if (codes.includes('ThrottlingError') || isThrottled(err))
+          throw new TransientStoreError((err as Error).message);
         if (releaseAt >= 0 && codes[releaseAt] === 'ConditionalCheckFailed') {
           // Another run holds that lock: it is not ours to release.
           return this.update(run, expectedVersion, events, { ...opts, releaseLock: undefined });
@@ -171,10 +188,11 @@ export function createDynamoRunStore(
           new UpdateItemCommand({
             TableName: table,
             Key: { pk: S(keys.run(runId).pk), sk: S('RUN') },
-            UpdateExpression: 'SET leaseUntil = :u, dueAt = :u, gsi1pk = :g, gsi1sk = :s',
+            UpdateExpression: 'SET leaseUntil = :u, dueAt = :u, gsi1pk = :g, gsi1sk = :s ADD leaseBeat :one',
             ConditionExpression: 'leaseOwner = :me',
             ExpressionAttributeValues: {
               ':u': N(leaseUntil),
+              ':one': N(1),
               ':me': S(owner),
               ':g': S(due.gsi1pk),
               ':s': S(due.gsi1sk),
@@ -186,6 +204,21 @@ export function createDynamoRunStore(
         if (err instanceof ConditionalCheckFailedException) return false;
         throw err;
       }
+    },
+
+    async markBroken(runId: string, message: string) {
+      stats.writes++;
+      // Only attributes: the item's data may be what cannot be read. Out of the due index; its lock is then freeable.
+      await db.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: S(keys.run(runId).pk), sk: S('RUN') },
+          UpdateExpression: 'SET #s = :failed, brokenReason = :why REMOVE dueAt, gsi1pk, gsi1sk, leaseOwner',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':failed': S('failed'), ':why': S(message.slice(0, 2000)) },
+        }),
+      );
     },
 
     async listDue(now: number, limit: number) {

@@ -26,7 +26,7 @@ const StoredRun = z
  * attributes (version, status, lease, due time for the due index, creation for the recent index).
  */
 export function runItem(run: Run): Item {
-  const { leaseOwner, leaseUntil, dueAt, ...rest } = run;
+  const { leaseOwner, leaseUntil, leaseBeat, dueAt, ...rest } = run;
   const item: Item = {
     ...Object.fromEntries(Object.entries(keys.run(run.id)).map(([k, v]) => [k, S(v)])),
     ...Object.fromEntries(Object.entries(keys.recent(run.createdAt, run.id)).map(([k, v]) => [k, S(v)])),
@@ -37,6 +37,7 @@ export function runItem(run: Run): Item {
   };
   if (leaseOwner) item.leaseOwner = S(leaseOwner);
   if (leaseUntil !== undefined) item.leaseUntil = N(leaseUntil);
+  item.leaseBeat = N(leaseBeat ?? 0);
   if (dueAt !== undefined && !isTerminal(run.status)) {
     item.dueAt = N(dueAt);
     for (const [k, v] of Object.entries(keys.due(dueAt, run.id))) item[k] = S(v);
@@ -45,13 +46,20 @@ export function runItem(run: Run): Item {
 }
 
 export function parseRun(item: Item): Run {
-  const parsed = StoredRun.safeParse(JSON.parse(item.data?.S ?? '{}'));
+  let data: unknown;
+  try {
+    data = JSON.parse(item.data?.S ?? '{}');
+  } catch (err) {
+    throw new Error(`Stored workflow ${item.pk?.S} is unreadable: ${(err as Error).message}`);
+  }
+  const parsed = StoredRun.safeParse(data);
   if (!parsed.success)
     throw new Error(`Stored workflow ${item.pk?.S} is unreadable: ${parsed.error.issues[0]?.message}`);
   const run = parsed.data as unknown as Run;
   run.version = Number(item.version?.N);
   if (item.leaseOwner?.S) run.leaseOwner = item.leaseOwner.S;
   if (item.leaseUntil?.N) run.leaseUntil = Number(item.leaseUntil.N);
+  run.leaseBeat = Number(item.leaseBeat?.N ?? 0);
   if (item.dueAt?.N) run.dueAt = Number(item.dueAt.N);
   return run;
 }

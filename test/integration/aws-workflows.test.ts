@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createAwsClients } from '../../src/aws/clients';
 import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
-import { createEngine, isTerminal, loadWorkflows, type Run } from '../../src/engine';
+import { createEngine, detachedContext, isTerminal, loadWorkflows, type Run } from '../../src/engine';
 import { createStepRegistry, identityCenterKeyPolicy } from '../../src/steps';
 import { staticDirectory } from '../support/directory';
 import { freshStore } from '../support/dynamo';
@@ -325,16 +325,7 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
 
   it('runs each mutating step twice without a second mutation', async () => {
     const { world, registry, clients } = await setup();
-    const ctx = {
-      runId: 'r',
-      stepId: 's',
-      idempotencyKey: 'r#s',
-      attempt: 1,
-      checkpoint: undefined,
-      saveCheckpoint: async () => undefined,
-      now: clock.now,
-      log: () => undefined,
-    };
+    const ctx = detachedContext({ runId: 'r', stepId: 's', idempotencyKey: 'r#s', now: clock.now });
     const twice = async (kind: string, input: Record<string, unknown>) => {
       const step = registry.get(kind)!;
       const before = { ...world.mutations() };
@@ -361,16 +352,7 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
   it('does not repeat a mutation when a step runs again after success', async () => {
     const { world, registry, clients } = await setup();
     const kind = registry.get('kms.ensure-multi-region-key')!;
-    const ctx = {
-      runId: 'r',
-      stepId: 's',
-      idempotencyKey: 'r#s',
-      attempt: 1,
-      checkpoint: undefined,
-      saveCheckpoint: async () => undefined,
-      now: clock.now,
-      log: () => undefined,
-    };
+    const ctx = detachedContext({ runId: 'r', stepId: 's', idempotencyKey: 'r#s', now: clock.now });
     const input = {
       primaryRegion: 'us-east-1',
       accountId: world.accountId,

@@ -180,12 +180,15 @@ describe.each(STORES)('engine on %s', (_name, storeFactory) => {
     const b = s.make('runner-b');
     expect(await b.tick()).toBe(0); // lease still valid: B leaves it alone
     s.clock.advance(31_000);
+    await b.tick(); // B sees the lease for the first time: it starts watching it, on its own clock
+    expect(s.world.calls).toBe(1);
+    s.clock.advance(31_000); // unchanged for a whole lease: A is gone
     await drain(b);
     const resumed = (await b.get(run.id)) as Run;
     expect(resumed.steps.make).toMatchObject({ status: 'succeeded', attempt: 2 });
     expect(s.world.sideEffects).toBe(1);
     const events = await b.events(run.id);
-    expect(events.find((e) => e.type === 'step_resumed')?.message).toMatch(/runner-a stopped renewing its lease/);
+    expect(events.find((e) => e.type === 'step_resumed')?.message).toMatch(/runner runner-a did not renew its lease/);
     release();
   });
 

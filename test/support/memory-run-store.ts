@@ -51,6 +51,8 @@ export function createMemoryRunStore(): RunStore {
     async update(run: Run, expectedVersion: number, evs: AuditEvent[], opts: WriteOptions = {}) {
       const stored = copy(runs.get(run.id));
       if (!stored || stored.version !== expectedVersion) throw new ConflictError(run.id);
+      if (opts.expectedLeaseBeat !== undefined && (stored.leaseBeat ?? 0) !== opts.expectedLeaseBeat)
+        throw new ConflictError(run.id);
       if (opts.acquireLock) {
         const holder = await liveLockHolder(opts.acquireLock);
         if (holder && holder !== run.id) throw new LockHeldError(opts.acquireLock, holder);
@@ -63,8 +65,12 @@ export function createMemoryRunStore(): RunStore {
     async renewLease(runId, owner, leaseUntil) {
       const run = copy(runs.get(runId));
       if (!run || run.leaseOwner !== owner) return false;
-      save({ ...run, leaseUntil, dueAt: leaseUntil });
+      save({ ...run, leaseUntil, dueAt: leaseUntil, leaseBeat: (run.leaseBeat ?? 0) + 1 });
       return true;
+    },
+    async markBroken(runId, message) {
+      const run = copy(runs.get(runId));
+      if (run) save({ ...run, status: 'failed', error: message, dueAt: undefined, leaseOwner: undefined });
     },
     async listDue(now, limit) {
       const due = [...runs.values()]

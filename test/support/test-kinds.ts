@@ -13,6 +13,10 @@ export function testWorld() {
     failures: [] as Array<'retryable' | 'fatal'>,
     /** when set, mutate waits for this promise (a step "in the middle") */
     block: undefined as Promise<void> | undefined,
+    /** ctx.attempt of every test.mutate try, in order */
+    attempts: [] as number[],
+    /** how long test.mutate's output is (to test results too big to store) */
+    outputPadding: 0,
   };
   const registry = createRegistry([
     defineStep({
@@ -31,17 +35,21 @@ export function testWorld() {
       input: z.object({ name: z.string() }),
       async run(input, ctx) {
         world.calls++;
+        world.attempts.push(ctx.attempt);
+        if (world.block) await world.block;
         const failure = world.failures.shift();
         if (failure === 'retryable') throw new RetryableStepError('throttled', 'ThrottlingException');
         if (failure === 'fatal')
           throw new NonRetryableStepError('access denied: missing kms:CreateKey', 'AccessDeniedException');
         // Check first, then act: a re-run after a crash finds what the first try made.
+        // Fenced like the real mutating kinds: a try that lost its lease stops here.
+        await ctx.fence('test:Make');
         if (!world.created.has(ctx.idempotencyKey)) {
           world.created.set(ctx.idempotencyKey, 1);
           world.sideEffects++;
         }
-        if (world.block) await world.block;
-        return { output: { name: input.name, id: `thing-${input.name}` }, summary: `made ${input.name}` };
+        const pad = world.outputPadding ? { pad: 'x'.repeat(world.outputPadding) } : {};
+        return { output: { name: input.name, id: `thing-${input.name}`, ...pad }, summary: `made ${input.name}` };
       },
     }),
     defineStep({

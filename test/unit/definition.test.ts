@@ -72,6 +72,26 @@ describe('workflow definitions', () => {
     expect(problemsOf(yaml).join('\n')).toContain(expected);
   });
 
+  it.each([
+    [
+      'remindEvery: 0s',
+      TEST_WORKFLOW.replace('remindEvery: 8h', 'remindEvery: 0s'),
+      'steps[1].approval.remindEvery: must be at least 1m',
+    ],
+    [
+      'a zero poll interval',
+      TEST_WORKFLOW.replace('interval: 10s', 'interval: 0s'),
+      'steps[3].poll.interval: must be at least 1s',
+    ],
+    [
+      'a gate expiring at once',
+      TEST_WORKFLOW.replace('expiresAfter: 24h', 'expiresAfter: 5s'),
+      'steps[1].approval.expiresAfter: must be at least 1m',
+    ],
+  ])('refuses durations too short to be meant (%s)', (_what, yaml, problem) => {
+    expect(problemsOf(yaml).join('\n')).toContain(problem);
+  });
+
   it('refuses approver roles the configuration does not define', () => {
     expect(problemsOf(TEST_WORKFLOW, ['ops']).join('\n')).toContain(
       'role "admins" is not defined in IDC_ROLES; define it there or use one of: ops',

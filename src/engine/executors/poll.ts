@@ -12,6 +12,7 @@ import {
   unchanged,
   type EngineCore,
   type Failure,
+  type Note,
 } from '../core';
 import type { PollStepDef } from '../definition';
 import { formatDuration, parseDuration } from '../duration';
@@ -29,22 +30,21 @@ export async function runPoll(core: EngineCore, run: Run, step: PollStepDef): Pr
   const now = clock.now();
   const startedAt = before?.startedAt ?? now;
   const p = step.poll;
-  if (now - startedAt > parseDuration(p.timeout)) {
-    return core.commit(run, (r) => {
-      if (!unchanged(r, cursor, step.id, before)) return null;
-      const s = r.steps[step.id] as StepState;
-      const msg = `${titleOf(step)}: still ${JSON.stringify(s.observed ?? null)} after ${p.timeout} (waiting for ${p.until.path} in ${p.until.in.join(', ')}); check the AWS console, then retry or cancel`;
-      Object.assign(s, {
-        status: 'failed',
-        finishedAt: now,
-        error: { message: msg, code: 'timeout', retryable: false, at: now },
-      });
-      return [
-        { actor: owner, type: 'step_failed', stepId: step.id, message: msg, emit: 'step_failed' },
-        finish(r, 'failed', msg, now),
-      ];
+  // Past the timeout, the check is still asked once more (the bot may have been down): it fails only if the condition still does not hold.
+  const timedOut = now - startedAt > parseDuration(p.timeout);
+  const timeout = (r: Run, t: number): Note[] => {
+    const s = r.steps[step.id] as StepState;
+    const msg = `${titleOf(step)}: still ${JSON.stringify(s.observed ?? null)} after ${p.timeout} (waiting for ${p.until.path} in ${p.until.in.join(', ')}); check the AWS console, then retry or cancel`;
+    Object.assign(s, {
+      status: 'failed',
+      finishedAt: t,
+      error: { message: msg, code: 'timeout', retryable: false, at: t },
     });
-  }
+    return [
+      { actor: owner, type: 'step_failed', stepId: step.id, message: msg, emit: 'step_failed' },
+      finish(r, 'failed', msg, t),
+    ];
+  };
   const input = parseInput(kind, resolveTemplate(p.with, scopeOf(run)));
   let result: StepResult<unknown> | undefined;
   let failure: Failure | undefined;
@@ -58,7 +58,7 @@ export async function runPoll(core: EngineCore, run: Run, step: PollStepDef): Pr
   }
   return core.commit(run, (r) => {
     if (!unchanged(r, cursor, step.id, before)) return null;
-    if (r.leaseOwner && r.leaseOwner !== owner && (r.leaseUntil ?? 0) > clock.now()) return null;
+    if (!core.mayTakeOver(r)) return null;
     const t = clock.now();
     const s: StepState = r.steps[step.id] ?? { status: 'pending', attempt: 0 };
     r.steps[step.id] = s;
@@ -67,6 +67,7 @@ export async function runPoll(core: EngineCore, run: Run, step: PollStepDef): Pr
     if (failure) {
       s.attempt += 1;
       s.error = { message: failure.message, code: failure.code, retryable: failure.retryable, at: t };
+      if (timedOut) return timeout(r, t);
       const maxErrors = opts.maxPollErrors ?? 10;
       if (!failure.retryable || s.attempt >= maxErrors) {
         s.status = 'failed';
@@ -115,6 +116,7 @@ export async function runPoll(core: EngineCore, run: Run, step: PollStepDef): Pr
         ),
       ];
     }
+    if (timedOut) return timeout(r, t);
     const base = parseDuration(p.interval);
     const delay = Math.min(parseDuration(p.maxInterval), Math.round(base * 1.5 ** (s.polls - 1)));
     s.status = 'waiting';
