@@ -107,12 +107,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const production = Boolean(e.SLACK_BOT_TOKEN);
   if (production) {
-    const missing = (['SLACK_SIGNING_SECRET', 'IDC_CHANNEL'] as const).filter(
+    const missing: string[] = (['SLACK_SIGNING_SECRET', 'IDC_CHANNEL'] as const).filter(
       (k) => !e[k] && !(k === 'SLACK_SIGNING_SECRET' && e.SLACK_APP_TOKEN),
     );
+    // Fail closed: production never falls back to "everyone may start and approve".
+    if (!env.IDC_ROLES) missing.push('IDC_ROLES');
     if (missing.length) {
+      const why = (m: string) =>
+        m === 'IDC_ROLES'
+          ? 'required when SLACK_BOT_TOKEN is set: name who may request and who may approve, e.g. {"identity-admins":["U012ABC","S034DEF"],"requesters":["S056GHI"]}'
+          : 'required when SLACK_BOT_TOKEN is set';
       throw new Error(
-        `Configuration is invalid:\n${missing.map((m) => `  - ${m}: required when SLACK_BOT_TOKEN is set`).join('\n')}\nSee the configuration table in README.md.`,
+        `Configuration is invalid:\n${missing.map((m) => `  - ${m}: ${why(m)}`).join('\n')}\nSee the configuration table in README.md.`,
       );
     }
   }

@@ -1,23 +1,24 @@
-import { AwsLambdaReceiver } from '@slack/bolt';
+import { AwsLambdaReceiver, isValidSlackRequest } from '@slack/bolt';
 import pino from 'pino';
 import { loadConfig } from './config';
 import { createBot } from './main';
-import { boltLogger } from './slack/app';
+import { boltLogger, refusal, signatureHeaders } from './slack/app';
 
 /**
  * AWS Lambda entry point. Wire two triggers to it:
  * - API Gateway / a function URL on `POST /slack/events` (Slack's requests, signature-checked);
  * - an EventBridge schedule (every minute): it advances the workflows that are due and posts the
- *   Slack messages they owe, and returns only when that work is done.
+ *   Slack messages they owe, and returns only when that work is done. Any invocation that is not an
+ *   HTTP request (EventBridge Scheduler may send `{}`) is this scheduled tick.
  * A Slack request returns as soon as Bolt has its ack; work it started in the background may be
  * frozen with the process, and the next scheduled invocation resumes it from DynamoDB (every step is
- * leased and idempotent, so nothing runs twice).
+ * leased and fenced, and a process never re-claims a step it is still running).
  */
 type LambdaEvent = {
-  source?: string;
-  'detail-type'?: string;
   body?: string | null;
+  isBase64Encoded?: boolean;
   headers?: Record<string, string | undefined>;
+  requestContext?: unknown;
 };
 
 let ready: ReturnType<typeof init> | undefined;
@@ -27,27 +28,29 @@ async function init() {
   const config = loadConfig();
   if (config.mode !== 'production')
     throw new Error(
-      'The Lambda handler needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and IDC_CHANNEL (it does not run the sandbox)',
+      'The Lambda handler needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, IDC_CHANNEL and IDC_ROLES (it does not run the sandbox)',
     );
   const log = pino({ level: config.LOG_LEVEL });
+  const signingSecret = config.SLACK_SIGNING_SECRET as string;
+  // The form, future-timestamp and replay checks run in the handler (below), so they can answer 401.
   const receiver = new AwsLambdaReceiver({
-    signingSecret: config.SLACK_SIGNING_SECRET as string,
+    signingSecret,
     logger: boltLogger(log),
-    // The signature goes on to the replay check (src/slack/app.ts).
-    customPropertiesExtractor: (event: LambdaEvent) => ({
-      slackSignature: String(event.headers?.['x-slack-signature'] ?? event.headers?.['X-Slack-Signature'] ?? ''),
-    }),
+    customPropertiesExtractor: () => ({}),
   });
   const bot = await createBot(config, { log, receiver });
-  return { bot, slack: receiver.toHandler() };
+  return { bot, signingSecret, slack: receiver.toHandler() };
 }
 
-export async function handler(event: LambdaEvent, context: unknown): Promise<unknown> {
-  const { bot, slack } = await (ready ??= init().catch((err: unknown) => {
+const isHttp = (event: LambdaEvent | null | undefined): event is LambdaEvent =>
+  typeof event === 'object' && event !== null && (typeof event.body === 'string' || event.requestContext !== undefined);
+
+export async function handler(event: LambdaEvent | null | undefined, context: unknown): Promise<unknown> {
+  const { bot, signingSecret, slack } = await (ready ??= init().catch((err: unknown) => {
     ready = undefined; // let the next invocation try again
     throw err;
   }));
-  if (event.source === 'aws.events' || event['detail-type'] === 'Scheduled Event') {
+  if (!isHttp(event)) {
     if (!caughtUp) {
       caughtUp = true; // once per cold start: live messages a frozen or crashed instance did not post
       await bot.catchUp().catch(() => undefined);
@@ -57,6 +60,19 @@ export async function handler(event: LambdaEvent, context: unknown): Promise<unk
     await bot.engine.idle();
     await bot.flush();
     return { advanced };
+  }
+  const { slackSignature, slackTimestamp } = signatureHeaders(event.headers);
+  const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString() : (event.body ?? '');
+  const signed = isValidSlackRequest({
+    signingSecret,
+    body,
+    headers: { 'x-slack-signature': slackSignature, 'x-slack-request-timestamp': Number(slackTimestamp) },
+  });
+  // A forged request is Bolt's to refuse (401); a validly signed one may still be malformed, from the future or a replay.
+  const why = signed ? await refusal(bot.replays, slackSignature, slackTimestamp) : undefined;
+  if (why) {
+    bot.log.warn({ audit: 'request_refused', reason: why }, `request refused: ${why}`);
+    return { statusCode: 401, body: '' };
   }
   return slack(event as never, context);
 }

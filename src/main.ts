@@ -5,13 +5,13 @@ import type { Receiver } from '@slack/bolt';
 import pino from 'pino';
 import { createAwsClients, createDynamoClient } from './aws/clients';
 import { loadConfig, secretsOf, type Config } from './config';
-import { createEngine, loadWorkflows, parseDuration, type Clock } from './engine';
+import { createEngine, loadWorkflows, parseDuration, type Clock, type WorkflowDefinition } from './engine';
 import { readHealth } from './health';
 import { createQueries } from './queries';
 import { createSlackApp, createSlackClient, createSlackDirectory, type SlackSettings } from './slack/app';
 import { createStepRegistry, KNOWN_REGIONS } from './steps';
 import { createWatcher } from './watch';
-import { createDynamoRunStore, createStateStore, ensureTable } from './store';
+import { createDynamoRunStore, createReplayStore, createStateStore, ensureTable } from './store';
 
 /** `target` whose methods first wait for `ready`. */
 function afterReady<T extends object>(target: T, ready: Promise<unknown>): T {
@@ -39,6 +39,23 @@ export interface BotExtras {
   clock?: Clock;
 }
 
+/**
+ * Fails closed: in production an approval gate may not be open to everyone ("*" in its role), since
+ * approving is what lets the bot change AWS.
+ */
+function refuseOpenApprovers(definitions: ReadonlyMap<string, WorkflowDefinition>, config: Config): void {
+  if (config.mode !== 'production') return;
+  const open = new Set(
+    [...definitions.values()]
+      .flatMap((d) => d.steps.flatMap((s) => ('approval' in s ? s.approval.approvers : [])))
+      .filter((role) => config.IDC_ROLES[role]?.includes('*')),
+  );
+  if (open.size)
+    throw new Error(
+      `IDC_ROLES gives everyone ("*") the approver role ${[...open].join(', ')}: name the approvers (Slack user IDs or a user group ID), since an approval lets the bot change AWS`,
+    );
+}
+
 /** Composition root: config → AWS clients → store → steps → workflows → directory → engine → Slack. */
 export async function createBot(config: Config, extra: BotExtras = {}) {
   const log =
@@ -64,10 +81,12 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const registry = createStepRegistry(clients);
   const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
   lap('workflows loaded');
+  refuseOpenApprovers(definitions, config);
   const baseInput = {
     homeRegion,
     keyAlias: config.IDC_KEY_ALIAS,
     ...(config.IDC_INSTANCE_ARN ? { instanceArn: config.IDC_INSTANCE_ARN } : {}),
+    ...(config.IDC_ALLOWED_REGIONS ? { allowedRegions: config.IDC_ALLOWED_REGIONS } : {}),
   };
   const settings: SlackSettings = {
     token: config.SLACK_BOT_TOKEN as string,
@@ -107,16 +126,18 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     stuckAfterMs: parseDuration(config.IDC_WATCH_STUCK_AFTER),
     logger: log,
   });
+  const replays = afterReady(createReplayStore(db, config.DYNAMODB_TABLE), tableReady);
   const queries = createQueries({ clients, watcher, preflight: registry.get('idc.preflight')!, baseInput, clock });
-  const { app, flush, catchUp } = createSlackApp({
+  const { app, init, flush, catchUp } = createSlackApp({
     settings,
     engine,
     queries,
     directory,
     logger: log,
     receiver: extra.receiver,
+    replays,
   });
-  await app.init();
+  await init();
   lap('Slack app initialised (auth.test)');
   return {
     engine,
@@ -125,6 +146,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     catchUp,
     watcher,
     log,
+    replays,
     /** Settles when the table is there (rejects when it cannot be checked or created). */
     ready: tableReady,
     async stop() {

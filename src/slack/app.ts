@@ -4,7 +4,8 @@ import { createLiveMessages } from './live-messages';
 import { registerListeners } from './listeners';
 import { boltLogger, SILENT } from './logger';
 import { answerForeignInteractions } from './middleware/only-ours';
-import { refuseReplays } from './middleware/replay';
+import { onlyThisInstallation, resolveInstallation, type Installation } from './middleware/installation';
+import { memoryReplayGuard, refuseReplays, type ReplayGuard } from './middleware/replay';
 import { httpReceiver } from './receiver';
 import type { Queries, SlackSettings } from './settings';
 
@@ -17,6 +18,8 @@ export interface SlackAppDeps {
   logger?: Logger;
   /** A Bolt receiver to use instead of HTTP / Socket Mode (Lambda). */
   receiver?: Receiver;
+  /** Where request signatures already seen are kept (default: this process; production: the table). */
+  replays?: ReplayGuard;
 }
 
 /** The Web API client options: Slack's URL, retries, and the bot's logger (Bolt would hand the client only a level). */
@@ -31,7 +34,15 @@ export const createSlackClient = (s: SlackSettings, logger: Logger = SILENT): we
   new webApi.WebClient(s.token, clientOptionsOf(s, logger));
 
 /** Creates the Bolt app: /idc, the approval and task buttons, and the live workflow messages. */
-export function createSlackApp({ settings, engine, queries, directory, logger = SILENT, receiver }: SlackAppDeps) {
+export function createSlackApp({
+  settings,
+  engine,
+  queries,
+  directory,
+  logger = SILENT,
+  receiver,
+  replays,
+}: SlackAppDeps) {
   const bolt = boltLogger(logger);
   const clientOptions = clientOptionsOf(settings, logger);
   const app = new App({
@@ -45,14 +56,25 @@ export function createSlackApp({ settings, engine, queries, directory, logger = 
         ? { socketMode: true, appToken: settings.appToken, installerOptions: { clientOptions } }
         : { receiver: httpReceiver(settings.signingSecret, bolt) }),
   });
-  app.use(refuseReplays());
+  let installation: Installation | undefined;
+  app.use(refuseReplays(replays ?? memoryReplayGuard(), logger));
+  app.use(onlyThisInstallation(() => installation, logger));
   app.use(answerForeignInteractions());
   registerListeners({ app, settings, engine, queries, directory, logger });
   const live = createLiveMessages(settings, engine, app.client, logger);
-  return { app, ...live };
+  return {
+    app,
+    ...live,
+    /** Initialises Bolt (auth.test) and learns which installation requests must come from. */
+    async init(): Promise<void> {
+      await app.init();
+      installation = await resolveInstallation(app.client);
+    },
+  };
 }
 
 export { boltLogger } from './logger';
+export { refusal, signatureHeaders, type ReplayGuard } from './middleware/replay';
 export { createSlackDirectory } from './directory';
 export type { Queries, SlackSettings } from './settings';
 export type { DrillResult, PlanView, StatusView } from './render';

@@ -118,7 +118,17 @@ export const createPreflight = (c: StepClients) =>
       instanceArn: z.string().optional(),
       region: AwsRegion,
       keyAlias: z.string(),
-      allowedRegions: z.array(z.string()).optional(),
+      /** IDC_ALLOWED_REGIONS: a list, or the comma-separated text a workflow input carries. */
+      allowedRegions: z.preprocess(
+        (v) =>
+          typeof v === 'string'
+            ? v
+                .split(',')
+                .map((r) => r.trim())
+                .filter(Boolean)
+            : (v ?? undefined),
+        z.array(z.string()).optional(),
+      ),
     }),
     async run(input) {
       const inst = await findInstance(c.ssoAdmin, input.homeRegion, input.instanceArn);

@@ -11,6 +11,8 @@ export const keys = {
   eventPrefix: 'EVT#',
   lock: (lockKey: string) => ({ pk: `LOCK#${lockKey}`, sk: 'LOCK' }),
   request: (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' }),
+  /** A Slack request signature already received (replay refusal, across replicas). */
+  replay: (signature: string) => ({ pk: `SIG#${signature}`, sk: 'SIG' }),
   /** Key-value state of other components (e.g. the replication watcher). */
   state: (name: string) => ({ pk: `STATE#${name}`, sk: 'STATE' }),
   /** Sparse "due" index: only runs with something to do carry it. */

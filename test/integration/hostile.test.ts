@@ -41,7 +41,7 @@ beforeAll(async () => {
       r.some((n) => (roles as Record<string, string[]>)[n]?.includes(u)),
   };
   engine = createEngine({ store, registry, definitions, directory, owner: 'hostile' });
-  const { app, flush } = createSlackApp({
+  const { app, flush, init } = createSlackApp({
     settings: {
       token: 'xoxb-hostile',
       signingSecret: 'hostile-signing-secret',
@@ -57,7 +57,7 @@ beforeAll(async () => {
     queries: stubQueries(),
     directory,
   });
-  await app.init();
+  await init();
   server = (await app.start(0)) as Server;
   stopApp = () => app.stop() as Promise<void>;
   flushAll = flush;
@@ -127,6 +127,12 @@ describe('hostile input', () => {
     const captured = slack.signedHeaders(body);
     expect(await post(captured)).toBe(200);
     expect(await post(captured)).toBe(401); // the same signed request again
+    // Bolt ignores what follows a second "="; these are the same signature, so replays too.
+    for (let i = 1; i <= 3; i++)
+      expect(await post({ ...captured, 'x-slack-signature': `${captured['x-slack-signature']}=${i}` })).toBe(401);
+    const fresh = slack.signedHeaders(body);
+    expect(await post({ ...fresh, 'x-slack-signature': `${fresh['x-slack-signature']}=1` })).toBe(401); // not v0=<64 hex>
+    expect(await post(slack.signedHeaders(body, Math.floor(Date.now() / 1000) + 600))).toBe(401); // 10 minutes ahead
   });
 
   it('survives malformed interactive payloads and changes nothing', async () => {

@@ -76,11 +76,37 @@ describe('Lambda handler (AwsLambdaReceiver)', () => {
     const start = slack.commandForm('UREQ', 'verify us-east-1', 'C0IDC');
     const started = (await handler(apiGatewayEvent(start, slack.signedHeaders(start)), {})) as { statusCode: number };
     expect(started.statusCode).toBe(200);
-    const scheduled = (await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, {})) as {
+    const scheduled = (await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never, {})) as {
       advanced: number;
     };
     expect(scheduled.advanced).toBeGreaterThanOrEqual(0);
     // The scheduled invocation returned only after the live message was posted.
     expect(slack.messages.some((m) => m.channel === 'C0IDC' && /Verify/.test(m.text))).toBe(true);
+  });
+
+  it('treats any invocation that is not an HTTP request as the scheduled tick ({} from EventBridge Scheduler)', async () => {
+    expect(await handler({} as never, {})).toEqual({ advanced: expect.any(Number) });
+    expect(await handler(null, {})).toEqual({ advanced: expect.any(Number) });
+  });
+
+  it('refuses replays (across header case too), signatures with extra parts and future timestamps with 401', async () => {
+    const form = slack.commandForm('UREQ', 'help', 'C0IDC');
+    const headers = slack.signedHeaders(form);
+    const send = async (h: Record<string, string>) =>
+      ((await handler(apiGatewayEvent(form, h), {})) as { statusCode: number }).statusCode;
+    expect(await send(headers)).toBe(200);
+    expect(await send(headers)).toBe(401); // the identical request again
+    const upper = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v]));
+    expect(await send(upper)).toBe(401); // re-cased names, as API Gateway REST keeps them
+    const fresh = slack.commandForm('UREQ', 'help', 'C0IDC');
+    const freshHeaders = slack.signedHeaders(fresh);
+    const tail = { ...freshHeaders, 'x-slack-signature': `${freshHeaders['x-slack-signature']}=1` };
+    expect(((await handler(apiGatewayEvent(fresh, tail), {})) as { statusCode: number }).statusCode).toBe(401);
+    const future = slack.commandForm('UREQ', 'help', 'C0IDC');
+    const ts = Math.floor(Date.now() / 1000) + 600;
+    const futureHeaders = slack.signedHeaders(future, ts);
+    expect(((await handler(apiGatewayEvent(future, futureHeaders), {})) as { statusCode: number }).statusCode).toBe(
+      401,
+    );
   });
 });

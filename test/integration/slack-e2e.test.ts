@@ -62,13 +62,13 @@ beforeAll(async () => {
   directory = createSlackDirectory(roles, createSlackClient({ ...settings, apiUrl: slack.apiUrl }));
   engine = createEngine({ store, registry, definitions, directory, owner: 'bot', clock, random: () => 0 });
   socketEngine = createEngine({ store, registry, definitions, directory, owner: 'socket', clock, random: () => 0 });
-  const { app, flush } = createSlackApp({
+  const { app, flush, init } = createSlackApp({
     settings: { ...settings, apiUrl: slack.apiUrl },
     engine,
     queries: stubQueries(),
     directory,
   });
-  await app.init();
+  await init();
   server = (await app.start(0)) as Server;
   stopApp = () => app.stop() as Promise<void>;
   flushAll = flush;
@@ -302,15 +302,53 @@ describe('Slack end to end over HTTP', () => {
   }, 30_000);
 });
 
+describe('requests from outside this installation (Enterprise Grid, Slack Connect, another app)', () => {
+  it.each([
+    ['another workspace', { teamId: 'T0OTHER' }],
+    ['another Grid organization', { enterpriseId: 'E0OTHER' }],
+    ['another app', { appId: 'A0OTHER' }],
+  ])('refuses a command from %s with an ephemeral, and starts nothing', async (_what, origin) => {
+    const before = (await engine.listRecent(100)).length;
+    const res = await slack.command('UREQ', 'add-region sa-east-1 sneaky', CHANNEL, { origin });
+    expect(res.status).toBe(200);
+    expect(res.json().text).toMatch(/only takes requests from its own workspace; refused because/);
+    await engine.idle();
+    expect((await engine.listRecent(100)).length).toBe(before);
+  });
+
+  it('does not count an approval clicked from another workspace or organization', async () => {
+    const runId = await startViaSlack('add-region ca-central-1 grid test');
+    await drive(runId, (r) => r.status === 'awaiting_approval');
+    const msg = await until(() => {
+      const m = liveMessage(runId);
+      return m && JSON.stringify(m.blocks).includes('run.approve') ? m : undefined;
+    }, 'approval message');
+    const seen = slack.responses.length;
+    await slack.click('UA', msg, 'run.approve', { userTeamId: 'T0PARTNER' }); // a Slack Connect partner
+    await slack.click('UB', msg, 'run.approve', { enterpriseId: 'E0OTHER', appId: 'A0OTHER' });
+    // Each person is told why (through response_url); wait for both answers, or for a decision to slip through.
+    const decisions = async () => (await engine.get(runId))?.steps.approve?.decisions ?? [];
+    for (let i = 0; i < 100; i++) {
+      const refused = slack.responses
+        .slice(seen)
+        .filter((r) => /only takes requests from its own/.test(String(r.body.text)));
+      if (refused.length >= 2 || (await decisions()).length) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await decisions()).toEqual([]);
+    await engine.cancel({ runId, user: 'UREQ' });
+  });
+});
+
 describe('Slack over Socket Mode', () => {
   it('answers /idc over the socket, acking each envelope within 3 s', async () => {
-    const { app } = createSlackApp({
+    const { app, init } = createSlackApp({
       settings: { ...settings, apiUrl: slack.apiUrl, appToken: 'xapp-test-app-token' },
       engine: socketEngine,
       queries: stubQueries(),
       directory,
     });
-    await app.init();
+    await init();
     await app.start();
     try {
       await until(() => slack.socketConnected, 'socket connection');

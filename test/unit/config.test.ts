@@ -1,4 +1,5 @@
 import { loadConfig } from '../../src/config';
+import { createBot } from '../../src/main';
 
 describe('configuration', () => {
   it('runs the sandbox with no settings', () => {
@@ -30,5 +31,23 @@ describe('configuration', () => {
     expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(
       /SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set[\s\S]*IDC_CHANNEL: required/,
     );
+  });
+
+  const PROD = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret-123', IDC_CHANNEL: 'C0123ABCD' };
+
+  it('refuses to start production without explicit roles (no "everyone may approve" default)', () => {
+    expect(() => loadConfig(PROD)).toThrow(/IDC_ROLES: required when SLACK_BOT_TOKEN is set/);
+    expect(loadConfig({ ...PROD, IDC_ROLES: '{"identity-admins":["U012ABC"],"requesters":["*"]}' }).mode).toBe(
+      'production',
+    );
+  });
+
+  it('refuses to start production when an approver role is "*"', async () => {
+    const config = loadConfig({
+      ...PROD,
+      IDC_ROLES: '{"identity-admins":["*"],"requesters":["U1"]}',
+      AWS_REGION: 'us-east-1',
+    });
+    await expect(createBot(config)).rejects.toThrow(/gives everyone \("\*"\) the approver role identity-admins/);
   });
 });

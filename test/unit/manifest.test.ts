@@ -13,6 +13,7 @@ function scopesUsed(): string[] {
     'users.info': 'users:read',
     'views.open': null,
     'auth.test': null,
+    'bots.info': 'users:read',
   };
   const dir = join(__dirname, '../../src/slack');
   const scopes = new Set(['commands']);

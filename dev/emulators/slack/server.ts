@@ -39,9 +39,18 @@ export interface SlackUser {
   is_ultra_restricted?: boolean;
 }
 
+/** Where a request says it comes from (defaults: the emulated workspace and app). */
+export interface Origin {
+  teamId?: string;
+  userTeamId?: string;
+  enterpriseId?: string;
+  appId?: string;
+}
+
 /** Slack's documented tiers per method: calls per minute (chat.postMessage: per channel, 1/s). */
 export const SLACK_RATE_LIMITS: Record<string, number> = {
   'auth.test': 600,
+  'bots.info': 100,
   'chat.postMessage': 60,
   'chat.update': 50,
   'chat.postEphemeral': 100,
@@ -115,6 +124,11 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       user_id: 'UBOT',
       bot_id: 'BBOT',
     }),
+    // auth.test may not say the app id; bots.info does (scope users:read).
+    'bots.info': (p) =>
+      p.bot === 'BBOT'
+        ? { ok: true, bot: { id: 'BBOT', app_id: 'A0EMU', name: 'idc-bot', deleted: false } }
+        : { ok: false, error: 'bot_not_found' },
     'chat.postMessage': (p) => {
       const err = checkBlocks(p);
       if (err) return { ok: false, error: err };
@@ -334,10 +348,11 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     slackSignedHeaders(opts.signingSecret, body, timestamp);
 
   /** A slash command's form body, with Slack's fields. */
-  function commandForm(user: string, text: string, channel: string): string {
+  function commandForm(user: string, text: string, channel: string, origin: Origin = {}): string {
     return new URLSearchParams({
       token: 'legacy',
-      team_id: 'T0EMU',
+      team_id: origin.teamId ?? 'T0EMU',
+      ...(origin.enterpriseId ? { enterprise_id: origin.enterpriseId } : {}),
       team_domain: 'emu',
       channel_id: channel,
       channel_name: 'idc',
@@ -345,7 +360,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       user_name: user.toLowerCase(),
       command: '/idc',
       text,
-      api_app_id: 'A0EMU',
+      api_app_id: origin.appId ?? 'A0EMU',
       is_enterprise_install: 'false',
       response_url: newResponseUrl(user, channel),
       trigger_id: newTrigger(user),
@@ -390,8 +405,13 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     calls,
     setBotUrl: (u: string) => (opts.botUrl = u),
     /** A slash command from `user` in `channel`. */
-    async command(user: string, text: string, channel = 'C0IDC', extra: { sign?: boolean; timestamp?: number } = {}) {
-      const res = await deliver(commandForm(user, text, channel), extra.sign ?? true, extra.timestamp);
+    async command(
+      user: string,
+      text: string,
+      channel = 'C0IDC',
+      extra: { sign?: boolean; timestamp?: number; origin?: Origin } = {},
+    ) {
+      const res = await deliver(commandForm(user, text, channel, extra.origin), extra.sign ?? true, extra.timestamp);
       // Slack shows the ack's text to the person who typed the command, and to no one else.
       if (res.status === 200 && res.text.startsWith('{')) {
         const body = res.json();
@@ -416,23 +436,28 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       limits[method] = perWindow;
     },
     /** A button click on a message, as block_actions. */
-    click(user: string, message: SlackMessage, actionId: string) {
+    click(user: string, message: SlackMessage, actionId: string, origin: Origin = {}) {
       const button = (message.blocks ?? [])
         .flatMap((b) => (b.elements as Record<string, unknown>[]) ?? [])
         .find((e) => e.action_id === actionId);
       if (!button) throw new Error(`no ${actionId} button on message ${message.ts}`);
-      return this.clickValue(user, message, actionId, String(button.value));
+      return this.clickValue(user, message, actionId, String(button.value), origin);
     },
-    clickValue(user: string, message: SlackMessage, actionId: string, value: string) {
+    clickValue(user: string, message: SlackMessage, actionId: string, value: string, origin: Origin = {}) {
       const payload = {
         type: 'block_actions',
-        user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: 'T0EMU' },
-        api_app_id: 'A0EMU',
+        user: {
+          id: user,
+          username: user.toLowerCase(),
+          name: user.toLowerCase(),
+          team_id: origin.userTeamId ?? 'T0EMU',
+        },
+        api_app_id: origin.appId ?? 'A0EMU',
         token: 'legacy',
         container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
         trigger_id: newTrigger(user),
-        team: { id: 'T0EMU', domain: 'emu' },
-        enterprise: null,
+        team: { id: origin.teamId ?? 'T0EMU', domain: 'emu' },
+        enterprise: origin.enterpriseId ? { id: origin.enterpriseId, name: 'Grid' } : null,
         is_enterprise_install: false,
         channel: { id: message.channel, name: 'idc' },
         message: { type: 'message', ts: message.ts, text: message.text, blocks: message.blocks },

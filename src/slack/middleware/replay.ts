@@ -1,23 +1,61 @@
-import { AuthorizationError, type Middleware, type AnyMiddlewareArgs } from '@slack/bolt';
+import { AuthorizationError, type AnyMiddlewareArgs, type Middleware } from '@slack/bolt';
+import type { Logger } from '../../engine';
+
+/** Where seen signatures are kept: in this process, or in the table so every replica sees them. */
+export interface ReplayGuard {
+  /** True the first time a signature is seen; false for a replay. */
+  firstTime(signature: string, expiresAtMs: number): Promise<boolean>;
+}
+
+/** Signatures seen by this process only (tests, the sandbox). */
+export function memoryReplayGuard(): ReplayGuard {
+  const seen = new Map<string, number>();
+  return {
+    async firstTime(signature, expiresAtMs) {
+      const now = Date.now();
+      if ((seen.get(signature) ?? 0) > now) return false;
+      if (seen.size > 50_000) for (const [k, until] of seen) if (until <= now) seen.delete(k);
+      seen.set(signature, expiresAtMs);
+      return true;
+    },
+  };
+}
+
+const SIGNATURE = /^v0=([0-9a-f]{64})$/;
+const WINDOW_MS = 5 * 60_000;
 
 /**
- * Bolt checks the signature and its 5-minute window; this refuses a valid request sent again (a
- * replay) within that window. The signature comes from the receiver (customPropertiesExtractor).
+ * Bolt checks the signature and that the timestamp is not older than 5 minutes. This refuses what
+ * it lets through: a signature in any other form than `v0=` + 64 hex digits (Bolt ignores what
+ * follows a second `=`), a timestamp more than 5 minutes in the future, and a valid request sent
+ * again (a replay), keyed on the hash itself. Each refusal is a 401 and an audit line.
  */
-export function refuseReplays(): Middleware<AnyMiddlewareArgs> {
-  const seen = new Map<string, number>();
+export function refuseReplays(guard: ReplayGuard, logger: Logger): Middleware<AnyMiddlewareArgs> {
   return async ({ context, next }) => {
-    const signature = context.slackSignature as string | undefined;
-    if (signature) {
-      const now = Date.now();
-      if ((seen.get(signature) ?? 0) > now)
-        throw new AuthorizationError(
-          'A request with this signature was already received (replay)',
-          new Error('replayed request'),
-        );
-      if (seen.size > 50_000) for (const [k, until] of seen) if (until <= now) seen.delete(k);
-      seen.set(signature, now + 6 * 60_000);
-    }
-    await next();
+    const header = context.slackSignature as string | undefined;
+    if (header === undefined) return next(); // Socket Mode (no HTTP signature), or checked already (Lambda)
+    const reason = await refusal(guard, header, String(context.slackTimestamp ?? ''));
+    if (!reason) return next();
+    logger.warn({ audit: 'request_refused', reason }, `request refused: ${reason}`);
+    throw new AuthorizationError(`Request refused: ${reason}`, new Error(reason));
   };
+}
+
+/** Why a request whose signature is valid is still refused (form, future timestamp, replay), if it is. */
+export async function refusal(guard: ReplayGuard, signature: string, timestamp: string): Promise<string | undefined> {
+  const hash = SIGNATURE.exec(signature)?.[1];
+  if (!hash) return 'malformed signature';
+  const ts = Number(timestamp) * 1000;
+  if (!Number.isFinite(ts) || ts > Date.now() + WINDOW_MS) return 'timestamp in the future';
+  if (!(await guard.firstTime(hash, Date.now() + WINDOW_MS + 60_000))) return 'replayed request';
+  return undefined;
+}
+
+/** Slack's signature headers, whatever case a proxy gave their names (API Gateway REST keeps it). */
+export function signatureHeaders(headers: Record<string, string | string[] | undefined> | undefined) {
+  const get = (name: string) => {
+    const found = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];
+    return String((Array.isArray(found) ? found[0] : found) ?? '');
+  };
+  return { slackSignature: get('x-slack-signature'), slackTimestamp: get('x-slack-request-timestamp') };
 }
