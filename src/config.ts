@@ -53,6 +53,8 @@ export const EnvSchema = z.object({
   ),
   IDC_ROLES: Roles.default({ 'identity-admins': ['*'], requesters: ['*'] } as never),
   IDC_REQUESTER_ROLE: z.string().default('requesters'),
+  IDC_VIEWER_ROLE: optional(z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a role name from IDC_ROLES, e.g. viewers')),
+  IDC_COMMANDS_PER_MINUTE: z.coerce.number().int().min(1).max(600).default(20),
   IDC_HOME_REGION: optional(z.string().regex(REGION_PATTERN, 'must be a Region name such as us-east-1')),
   IDC_INSTANCE_ARN: optional(
     z

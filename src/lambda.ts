@@ -1,6 +1,6 @@
 import { AwsLambdaReceiver, isValidSlackRequest } from '@slack/bolt';
-import pino from 'pino';
-import { loadConfig } from './config';
+import { loadConfig, secretsOf } from './config';
+import { createLogger } from './log';
 import { createBot } from './main';
 import { boltLogger, refusal, signatureHeaders } from './slack/app';
 
@@ -30,7 +30,7 @@ async function init() {
     throw new Error(
       'The Lambda handler needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, IDC_CHANNEL and IDC_ROLES (it does not run the sandbox)',
     );
-  const log = pino({ level: config.LOG_LEVEL });
+  const log = createLogger(config.LOG_LEVEL, secretsOf(config));
   const signingSecret = config.SLACK_SIGNING_SECRET as string;
   // The form, future-timestamp and replay checks run in the handler (below), so they can answer 401.
   const receiver = new AwsLambdaReceiver({

@@ -5,10 +5,11 @@ import type { Receiver } from '@slack/bolt';
 import pino from 'pino';
 import { createAwsClients, createDynamoClient } from './aws/clients';
 import { loadConfig, secretsOf, type Config } from './config';
+import { createLogger } from './log';
 import { createEngine, loadWorkflows, parseDuration, type Clock, type WorkflowDefinition } from './engine';
 import { readHealth } from './health';
 import { createQueries } from './queries';
-import { createSlackApp, createSlackClient, createSlackDirectory, type SlackSettings } from './slack/app';
+import { createSlackApp, createSlackClient, createSlackDirectory, esc, type SlackSettings } from './slack/app';
 import { createStepRegistry, KNOWN_REGIONS } from './steps';
 import { createWatcher } from './watch';
 import { createDynamoRunStore, createReplayStore, createStateStore, ensureTable } from './store';
@@ -58,12 +59,7 @@ function refuseOpenApprovers(definitions: ReadonlyMap<string, WorkflowDefinition
 
 /** Composition root: config → AWS clients → store → steps → workflows → directory → engine → Slack. */
 export async function createBot(config: Config, extra: BotExtras = {}) {
-  const log =
-    extra.log ??
-    pino({
-      level: config.LOG_LEVEL,
-      redact: { paths: ['token', 'signingSecret', '*.token', '*.signingSecret'], censor: '[secret]' },
-    });
+  const log = extra.log ?? createLogger(config.LOG_LEVEL, secretsOf(config));
   const t0 = performance.now();
   const lap = (what: string) => log.debug({ ms: Math.round(performance.now() - t0) }, `start-up: ${what}`);
   const clock = extra.clock ?? { now: () => Date.now() };
@@ -97,6 +93,8 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     notifyChannel: config.IDC_NOTIFY_CHANNEL,
     roles: config.IDC_ROLES,
     requesterRole: config.IDC_REQUESTER_ROLE,
+    viewerRole: config.IDC_VIEWER_ROLE,
+    commandsPerMinute: config.IDC_COMMANDS_PER_MINUTE,
     regions: new Set([...KNOWN_REGIONS, ...(config.IDC_ALLOWED_REGIONS?.split(',') ?? [])]),
     baseInput,
   };
@@ -120,7 +118,8 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     homeRegion,
     read: () => readHealth(clients, { homeRegion, instanceArn: config.IDC_INSTANCE_ARN, now: () => clock.now() }),
     store: afterReady(createStateStore(db, config.DYNAMODB_TABLE), tableReady),
-    notify: async (text) => void (await slackClient.chat.postMessage({ channel: notifyChannel, text })),
+    // Findings carry AWS-derived text and placeholders such as --key-id <key>: escaped, never parsed as links.
+    notify: async (text) => void (await slackClient.chat.postMessage({ channel: notifyChannel, text: esc(text) })),
     now: () => clock.now(),
     intervalMs: config.IDC_WATCH_INTERVAL === '0' ? 0 : parseDuration(config.IDC_WATCH_INTERVAL),
     stuckAfterMs: parseDuration(config.IDC_WATCH_STUCK_AFTER),
@@ -195,7 +194,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     );
     process.exit(2);
   }
-  const log = pino({ level: config.LOG_LEVEL });
+  const log = createLogger(config.LOG_LEVEL, secretsOf(config));
   log.info(
     { mode: config.mode, uptimeMs: Math.round(process.uptime() * 1000) },
     `Starting in ${config.mode} mode: ${config.modeReason}`,

@@ -365,6 +365,7 @@ async function engineAndSlackCost(
   const definitions = loadWorkflows(WORKFLOWS, { registry });
   const roles = { 'identity-admins': ['UANA', 'UBEN'], requesters: ['UREQ'] };
   const directory = {
+    isFullMember: async () => true,
     isInRole: async (u: string, r: readonly string[]) =>
       r.some((x) => (roles as Record<string, string[]>)[x]?.includes(u)),
   };
@@ -595,7 +596,7 @@ async function scale(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator
     'bench-flow.yml',
     { registry },
   );
-  const directory = { isInRole: async () => true };
+  const directory = { isFullMember: async () => true, isInRole: async () => true };
   const engine = createEngine({
     store,
     registry,

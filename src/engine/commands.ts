@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { decideApproval, type DecisionOutcome } from './approval';
-import { currentStep, finish, scopeOf, titleOf, type EngineCore, type Note } from './core';
+import { currentStep, finish, scopeOf, titleOf, type EngineCore } from './core';
 import type { WorkflowDefinition } from './definition';
 import { ConflictError, EngineInputError, LockHeldError, RunActionError } from './errors';
 import { validateInputs } from './inputs';
-import { isTerminal, type Run } from './run';
+import type { Run } from './run';
+import { createRunAdmin } from './run-admin';
 import { advanceInBackground } from './scheduler';
 import { resolveTemplate } from './template';
 
@@ -48,6 +49,7 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
   }
 
   return {
+    ...createRunAdmin(core, requireRun),
     /** Starts a workflow. Throws EngineInputError (bad input) or LockHeldError (instance busy). */
     async start(req: StartRequest): Promise<Run> {
       const def = definitions.get(req.workflowId);
@@ -233,72 +235,6 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
       if (!saved) return { ok: false, message: 'This task is not open any more.', run };
       advanceInBackground(core, saved.id);
       return { ok: true, message: 'Thanks, recorded. The workflow goes on.', run: saved };
-    },
-
-    /** Cancels a run that has not finished. */
-    async cancel(req: { runId: string; user: string; reason?: string }): Promise<Run> {
-      const run = await requireRun(req.runId);
-      if (isTerminal(run.status))
-        throw new RunActionError(`Workflow ${run.id} already ended (${run.status}); nothing to cancel`, 'finished');
-      const saved = await core.commit(run, (r) => {
-        if (isTerminal(r.status)) return null;
-        const step = currentStep(r);
-        if (step) {
-          const s = r.steps[step.id] ?? { status: 'pending', attempt: 0 };
-          if (s.status !== 'running') s.status = 'cancelled';
-          r.steps[step.id] = s;
-        }
-        return [
-          finish(
-            r,
-            'cancelled',
-            `Cancelled by ${req.user}${req.reason ? `: ${req.reason}` : ''}`,
-            clock.now(),
-            req.user,
-          ),
-        ] as Note[];
-      });
-      if (!saved) throw new RunActionError(`Workflow ${run.id} ended before it could be cancelled`, 'finished');
-      return saved;
-    },
-
-    /** Retries a failed run from the step that failed. Re-takes the instance lock. */
-    async retry(req: { runId: string; user: string }): Promise<Run> {
-      const run = await requireRun(req.runId);
-      if (run.status !== 'failed')
-        throw new RunActionError(`Only failed workflows can be retried; ${run.id} is ${run.status}`, 'not_failed');
-      const saved = await core.commit(
-        run,
-        (r) => {
-          if (r.status !== 'failed') return null;
-          const step = currentStep(r);
-          if (step) {
-            const s = r.steps[step.id] ?? { status: 'pending', attempt: 0 };
-            // Attempts keep counting (each step's "did an earlier try act?" check relies on it); tries for maxAttempts count from here.
-            Object.assign(s, { status: 'pending', retryBase: s.attempt, startedAt: undefined, polls: undefined });
-            if ('poll' in step) s.attempt = 0; // a poll's attempt counts consecutive failed checks
-            r.steps[step.id] = s;
-          }
-          r.status = 'running';
-          r.error = undefined;
-          r.finishedAt = undefined;
-          r.dueAt = clock.now();
-          return [
-            {
-              actor: req.user,
-              type: 'run_retried',
-              stepId: step?.id,
-              message: `${req.user} retried from ${step ? titleOf(step) : 'the end'}`,
-              emit: 'step_started',
-            },
-          ];
-        },
-        true,
-      );
-      if (!saved)
-        throw new RunActionError(`Workflow ${run.id} changed before it could be retried; try again`, 'conflict');
-      advanceInBackground(core, saved.id);
-      return saved;
     },
 
     /** Stores adapter data on the run (e.g. the Slack message ts). */

@@ -1,5 +1,6 @@
 import { App, webApi, type Receiver } from '@slack/bolt';
-import type { Directory, Engine, Logger } from '../engine';
+import type { Engine, Logger } from '../engine';
+import type { SlackDirectory } from './directory';
 import { createLiveMessages } from './live-messages';
 import { registerListeners } from './listeners';
 import { boltLogger, SILENT } from './logger';
@@ -14,7 +15,7 @@ export interface SlackAppDeps {
   engine: Engine;
   queries: Queries;
   /** Who holds which role (built before the engine: see createSlackDirectory). */
-  directory: Directory;
+  directory: SlackDirectory;
   logger?: Logger;
   /** A Bolt receiver to use instead of HTTP / Socket Mode (Lambda). */
   receiver?: Receiver;
@@ -74,7 +75,8 @@ export function createSlackApp({
 }
 
 export { boltLogger } from './logger';
+export { esc } from './blocks';
 export { refusal, signatureHeaders, type ReplayGuard } from './middleware/replay';
-export { createSlackDirectory } from './directory';
+export { createSlackDirectory, type SlackDirectory } from './directory';
 export type { Queries, SlackSettings } from './settings';
 export type { DrillResult, PlanView, StatusView } from './render';

@@ -26,7 +26,11 @@ const ICON: Record<string, string> = {
 type Block = Record<string, unknown>;
 /** A time Slack shows in each reader's own time zone. */
 const slackTime = (ms: number) => `<!date^${Math.floor(ms / 1000)}^{time}|${new Date(ms).toISOString()}>`;
-const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: cut(text) } });
+/** A mrkdwn section, verbatim: Slack turns no bare URL or channel name in it into a link or a mention. */
+const section = (text: string): Block => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: cut(text), verbatim: true },
+});
 
 interface PlanLike {
   changes?: string[];
@@ -111,7 +115,7 @@ export function buildRunMessage(run: Run): { text: string; blocks: Block[] } {
   }
   if (step && 'task' in step && st?.status === 'awaiting_task') {
     const task = st.output as { title?: string; instructions?: string } | undefined;
-    blocks.push(section(`*🙋 ${esc(task?.title ?? step.id)}*\n${task?.instructions ?? ''}`));
+    blocks.push(section(`*🙋 ${esc(task?.title ?? step.id)}*\n${esc(task?.instructions ?? '')}`));
     blocks.push({
       type: 'actions',
       block_id: `task:${step.id}`,

@@ -5,7 +5,12 @@ import type { Directory } from '../engine';
  * Roles from the configuration: Slack user IDs, user groups (S…, resolved with usergroups.users.list)
  * or "*". Deactivated and guest accounts (users.info) never hold a role. Answers are cached a minute.
  */
-export function createSlackDirectory(roles: Record<string, string[]>, client: webApi.WebClient): Directory {
+/** Roles, and who is a full member of the workspace (not a guest, bot or deactivated account). */
+export interface SlackDirectory extends Directory {
+  isFullMember(user: string): Promise<boolean>;
+}
+
+export function createSlackDirectory(roles: Record<string, string[]>, client: webApi.WebClient): SlackDirectory {
   const cache = new Map<string, { value: unknown; at: number }>();
   const cached = async <T>(key: string, load: () => Promise<T>): Promise<T> => {
     const hit = cache.get(key);
@@ -35,6 +40,7 @@ export function createSlackDirectory(roles: Record<string, string[]>, client: we
       return Boolean(u && !u.deleted && !u.is_bot && !u.is_restricted && !u.is_ultra_restricted);
     });
   return {
+    isFullMember: fullMember,
     async isInRole(user, names) {
       for (const name of names) for (const m of roles[name] ?? []) if (await member(user, m)) return fullMember(user);
       return false;

@@ -13,3 +13,22 @@ export function limiter(n: number) {
     }
   };
 }
+
+/** At most `perMinute` uses per person in any sliding minute. */
+export function perPersonBudget(perMinute: number) {
+  const uses = new Map<string, number[]>();
+  return {
+    take(user: string): boolean {
+      const now = Date.now();
+      const recent = (uses.get(user) ?? []).filter((t) => now - t < 60_000);
+      if (recent.length >= perMinute) {
+        uses.set(user, recent);
+        return false;
+      }
+      recent.push(now);
+      uses.set(user, recent);
+      if (uses.size > 10_000) uses.clear();
+      return true;
+    },
+  };
+}

@@ -20,6 +20,10 @@ export interface SlackSettings {
   backgroundConcurrency?: number;
   /** Input every workflow gets from the configuration (homeRegion, instanceArn, keyAlias…). */
   baseInput: Record<string, unknown>;
+  /** Role allowed to run the read-only commands; when absent, any full member of the workspace (no guests). */
+  viewerRole?: string;
+  /** Commands that call AWS or start a workflow, per person per minute (default 20). */
+  commandsPerMinute?: number;
 }
 
 /** Read-only questions the Slack layer asks without knowing AWS (wired in main.ts); it renders the answers. */

@@ -189,6 +189,45 @@ describe('engine correctness under skew, pauses and partial failures', () => {
   });
 });
 
+describe('retry and cancel', () => {
+  it('are for the requester and the approvers of that run only', async () => {
+    const clock = new FakeClock();
+    const { w, make } = world(createMemoryRunStore(), clock);
+    const e = make('runner');
+    const run = await approved(e);
+    await expect(e.cancel({ runId: run.id, user: 'UEVE' })).rejects.toThrow(
+      /Only the requester .* or one of its approvers may cancel/,
+    );
+    w.failures.push('fatal');
+    await e.decide({ runId: run.id, user: 'UBOB', verdict: 'approve' });
+    await e.idle();
+    expect((await e.get(run.id))?.status).toBe('failed');
+    await expect(e.retry({ runId: run.id, user: 'UEVE' })).rejects.toThrow(/may retry/);
+    await e.retry({ runId: run.id, user: 'UBOB' }); // an approver of this run
+    await e.idle();
+    expect((await e.get(run.id))?.status).not.toBe('failed');
+  });
+
+  it('a retry after the approval has aged past its gate goes through preflight and the gate again', async () => {
+    const clock = new FakeClock();
+    const { w, make } = world(createMemoryRunStore(), clock);
+    const e = make('runner');
+    const run = await approved(e);
+    w.failures.push('fatal');
+    await e.decide({ runId: run.id, user: 'UBOB', verdict: 'approve' });
+    await e.idle();
+    expect((await e.get(run.id))?.status).toBe('failed');
+    clock.advance(30 * 24 * 3_600_000); // a month later
+    await e.retry({ runId: run.id, user: 'UREQ' });
+    await e.idle();
+    const again = (await e.get(run.id)) as Run;
+    expect(again.status).toBe('awaiting_approval');
+    expect(again.steps.approve?.decisions).toEqual([]);
+    expect(w.calls).toBe(1); // nothing changed before the new approvals
+    expect((await e.events(run.id)).some((ev) => /approved again/.test(ev.message))).toBe(true);
+  });
+});
+
 describe('poison runs and hung calls do not stop the loop', () => {
   it('an unreadable run and an unknown step type are failed after a few tries; a healthy run advances meanwhile', async () => {
     const clock = new FakeClock();

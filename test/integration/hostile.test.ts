@@ -37,6 +37,7 @@ beforeAll(async () => {
   });
   const { store } = await freshStore();
   const directory = {
+    isFullMember: async () => true,
     isInRole: async (u: string, r: readonly string[]) =>
       r.some((n) => (roles as Record<string, string[]>)[n]?.includes(u)),
   };

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { createAwsClients } from '../../src/aws/clients';
 import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
 import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../../dev/emulators/slack/server';
-import { createEngine, isTerminal, loadWorkflows, type Directory, type Engine, type Run } from '../../src/engine';
-import { createSlackApp, createSlackClient, createSlackDirectory } from '../../src/slack/app';
+import { createEngine, isTerminal, loadWorkflows, type Engine, type Run } from '../../src/engine';
+import { createSlackApp, createSlackClient, createSlackDirectory, type SlackDirectory } from '../../src/slack/app';
 import { stubQueries } from '../support/queries';
 import { createStepRegistry, KNOWN_REGIONS } from '../../src/steps';
 import { freshStore } from '../support/dynamo';
@@ -19,7 +19,7 @@ let engine: Engine;
 let socketEngine: Engine;
 let flushAll: () => Promise<void>;
 let server: Server;
-let directory: Directory;
+let directory: SlackDirectory;
 let stopApp: () => Promise<void>;
 const CHANNEL = 'C0IDC';
 const roles = { 'identity-admins': ['UA', 'UB', 'UREQ', 'UGUEST', 'UGONE'], requesters: ['UREQ', 'UA'] };
@@ -300,6 +300,31 @@ describe('Slack end to end over HTTP', () => {
     expect(final).toBeDefined();
     expect(slack.limited.length).toBeGreaterThan(limitedBefore);
   }, 30_000);
+});
+
+describe('read-only commands', () => {
+  it('are for full members only: a guest cannot read the audit trail or the plan', async () => {
+    const seen = slack.responses.length;
+    await slack.command('UGUEST', 'workflows');
+    const answer = await until(
+      () => slack.responses.slice(seen).find((r) => /Guests and other restricted accounts/.test(String(r.body.text))),
+      'refusal',
+    );
+    expect(String(answer.body.text)).toContain('/idc workflows');
+  });
+
+  it('are limited per person per minute', async () => {
+    const seen = slack.responses.length;
+    for (let i = 0; i < 21; i++) await slack.command('UB', 'workflows');
+    await until(
+      () => slack.responses.slice(seen).find((r) => /commands in the last minute/.test(String(r.body.text))),
+      'rate-limit answer',
+    );
+    const answered = slack.responses
+      .slice(seen)
+      .filter((r) => !/commands in the last minute/.test(String(r.body.text)));
+    expect(answered.length).toBeLessThanOrEqual(20);
+  });
 });
 
 describe('requests from outside this installation (Enterprise Grid, Slack Connect, another app)', () => {

@@ -1,5 +1,6 @@
 import type { App, webApi } from '@slack/bolt';
-import type { Directory, Engine, Logger } from '../../engine';
+import type { Engine, Logger } from '../../engine';
+import type { SlackDirectory } from '../directory';
 import type { Queries, SlackSettings } from '../settings';
 
 /** What every listener gets. */
@@ -8,7 +9,7 @@ export interface ListenerContext {
   settings: SlackSettings;
   engine: Engine;
   queries: Queries;
-  directory: Directory;
+  directory: SlackDirectory;
   logger: Logger;
 }
 

@@ -1,7 +1,7 @@
 import type { RespondFn } from '@slack/bolt';
 import { EngineInputError, LockHeldError } from '../../../engine';
 import { esc } from '../../blocks';
-import { limiter } from '../../limiter';
+import { limiter, perPersonBudget } from '../../limiter';
 import { parseCommand } from '../../parse-command';
 import { HELP, subcommand, type CommandContext } from '../../subcommands';
 import type { ListenerContext } from '../context';
@@ -12,6 +12,7 @@ import type { ListenerContext } from '../context';
  */
 export function registerIdcCommand({ app, settings, engine, queries, directory, logger }: ListenerContext): void {
   const afterAck = limiter(settings.backgroundConcurrency ?? 4);
+  const budget = perPersonBudget(settings.commandsPerMinute ?? 20);
   const say = (respond: RespondFn, text: string) =>
     respond({ response_type: 'ephemeral', text }).catch((err) => logger.warn({ err }, 'respond failed'));
   app.command('/idc', async ({ command, ack, respond }) => {
@@ -31,6 +32,24 @@ export function registerIdcCommand({ app, settings, engine, queries, directory, 
           return void (await say(
             respond,
             `Only members of the \`${settings.requesterRole}\` role may run \`/idc ${spec.name}\`. Ask an admin to add you to IDC_ROLES.`,
+          ));
+        }
+        const viewer = settings.viewerRole
+          ? await directory.isInRole(ctx.user, [settings.viewerRole])
+          : await directory.isFullMember(ctx.user);
+        if (!spec.restricted && !viewer) {
+          logger.warn({ audit: 'command_refused', user: ctx.user, command: spec.name }, 'read-only command refused');
+          return void (await say(
+            respond,
+            settings.viewerRole
+              ? `Only members of the \`${settings.viewerRole}\` role may run \`/idc ${spec.name}\`.`
+              : `Guests and other restricted accounts may not run \`/idc ${spec.name}\`: it shows the organization's sign-in set-up.`,
+          ));
+        }
+        if (!budget.take(ctx.user)) {
+          return void (await say(
+            respond,
+            `You have run ${settings.commandsPerMinute ?? 20} commands in the last minute; wait a moment and try again.`,
           ));
         }
         await say(respond, await spec.run(ctx, c));
