@@ -2,7 +2,9 @@ import { AwsLambdaReceiver, isValidSlackRequest } from '@slack/bolt';
 import { loadConfig, secretsOf } from './config';
 import { createLogger } from './log';
 import { createBot } from './main';
-import { boltLogger, refusal, signatureHeaders } from './slack/app';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { createLambdaClient } from './aws/clients';
+import { boltLogger, refusal, signatureHeaders, type Dispatch, type SlowJob } from './slack/app';
 
 /**
  * AWS Lambda entry point. Wire two triggers to it:
@@ -19,6 +21,8 @@ type LambdaEvent = {
   isBase64Encoded?: boolean;
   headers?: Record<string, string | undefined>;
   requestContext?: unknown;
+  /** A request's slow part, handed over by an earlier invocation (see `defer`). */
+  idcJob?: SlowJob;
 };
 
 let ready: ReturnType<typeof init> | undefined;
@@ -38,7 +42,19 @@ async function init() {
     logger: boltLogger(log),
     customPropertiesExtractor: () => ({}),
   });
-  const bot = await createBot(config, { log, receiver });
+  // Bolt's Lambda receiver answers Slack only when the listener returns, so a listener's slow part
+  // goes to another invocation of this function (asynchronous invoke): the ack never waits for AWS.
+  const lambda = createLambdaClient(process.env.AWS_REGION ?? 'us-east-1');
+  const defer: Dispatch = async (job) => {
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify({ idcJob: job })),
+      }),
+    );
+  };
+  const bot = await createBot(config, { log, receiver, defer });
   return { bot, signingSecret, slack: receiver.toHandler() };
 }
 
@@ -50,6 +66,16 @@ export async function handler(event: LambdaEvent | null | undefined, context: un
     ready = undefined; // let the next invocation try again
     throw err;
   }));
+  if (event?.idcJob) {
+    // Lambda may deliver an asynchronous invocation more than once: each job runs once per trigger id.
+    const job = event.idcJob;
+    if (!(await bot.replays.firstTime(`job:${job.type}:${job.triggerId}`, Date.now() + 6 * 3_600_000)))
+      return { duplicate: true };
+    await bot.runJob(job);
+    await bot.engine.idle();
+    await bot.flush();
+    return { done: job.type };
+  }
   if (!isHttp(event)) {
     if (!caughtUp) {
       caughtUp = true; // once per cold start: live messages a frozen or crashed instance did not post

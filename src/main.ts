@@ -9,7 +9,14 @@ import { createLogger } from './log';
 import { createEngine, loadWorkflows, parseDuration, type Clock, type WorkflowDefinition } from './engine';
 import { readHealth } from './health';
 import { createQueries } from './queries';
-import { createSlackApp, createSlackClient, createSlackDirectory, esc, type SlackSettings } from './slack/app';
+import {
+  createSlackApp,
+  createSlackClient,
+  createSlackDirectory,
+  esc,
+  type Dispatch,
+  type SlackSettings,
+} from './slack/app';
 import { createStepRegistry, KNOWN_REGIONS } from './steps';
 import { createWatcher } from './watch';
 import { createDynamoRunStore, createReplayStore, createStateStore, ensureTable } from './store';
@@ -36,6 +43,8 @@ export interface BotExtras {
   log?: pino.Logger;
   /** A Bolt receiver to use instead of HTTP / Socket Mode (Lambda). */
   receiver?: Receiver;
+  /** Runs a Slack request's slow part elsewhere (Lambda: another invocation of the function). */
+  defer?: Dispatch;
   /** The engine's clock (the sandbox runs a fast one). */
   clock?: Clock;
 }
@@ -65,6 +74,10 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const clock = extra.clock ?? { now: () => Date.now() };
   const homeRegion = config.IDC_HOME_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
   const clients = createAwsClients({ roleArn: config.IDC_ROLE_ARN });
+  const registry = createStepRegistry(clients);
+  const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
+  lap('workflows loaded');
+  refuseOpenApprovers(definitions, config);
   const db = createDynamoClient({ region: process.env.AWS_REGION ?? homeRegion, endpoint: extra.dynamoEndpoint });
   // The table check runs while the rest starts (it is most of a cold start's I/O); whatever uses
   // the table waits for it, and a failed check stops the bot (see startBot).
@@ -74,10 +87,6 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     createDynamoRunStore(db, config.DYNAMODB_TABLE, () => clock.now()),
     tableReady,
   );
-  const registry = createStepRegistry(clients);
-  const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
-  lap('workflows loaded');
-  refuseOpenApprovers(definitions, config);
   const baseInput = {
     homeRegion,
     keyAlias: config.IDC_KEY_ALIAS,
@@ -127,13 +136,14 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   });
   const replays = afterReady(createReplayStore(db, config.DYNAMODB_TABLE), tableReady);
   const queries = createQueries({ clients, watcher, preflight: registry.get('idc.preflight')!, baseInput, clock });
-  const { app, init, flush, catchUp } = createSlackApp({
+  const { app, init, flush, catchUp, runJob } = createSlackApp({
     settings,
     engine,
     queries,
     directory,
     logger: log,
     receiver: extra.receiver,
+    defer: extra.defer,
     replays,
   });
   await init();
@@ -146,6 +156,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     watcher,
     log,
     replays,
+    runJob,
     /** Settles when the table is there (rejects when it cannot be checked or created). */
     ready: tableReady,
     async stop() {

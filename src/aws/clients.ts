@@ -83,3 +83,10 @@ export function createDynamoClient(opts: { region: string; endpoint?: string }):
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
   });
 }
+
+/** The Lambda client the function uses to hand a request's slow part to another invocation of itself. */
+export function createLambdaClient(region: string): import('@aws-sdk/client-lambda').LambdaClient {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- only the Lambda entry point needs it
+  const { LambdaClient } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+  return new LambdaClient({ region, requestHandler: HTTP_TIMEOUTS, maxAttempts: 3 });
+}

@@ -2,7 +2,8 @@ import { App, webApi, type Receiver } from '@slack/bolt';
 import type { Engine, Logger } from '../engine';
 import type { SlackDirectory } from './directory';
 import { createLiveMessages } from './live-messages';
-import { registerListeners } from './listeners';
+import { createJobRunner, localDispatch, type Dispatch } from './jobs';
+import { registerListeners, type ListenerContext } from './listeners';
 import { boltLogger, SILENT } from './logger';
 import { answerForeignInteractions } from './middleware/only-ours';
 import { onlyThisInstallation, resolveInstallation, type Installation } from './middleware/installation';
@@ -21,6 +22,11 @@ export interface SlackAppDeps {
   receiver?: Receiver;
   /** Where request signatures already seen are kept (default: this process; production: the table). */
   replays?: ReplayGuard;
+  /**
+   * Runs a request's slow part elsewhere (Lambda: another invocation of the function). Default: in
+   * this process after the ack, a few at a time.
+   */
+  defer?: Dispatch;
 }
 
 /** The Web API client options: Slack's URL, retries, and the bot's logger (Bolt would hand the client only a level). */
@@ -43,6 +49,7 @@ export function createSlackApp({
   logger = SILENT,
   receiver,
   replays,
+  defer,
 }: SlackAppDeps) {
   const bolt = boltLogger(logger);
   const clientOptions = clientOptionsOf(settings, logger);
@@ -61,11 +68,16 @@ export function createSlackApp({
   app.use(refuseReplays(replays ?? memoryReplayGuard(), logger));
   app.use(onlyThisInstallation(() => installation, logger));
   app.use(answerForeignInteractions());
-  registerListeners({ app, settings, engine, queries, directory, logger });
+  const ctx: ListenerContext = { app, settings, engine, queries, directory, logger, dispatch: async () => undefined };
+  const runJob = createJobRunner(ctx);
+  ctx.dispatch = defer ?? localDispatch(runJob, settings.backgroundConcurrency ?? 4);
+  registerListeners(ctx);
   const live = createLiveMessages(settings, engine, app.client, logger);
   return {
     app,
     ...live,
+    /** Runs a slow job handed over by `defer` (the Lambda handler's deferred invocation). */
+    runJob,
     /** Initialises Bolt (auth.test) and learns which installation requests must come from. */
     async init(): Promise<void> {
       await app.init();
@@ -79,4 +91,5 @@ export { esc } from './blocks';
 export { refusal, signatureHeaders, type ReplayGuard } from './middleware/replay';
 export { createSlackDirectory, type SlackDirectory } from './directory';
 export type { Queries, SlackSettings } from './settings';
+export type { Dispatch, SlowJob } from './jobs';
 export type { DrillResult, PlanView, StatusView } from './render';

@@ -1,5 +1,4 @@
 import { GetRegionOptStatusCommand } from '@aws-sdk/client-account';
-import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
 import { z } from 'zod';
@@ -7,7 +6,7 @@ import { defineStep, NonRetryableStepError } from '../engine';
 import type { StepClients } from './lib/clients';
 import { aws, isAwsError, mapAwsError } from './lib/aws-errors';
 import { findInstance } from './lib/identity-center';
-import { policyGrantsIdc, samePolicy } from './lib/key-policy';
+import { keyBehindAlias, keyFacts } from './lib/preflight-keys';
 import { AwsRegion, globalRegionOf, partitionOf } from './lib/schemas';
 
 /** Service Quotas code of "Total number of regions for IAM Identity Center" (default 3, with the primary). */
@@ -30,35 +29,6 @@ const CONFIRM_ADD = [
   'Your IdP supports several ACS URLs (Okta, Entra ID, PingFederate, JumpCloud do; Google Workspace does not)',
   'Every AWS managed application in use supports a customer managed KMS key',
 ];
-
-async function keyFacts(kms: (r: string) => KMSClient, primary: string, target: string, keyArn: string) {
-  const meta = (await aws('kms:DescribeKey', () => kms(primary).send(new DescribeKeyCommand({ KeyId: keyArn }))))
-    .KeyMetadata;
-  const multiRegion = meta?.MultiRegion === true;
-  const policy = (
-    await aws('kms:GetKeyPolicy', () =>
-      kms(primary).send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' })),
-    )
-  ).Policy;
-  const replica = meta?.MultiRegionConfiguration?.ReplicaKeys?.find((r) => r.Region === target);
-  let replicaPolicySame: boolean | undefined;
-  if (replica?.Arn) {
-    const rp = (
-      await aws('kms:GetKeyPolicy', () =>
-        kms(target).send(new GetKeyPolicyCommand({ KeyId: meta?.KeyId, PolicyName: 'default' })),
-      )
-    ).Policy;
-    replicaPolicySame = samePolicy(rp, policy);
-  }
-  return {
-    keyId: meta?.KeyId as string,
-    multiRegion,
-    enabled: meta?.KeyState === 'Enabled',
-    grantsIdc: policyGrantsIdc(policy),
-    replica: Boolean(replica),
-    replicaPolicySame,
-  };
-}
 
 /** The organization's ID, or a problem when the instance is not the organization instance. */
 async function organizationOf(
@@ -229,17 +199,24 @@ export const createPreflight = (c: StepClients) =>
           else changes.push(`Replicate key ${k.keyId} to ${target} with the same key policy`);
           skips.push('Identity Center encryption already uses this key');
         } else {
+          const why = `(single-Region key ${k.keyId} cannot be converted)`;
           changes.push(
-            `Create a multi-Region key ${input.keyAlias} in ${primary} (single-Region key ${k.keyId} cannot be converted)`,
-            `Replicate it to ${target} with the Identity Center key policy`,
-            `Switch Identity Center encryption to the new key (UpdateInstance)`,
+            ...(await keyBehindAlias(
+              c.kms,
+              primary,
+              target,
+              input.keyAlias,
+              inst.OwnerAccountId,
+              orgId,
+              why,
+              problems,
+            )),
           );
         }
       } else {
+        const why = '(the instance uses an AWS owned key)';
         changes.push(
-          `Create a multi-Region key ${input.keyAlias} in ${primary} (the instance uses an AWS owned key)`,
-          `Replicate it to ${target} with the Identity Center key policy`,
-          `Switch Identity Center encryption to the new key (UpdateInstance)`,
+          ...(await keyBehindAlias(c.kms, primary, target, input.keyAlias, inst.OwnerAccountId, orgId, why, problems)),
         );
       }
       if (!present) changes.push(`Add Region ${target} (AddRegion, sent to ${primary}) and wait until it is ACTIVE`);

@@ -365,4 +365,58 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     expect(world.mutations().CreateKey).toBe(1);
     clients.destroy();
   });
+
+  it('says when it would reuse the key behind the alias, and refuses one that grants more than Identity Center needs', async () => {
+    const { world, registry } = await setup();
+    const preflight = registry.get('idc.preflight')!;
+    const plan = () =>
+      preflight.run(
+        { operation: 'add', homeRegion: 'us-east-1', region: 'eu-central-1', keyAlias: 'alias/identity-center' },
+        detachedContext({ now: clock.now }),
+      );
+    const expected = identityCenterKeyPolicy(world.accountId, 'o-exampleorg1');
+    const clean = world.addKey({ region: 'us-east-1', multiRegion: true, role: 'PRIMARY', policy: expected });
+    world.aliases.set('us-east-1/alias/identity-center', clean.keyId);
+    const reused = (await plan()).output as { plan: { changes: string[] } };
+    expect(reused.plan.changes[0]).toMatch(new RegExp(`Reuse existing multi-Region key ${clean.keyId}`));
+    // The same alias on a key whose policy also lets another account do anything with it.
+    const doc = JSON.parse(expected) as { Statement: object[] };
+    doc.Statement.push({
+      Sid: 'Backdoor',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::999999999999:root' },
+      Action: 'kms:*',
+      Resource: '*',
+    });
+    const foreign = world.addKey({
+      region: 'us-east-1',
+      multiRegion: true,
+      role: 'PRIMARY',
+      policy: JSON.stringify(doc),
+    });
+    world.aliases.set('us-east-1/alias/identity-center', foreign.keyId);
+    await expect(plan()).rejects.toThrow(
+      /grants more than Identity Center needs \(AWS:arn:aws:iam::999999999999:root → kms:\*\)/,
+    );
+  });
+
+  it('enforces IDC_ALLOWED_REGIONS in preflight (the plan and the workflow), given as a list or as its text', async () => {
+    const { registry } = await setup();
+    const preflight = registry.get('idc.preflight')!;
+    const plan = (region: string) =>
+      preflight.run(
+        preflight.input.parse({
+          operation: 'add',
+          homeRegion: 'us-east-1',
+          region,
+          keyAlias: 'alias/identity-center',
+          allowedRegions: 'eu-west-1, eu-central-1',
+        }),
+        detachedContext({ now: clock.now }),
+      );
+    await expect(plan('ap-southeast-2')).rejects.toThrow(
+      /ap-southeast-2 is not in IDC_ALLOWED_REGIONS \(eu-west-1, eu-central-1\)/,
+    );
+    await expect(plan('eu-west-1')).resolves.toBeDefined();
+  });
 });

@@ -24,9 +24,12 @@ beforeAll(async () => {
     IDC_CHANNEL: 'C0IDC',
     IDC_HOME_REGION: 'us-east-1',
     IDC_ROLES: JSON.stringify({ 'identity-admins': ['UREQ'], requesters: ['UREQ'] }),
+    AWS_LAMBDA_FUNCTION_NAME: 'idc-bot',
     LOG_LEVEL: 'silent',
   });
   ({ handler } = await import('../../src/lambda'));
+  // The function's asynchronous invocations of itself land here, as Lambda would run them.
+  aws.functions.set('idc-bot', (payload) => handler(payload as never, {}));
 });
 
 afterAll(async () => {
@@ -108,5 +111,48 @@ describe('Lambda handler (AwsLambdaReceiver)', () => {
     expect(((await handler(apiGatewayEvent(future, futureHeaders), {})) as { statusCode: number }).statusCode).toBe(
       401,
     );
+  });
+
+  it('acks every command within a second while each AWS call takes 2 s: the slow part runs in another invocation', async () => {
+    aws.world.faults.latencyMs = 2_000;
+    try {
+      for (const text of ['plan eu-central-1', 'status', 'drill eu-west-1']) {
+        const form = slack.commandForm('UREQ', text, 'C0IDC');
+        const started = Date.now();
+        const res = (await handler(apiGatewayEvent(form, slack.signedHeaders(form)), {})) as {
+          statusCode: number;
+          body: string;
+        };
+        expect(res.statusCode).toBe(200);
+        expect(Date.now() - started).toBeLessThan(1_000); // the ack did not wait for AWS
+        // status is answered in the ack itself when the watcher's picture is at hand; the rest hand over
+        expect(JSON.parse(res.body).text).toMatch(text === 'status' ? /Working on|Last check/ : /Working on/);
+      }
+      const jobs = aws.invocations
+        .filter((i) => i.type === 'Event')
+        .map((i) => (i.payload as { idcJob: { text: string } }).idcJob.text);
+      expect(jobs).toEqual(expect.arrayContaining(['plan eu-central-1', 'drill eu-west-1']));
+      // The answers arrive later, through response_url, from the other invocations.
+      for (const answer of [/Adding eu-central-1 would|Preflight/, /DR drill of eu-west-1/]) {
+        for (let i = 0; i < 300 && !slack.responses.some((r) => answer.test(String(r.body.text))); i++)
+          await new Promise((r) => setTimeout(r, 50));
+        expect(slack.responses.some((r) => answer.test(String(r.body.text)))).toBe(true);
+      }
+    } finally {
+      aws.world.faults.latencyMs = 0;
+    }
+  }, 60_000);
+
+  it('runs a handed-over job once, however often Lambda delivers it', async () => {
+    const job = {
+      type: 'command',
+      text: 'workflows',
+      user: 'UREQ',
+      triggerId: 'T-dup-1',
+      responseUrl: `${slack.apiUrl.replace(/\/api\/?$/, '')}/nowhere`,
+      channel: 'C0IDC',
+    };
+    expect(await handler({ idcJob: job } as never, {})).toEqual({ done: 'command' });
+    expect(await handler({ idcJob: job } as never, {})).toEqual({ duplicate: true });
   });
 });

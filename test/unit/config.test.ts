@@ -45,7 +45,7 @@ describe('configuration', () => {
   it('refuses to start production when an approver role is "*"', async () => {
     const config = loadConfig({
       ...PROD,
-      IDC_ROLES: '{"identity-admins":["*"],"requesters":["U1"]}',
+      IDC_ROLES: '{"identity-admins":["*"],"requesters":["U012ABC"]}',
       AWS_REGION: 'us-east-1',
     });
     await expect(createBot(config)).rejects.toThrow(/gives everyone \("\*"\) the approver role identity-admins/);

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { requestId, SERVICES } from './services';
 import { AwsError, createWorld, MUTATING, type World, type WorldOptions } from './world';
@@ -120,6 +121,10 @@ export interface AwsEmulator {
   server: Server;
   /** The AWS_ENDPOINT_URL_* variables that point the SDK here. */
   env: Record<string, string>;
+  /** Lambda functions by name, for Invoke (a test registers the handler it drives). */
+  functions: Map<string, (payload: unknown) => Promise<unknown>>;
+  /** Every Invoke received. */
+  invocations: { name: string; type: string; payload: unknown }[];
   close(): Promise<void>;
 }
 
@@ -138,19 +143,66 @@ export async function startAwsEmulator(
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       if (req.url?.startsWith('/__emulator/')) return admin(world, req.url, raw, res);
+      const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
+      if (invoke && req.method === 'POST')
+        return invokeFunction(decodeURIComponent(invoke[1] as string), req, res, raw);
       handle(world, req, res, raw).catch((err) => {
         res.writeHead(500);
         res.end(String(err));
       });
     });
   });
+  /**
+   * Lambda's Invoke (REST JSON, `POST /2015-03-31/functions/{name}/invocations`): `Event` answers
+   * 202 at once and runs the function later, as Lambda's asynchronous invocation does;
+   * `RequestResponse` answers with what it returns. Functions are registered by the test.
+   */
+  const functions = new Map<string, (payload: unknown) => Promise<unknown>>();
+  const invocations: { name: string; type: string; payload: unknown }[] = [];
+  function invokeFunction(name: string, req: IncomingMessage, res: ServerResponse, raw: string) {
+    const fn = functions.get(name);
+    const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID(), ...headers });
+      res.end(body === undefined ? '' : JSON.stringify(body));
+    };
+    if (!fn)
+      return reply(
+        404,
+        { Type: 'User', message: `Function not found: ${name}` },
+        { 'x-amzn-errortype': 'ResourceNotFoundException' },
+      );
+    let payload: unknown;
+    try {
+      payload = raw ? JSON.parse(raw) : {};
+    } catch {
+      return reply(
+        400,
+        { Type: 'User', message: 'Could not parse request body into json' },
+        { 'x-amzn-errortype': 'InvalidRequestContentException' },
+      );
+    }
+    invocations.push({ name, type, payload });
+    if (type === 'Event') {
+      reply(202, undefined);
+      setImmediate(() => void fn(payload).catch(() => undefined));
+      return;
+    }
+    fn(payload).then(
+      (out) => reply(200, out, { 'x-amz-executed-version': '$LATEST' }),
+      (err: unknown) => reply(200, { errorMessage: String(err) }, { 'x-amz-function-error': 'Unhandled' }),
+    );
+  }
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     world,
     url,
     server,
+    functions,
+    invocations,
     env: {
+      AWS_ENDPOINT_URL_LAMBDA: url,
       AWS_ENDPOINT_URL_SSO_ADMIN: url,
       AWS_ENDPOINT_URL_KMS: url,
       AWS_ENDPOINT_URL_IDENTITYSTORE: url,

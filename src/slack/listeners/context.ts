@@ -1,6 +1,7 @@
 import type { App, webApi } from '@slack/bolt';
 import type { Engine, Logger } from '../../engine';
 import type { SlackDirectory } from '../directory';
+import type { Dispatch } from '../jobs/types';
 import type { Queries, SlackSettings } from '../settings';
 
 /** What every listener gets. */
@@ -11,6 +12,8 @@ export interface ListenerContext {
   queries: Queries;
   directory: SlackDirectory;
   logger: Logger;
+  /** Runs a request's slow part after the ack: here, or in another invocation (Lambda). */
+  dispatch: Dispatch;
 }
 
 /** An ephemeral to one person in a channel; a failure is logged, never thrown. */

@@ -113,3 +113,44 @@ export function samePolicy(a: string | undefined, b: string | undefined): boolea
   };
   return norm(a) === norm(b);
 }
+
+type Statement = { Effect?: string; Principal?: unknown; Action?: string | string[]; Condition?: unknown };
+const statementsOf = (policy: string): Statement[] => {
+  try {
+    const doc = JSON.parse(policy) as { Statement?: Statement | Statement[] };
+    return Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
+  } catch {
+    return [];
+  }
+};
+const principals = (p: unknown): string[] =>
+  typeof p === 'string'
+    ? [p]
+    : Object.entries((p ?? {}) as Record<string, string | string[]>).flatMap(([kind, v]) =>
+        (Array.isArray(v) ? v : [v]).map((x) => `${kind}:${x}`),
+      );
+const actions = (a: string | string[] | undefined) => (Array.isArray(a) ? a : a ? [a] : []);
+
+/**
+ * What `policy` allows beyond `expected`: each (principal, action) pair of an Allow statement that no
+ * statement of the expected policy allows with the same conditions. Empty when it grants nothing more.
+ */
+export function extraGrants(policy: string | undefined, expected: string): string[] {
+  if (!policy) return [];
+  const allowed = new Set(
+    statementsOf(expected).flatMap((st) =>
+      principals(st.Principal).flatMap((p) =>
+        actions(st.Action).map((a) => `${p} ${a} ${JSON.stringify(st.Condition ?? {})}`),
+      ),
+    ),
+  );
+  const extra = new Set<string>();
+  for (const st of statementsOf(policy)) {
+    if (st.Effect !== 'Allow') continue;
+    for (const p of principals(st.Principal))
+      for (const a of actions(st.Action))
+        if (!allowed.has(`${p} ${a} ${JSON.stringify(st.Condition ?? {})}`))
+          extra.add(`${p} → ${a}${st.Condition ? ' (other conditions)' : ''}`);
+  }
+  return [...extra];
+}

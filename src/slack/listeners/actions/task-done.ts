@@ -1,11 +1,8 @@
 import { ACTIONS } from '../../blocks';
-import { ephemeral, type ListenerContext } from '../context';
-import { onWorkflowButton } from './workflow-button';
+import type { ListenerContext } from '../context';
+import { dispatchButton } from './workflow-button';
 
-/** Done on a human task: confirmed by the engine's rules, or the person is told why not. */
+/** Done on a human task: acked at once; the engine's rules run in the job (jobs/button.ts). */
 export function registerTaskDone(ctx: ListenerContext): void {
-  onWorkflowButton(ctx, ACTIONS.taskDone, async (target, click, client) => {
-    const res = await ctx.engine.confirmTask({ runId: target.run.id, stepId: target.stepId, user: click.user.id });
-    if (!res.ok) await ephemeral(ctx.logger, client, click.channel?.id, click.user.id, res.message);
-  });
+  dispatchButton(ctx, ACTIONS.taskDone, 'task-done');
 }

@@ -32,6 +32,22 @@ export async function clicked(
 
 export type Click = { user: { id: string }; channel?: { id?: string }; message?: { ts?: string }; trigger_id: string };
 
+/** A button whose slow part is a job (Approve, Done): acked at once, then dispatched. */
+export function dispatchButton(ctx: ListenerContext, actionId: string, type: 'approve' | 'task-done'): void {
+  ctx.app.action(actionId, async ({ ack, body, action }) => {
+    await ack();
+    const click = body as unknown as Click;
+    await ctx.dispatch({
+      type,
+      user: click.user.id,
+      triggerId: click.trigger_id,
+      channel: click.channel?.id,
+      messageTs: click.message?.ts ?? (body as { container?: { message_ts?: string } }).container?.message_ts,
+      value: (action as { value?: string }).value ?? '',
+    });
+  });
+}
+
 /** A button on a workflow message: acked at once, refused unless it belongs to the message clicked. */
 export function onWorkflowButton(
   ctx: ListenerContext,
