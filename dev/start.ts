@@ -16,7 +16,16 @@ async function start(): Promise<void> {
     process.exit(2);
   }
   if (config.mode === 'production') return main();
-  const log = pino({ level: config.LOG_LEVEL });
+  // A terminal gets one readable line per event; anything else (a pipe, a file) gets JSON lines.
+  const log = process.stdout.isTTY
+    ? pino({
+        level: config.LOG_LEVEL,
+        transport: {
+          target: 'pino-pretty',
+          options: { singleLine: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' },
+        },
+      })
+    : pino({ level: config.LOG_LEVEL });
   log.info(`Starting in ${config.mode} mode: ${config.modeReason}`);
   try {
     const sandbox = await startSandbox(config, log);

@@ -10,13 +10,20 @@ export interface AwsRequestRecord {
   error?: string;
 }
 
-const current = new AsyncLocalStorage<AwsRequestRecord[]>();
+const current = new AsyncLocalStorage<{ requests: AwsRequestRecord[]; runId?: string }>();
 
-/** Runs `fn` and collects every AWS request made inside it (across awaits). */
-export async function collectAwsRequests<T>(fn: () => Promise<T>): Promise<{ value: T; requests: AwsRequestRecord[] }> {
+/**
+ * Runs `fn` and collects every AWS request made inside it (across awaits). With a `runId`, each
+ * request's User-Agent also carries `idc-run/<runId>`, which CloudTrail records (userAgent), so a
+ * CloudTrail event leads back to its workflow.
+ */
+export async function collectAwsRequests<T>(
+  fn: () => Promise<T>,
+  runId?: string,
+): Promise<{ value: T; requests: AwsRequestRecord[] }> {
   const requests: AwsRequestRecord[] = [];
   try {
-    return { value: await current.run(requests, fn), requests };
+    return { value: await current.run({ requests, runId }, fn), requests };
   } catch (err) {
     if (err && typeof err === 'object') Object.assign(err, { audit: { awsRequests: requests } });
     throw err;
@@ -37,7 +44,7 @@ export function logRequests<C>(client: C): C {
       context: { clientName?: string; commandName?: string },
     ) =>
       async (args: unknown) => {
-        const log = current.getStore();
+        const log = current.getStore()?.requests;
         if (!log) return next(args);
         const action = `${(context.clientName ?? '').replace(/Client$/, '')}.${(context.commandName ?? '').replace(/Command$/, '')}`;
         const region = typeof c.config.region === 'function' ? await c.config.region() : c.config.region;
@@ -52,6 +59,16 @@ export function logRequests<C>(client: C): C {
         }
       },
     { step: 'initialize', name: 'idcRequestLog' },
+  );
+  c.middlewareStack.add(
+    (next: (args: { request?: { headers?: Record<string, string> } }) => Promise<unknown>) =>
+      async (args: { request?: { headers?: Record<string, string> } }) => {
+        const runId = current.getStore()?.runId;
+        const headers = args.request?.headers;
+        if (runId && headers) headers['user-agent'] = `${headers['user-agent'] ?? ''} idc-run/${runId}`.trim();
+        return next(args);
+      },
+    { step: 'build', priority: 'low', name: 'idcRunUserAgent' } as never,
   );
   return client;
 }

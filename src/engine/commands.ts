@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { decideApproval, type DecisionOutcome } from './approval';
-import { currentStep, finish, scopeOf, titleOf, type EngineCore } from './core';
+import { currentStep, finish, logNote, scopeOf, titleOf, type EngineCore } from './core';
 import type { WorkflowDefinition } from './definition';
 import { ConflictError, EngineInputError, LockHeldError, RunActionError } from './errors';
 import { validateInputs } from './inputs';
@@ -94,6 +94,16 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
         { lockKey, requestId: req.requestId },
       );
       if (!result.created) return requireRun(result.runId);
+      logNote(
+        core.opts.logger,
+        run,
+        { actor: req.requester, type: 'run_started', message },
+        {
+          input,
+          triggerId: req.requestId,
+          channel: req.meta?.channel,
+        },
+      );
       core.emit({ type: 'run_started', run, message });
       return run;
     },

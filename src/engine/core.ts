@@ -159,7 +159,10 @@ export function createCore(opts: EngineOptions): EngineCore {
           current = await store.get(next.id);
           continue;
         }
-        for (const n of notes) if (n.emit) emit({ type: n.emit, run: next, stepId: n.stepId, message: n.message });
+        for (const n of notes) {
+          logNote(opts.logger, next, n);
+          if (n.emit) emit({ type: n.emit, run: next, stepId: n.stepId, message: n.message });
+        }
         return next;
       }
       if (current) throw new ConflictError(current.id); // still losing races after 10 tries: the caller says "try again"
@@ -187,6 +190,46 @@ export function createCore(opts: EngineOptions): EngineCore {
       return p;
     },
   };
+}
+
+const WARN = new Set([
+  'step_retrying',
+  'poll_error',
+  'plan_check_retry',
+  'plan_changed',
+  'lease_released',
+  'step_late_result',
+]);
+const ERROR = new Set(['step_failed', 'plan_check_failed', 'run_failed', 'run_expired']);
+const QUIET = new Set(['step_checkpoint']);
+
+/**
+ * One structured log line per audit event, with the fields on-call engineers query by (runId,
+ * workflow, step, actor, event) and the AWS changes with their request ids; see README "Logs".
+ */
+export function logNote(logger: Logger | undefined, run: Run, n: Note, extra: Record<string, unknown> = {}): void {
+  if (!logger) return;
+  const data = (n.data ?? {}) as {
+    awsRequests?: { action: string; region: string; requestId?: string; error?: string }[];
+    code?: string;
+  };
+  const changes = (data.awsRequests ?? []).filter((r) => !/\.(Describe|Get|List)/.test(r.action));
+  const step = n.stepId ? run.steps[n.stepId] : undefined;
+  const fields = {
+    event: n.type,
+    runId: run.id,
+    workflow: run.workflowId,
+    ...(n.stepId ? { step: n.stepId, attempt: step?.attempt } : {}),
+    actor: n.actor,
+    ...(data.code ? { code: data.code } : {}),
+    ...(step?.startedAt && step.finishedAt ? { durationMs: step.finishedAt - step.startedAt } : {}),
+    ...(changes.length ? { aws: changes } : {}),
+    ...extra,
+  };
+  if (ERROR.has(n.type)) logger.error(fields, n.message);
+  else if (WARN.has(n.type)) logger.warn(fields, n.message);
+  else if (QUIET.has(n.type) || n.type === 'step_waiting') logger.debug(fields, n.message);
+  else logger.info(fields, n.message);
 }
 
 export const scopeOf = (run: Run): TemplateScope => ({

@@ -19,7 +19,7 @@ import type { StepClients } from './lib/clients';
 const audited = (k: AnyStepKind): AnyStepKind => ({
   ...k,
   async run(input, ctx) {
-    const { value, requests } = await collectAwsRequests(() => k.run(input, ctx));
+    const { value, requests } = await collectAwsRequests(() => k.run(input, ctx), ctx.runId);
     return { ...value, audit: { ...value.audit, awsRequests: requests } };
   },
 });

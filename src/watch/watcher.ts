@@ -19,7 +19,7 @@ export interface WatcherOptions {
   now?: () => number;
   intervalMs: number;
   stuckAfterMs: number;
-  logger?: { warn(obj: object, msg: string): void };
+  logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
 
 /**
@@ -85,6 +85,9 @@ export function createWatcher(o: WatcherOptions) {
       const other = await o.store.get<WatchState>(o.name);
       return remember({ state: other?.value ?? state, checked: false, sent: await deliver(other) });
     }
+    // Each finding and recovery this check decided, one log line each (the messages follow in Slack).
+    for (const text of state.outbox.slice(cur?.value.outbox.length ?? 0))
+      o.logger?.info({ event: 'watch_finding', watcher: o.name }, text);
     return remember({ state, checked: true, sent: await deliver({ value: state, version: (cur?.version ?? 0) + 1 }) });
   }
 

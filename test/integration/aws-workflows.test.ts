@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createAwsClients } from '../../src/aws/clients';
 import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
-import { createEngine, detachedContext, isTerminal, loadWorkflows, type Run } from '../../src/engine';
+import { createEngine, detachedContext, isTerminal, loadWorkflows, type Logger, type Run } from '../../src/engine';
 import { createStepRegistry, identityCenterKeyPolicy } from '../../src/steps';
 import { staticDirectory } from '../support/directory';
 import { freshStore } from '../support/dynamo';
@@ -41,7 +41,7 @@ function resetWorld() {
   return w;
 }
 
-async function setup() {
+async function setup(logger?: Logger) {
   const world = resetWorld();
   const clients = createAwsClients({ maxAttempts: 1 });
   const registry = createStepRegistry(clients);
@@ -55,6 +55,7 @@ async function setup() {
     owner: 'r1',
     clock,
     random: () => 0,
+    logger,
   });
   return { world, engine, clients, registry };
 }
@@ -418,5 +419,58 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
       /ap-southeast-2 is not in IDC_ALLOWED_REGIONS \(eu-west-1, eu-central-1\)/,
     );
     await expect(plan('eu-west-1')).resolves.toBeDefined();
+  });
+
+  it('logs each workflow event as one structured line, and tags its AWS calls with the run id for CloudTrail', async () => {
+    const records: Record<string, unknown>[] = [];
+    const at = (level: string) => (o: object, msg?: string) => void records.push({ level, ...o, msg });
+    const { world, engine } = await setup({
+      info: at('info'),
+      warn: at('warn'),
+      error: at('error'),
+      debug: at('debug'),
+    });
+    const { run } = await addRegion(engine);
+    expect(run.status).toBe('succeeded');
+    const mine = records.filter((r) => r.runId === run.id && r.level !== 'debug');
+    for (const r of mine)
+      expect(r).toMatchObject({ workflow: 'add-region', event: expect.any(String), actor: expect.any(String) });
+    const events = mine.map((r) => `${String(r.event)}${r.step ? `:${String(r.step)}` : ''}`);
+    const order = [
+      'run_started',
+      'step_succeeded:preflight',
+      'approval_requested:approve',
+      'approval_granted:approve',
+      'step_started:ensure-key',
+      'step_intent:ensure-key',
+      'step_succeeded:ensure-key',
+      'step_succeeded:add-region',
+      'task_requested:update-idp',
+      'task_confirmed:update-idp',
+      'run_succeeded',
+    ];
+    let last = -1;
+    for (const e of order) {
+      const i = events.indexOf(e, last + 1);
+      expect([e, i]).not.toEqual([e, -1]);
+      last = i;
+    }
+    expect(mine[0]).toMatchObject({
+      event: 'run_started',
+      actor: 'UREQ',
+      input: expect.objectContaining({ region: 'eu-central-1' }),
+    });
+    const created = mine.find((r) => r.event === 'step_succeeded' && r.step === 'ensure-key') as {
+      aws?: { action: string; requestId?: string }[];
+      durationMs?: number;
+    };
+    expect(created.aws).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: 'KMS.CreateKey', requestId: expect.any(String) })]),
+    );
+    expect(created.durationMs).toEqual(expect.any(Number));
+    // CloudTrail records the User-Agent: every call of the run carries its id.
+    const createKey = world.calls.find((c) => c.action === 'CreateKey');
+    expect(createKey?.userAgent).toContain(`idc-run/${run.id}`);
+    expect(JSON.stringify(records)).not.toContain('AKIDEXAMPLE');
   });
 });

@@ -63,7 +63,8 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
   if (!String(req.headers['content-type'] ?? '').startsWith(contentType))
     return sendError(res, new AwsError('SerializationException', `Expected ${contentType}`), id, contentType);
   if (world.faults.latencyMs) await new Promise((r) => setTimeout(r, world.faults.latencyMs));
-  const record = (ok: boolean) => world.calls.push({ action: op, region, ok, at: world.now() });
+  const userAgent = String(req.headers['user-agent'] ?? '');
+  const record = (ok: boolean) => world.calls.push({ action: op, region, ok, at: world.now(), userAgent });
   try {
     if (world.faults.outage.has(region))
       throw new AwsError('InternalServerException', `Service unavailable in ${region}`, 503);

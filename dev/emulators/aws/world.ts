@@ -143,7 +143,7 @@ export function createWorld(opts: WorldOptions = {}) {
     /** How many calls the rate fault failed. */
     rateFaults: 0,
     /** Every request: action, Region, and whether it succeeded. */
-    calls: [] as { action: string; region: string; ok: boolean; at: number }[],
+    calls: [] as { action: string; region: string; ok: boolean; at: number; userAgent?: string }[],
     faults: {
       /** fail the next N calls of an action ('*' = any) with the given error type */
       fail: [] as { action: string; remaining: number; type: string; status: number; region?: string }[],
