@@ -341,7 +341,7 @@ describe('requests from outside this installation (Enterprise Grid, Slack Connec
     expect((await engine.listRecent(100)).length).toBe(before);
   });
 
-  it('does not count an approval clicked from another workspace or organization', async () => {
+  it('does not count an approval clicked from another workspace, another organization or another message', async () => {
     const runId = await startViaSlack('add-region ca-central-1 grid test');
     await drive(runId, (r) => r.status === 'awaiting_approval');
     const msg = await until(() => {
@@ -360,6 +360,15 @@ describe('requests from outside this installation (Enterprise Grid, Slack Connec
       if (refused.length >= 2 || (await decisions()).length) break;
       await new Promise((r) => setTimeout(r, 20));
     }
+    expect(await decisions()).toEqual([]);
+    // The right person and the right value, but on another message (copied into a thread, say): refused.
+    const value = String(
+      (msg.blocks ?? [])
+        .flatMap((b) => (b.elements as { action_id?: string; value?: string }[]) ?? [])
+        .find((e) => e.action_id === 'run.approve')?.value,
+    );
+    await slack.clickValue('UA', { ...msg, ts: '1700000000.000001' }, 'run.approve', value);
+    await until(() => ephemeralFor('UA').find((t) => /does not belong/.test(t)), 'other-message refusal');
     expect(await decisions()).toEqual([]);
     await engine.cancel({ runId, user: 'UREQ' });
   });
