@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createAwsClients } from '../../src/aws/clients';
 import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
 import { startSlackEmulator, type SlackEmulator } from '../../dev/emulators/slack/server';
-import { createEngine, loadWorkflows, type Engine } from '../../src/engine';
+import { createEngine, isTerminal, loadWorkflows, type Engine } from '../../src/engine';
 import { createSlackApp } from '../../src/slack/app';
 import { stubQueries } from '../support/queries';
 import { parseCommand } from '../../src/slack/parse-command';
@@ -136,11 +136,61 @@ describe('hostile input', () => {
     expect(await post(slack.signedHeaders(body, Math.floor(Date.now() / 1000) + 600))).toBe(401); // 10 minutes ahead
   });
 
-  it('survives malformed interactive payloads and changes nothing', async () => {
+  it('survives malformed and forged interactive payloads and changes nothing, even with a gate open', async () => {
+    // A real run waiting for approval, so a forged click has something to change (the sample above may hold the lock).
+    for (const r of await engine.listRecent(500))
+      if (!isTerminal(r.status)) await engine.cancel({ runId: r.id, user: r.requester }).catch(() => undefined);
+    const open = await engine.start({
+      workflowId: 'add-region',
+      input: { region: 'eu-west-3', homeRegion: 'us-east-1' },
+      requester: 'UREQ',
+    });
+    await engine.setMeta(open.id, { channel: 'C0IDC', ts: '1700000000.000100' });
+    for (let i = 0; i < 5 && (await engine.get(open.id))?.status !== 'awaiting_approval'; i++) {
+      await engine.tick();
+      await engine.idle();
+    }
+    const gate = (await engine.get(open.id))?.steps.approve;
+    expect(gate?.status).toBe('awaiting_approval');
     const before = JSON.stringify(await engine.listRecent(500));
     const payload = (p: unknown) =>
       new URLSearchParams({ payload: typeof p === 'string' ? p : JSON.stringify(p) }).toString();
+    const ours = { team: { id: 'T0EMU' }, api_app_id: 'A0EMU' }; // from this installation: only the checks below stand
+    const realValue = JSON.stringify({ runId: open.id, stepId: 'approve', planHash: gate?.planHash });
     const cases = [
+      // the real run's value, on another message, in another channel, or with no message at all
+      payload({
+        type: 'block_actions',
+        ...ours,
+        user: { id: 'UANA', team_id: 'T0EMU' },
+        channel: { id: 'C0IDC' },
+        message: { ts: '1.2' },
+        actions: [{ action_id: 'run.approve', value: realValue }],
+      }),
+      payload({
+        type: 'block_actions',
+        ...ours,
+        user: { id: 'UANA', team_id: 'T0EMU' },
+        channel: { id: 'C0OTHER' },
+        message: { ts: '1700000000.000100' },
+        actions: [{ action_id: 'run.approve', value: realValue }],
+      }),
+      payload({
+        type: 'block_actions',
+        ...ours,
+        user: { id: 'UANA', team_id: 'T0EMU' },
+        actions: [{ action_id: 'run.approve', value: realValue }],
+      }),
+      payload({
+        type: 'view_submission',
+        ...ours,
+        user: { id: 'UANA' },
+        view: {
+          callback_id: 'reject.reason',
+          private_metadata: JSON.stringify({ ...JSON.parse(realValue), channel: 'C0IDC', ts: '9.9' }),
+          state: { values: { reason: { reason: { value: 'forged reason' } } } },
+        },
+      }),
       payload('{not json'),
       payload({ type: 'block_actions' }),
       payload({ type: 'block_actions', user: { id: 'UANA' }, actions: [] }),
@@ -181,6 +231,10 @@ describe('hostile input', () => {
       expect([i, typeof res.status === 'number' && res.status < 500]).toEqual([i, true]);
     }
     expect((await slack.command('UREQ', 'help')).status).toBe(200); // still serving
+    await new Promise((r) => setTimeout(r, 300)); // the slow parts of the clicks have run
+    await engine.idle();
     expect(JSON.stringify(await engine.listRecent(500))).toBe(before);
+    expect((await engine.get(open.id))?.steps.approve?.decisions).toEqual([]);
+    await engine.cancel({ runId: open.id, user: 'UREQ' });
   });
 });
