@@ -6,6 +6,7 @@ import { logRequests } from './request-log';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { AccountClient } from '@aws-sdk/client-account';
+import type { STSClient } from '@aws-sdk/client-sts';
 
 // Loaded on first use: only the preflight needs these, and each SDK client costs ~100 ms to load,
 // which matters for start-up (Lambda cold starts).
@@ -15,6 +16,7 @@ const lazy = {
   serviceQuotas: () => require('@aws-sdk/client-service-quotas') as typeof import('@aws-sdk/client-service-quotas'),
   account: () => require('@aws-sdk/client-account') as typeof import('@aws-sdk/client-account'),
   credentials: () => require('@aws-sdk/credential-providers') as typeof import('@aws-sdk/credential-providers'),
+  sts: () => require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -29,6 +31,7 @@ export interface AwsClients {
   organizations(region: string): OrganizationsClient;
   serviceQuotas(region: string): ServiceQuotasClient;
   account(region: string): AccountClient;
+  sts(region: string): STSClient;
   destroy(): void;
 }
 
@@ -68,6 +71,7 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
     serviceQuotas: (region) =>
       get(`sq/${region}`, () => new (lazy.serviceQuotas().ServiceQuotasClient)({ ...common, region })),
     account: (region) => get(`acct/${region}`, () => new (lazy.account().AccountClient)({ ...common, region })),
+    sts: (region) => get(`sts/${region}`, () => new (lazy.sts().STSClient)({ ...common, region })),
     destroy: () => {
       for (const c of cache.values()) c.destroy();
       cache.clear();

@@ -1,5 +1,6 @@
 import { GetRegionOptStatusCommand } from '@aws-sdk/client-account';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
 import { z } from 'zod';
 import { defineStep, NonRetryableStepError } from '../engine';
@@ -114,6 +115,13 @@ export const createPreflight = (c: StepClients) =>
 
       if (inst.Status !== 'ACTIVE')
         problems.push(`The instance is ${inst.Status}, not ACTIVE: wait until it is ACTIVE`);
+      // The key must live in the instance's own account: a bot running in another account (a
+      // delegated administrator, say) would create it in the wrong one.
+      const caller = await aws('sts:GetCallerIdentity', () => c.sts(primary).send(new GetCallerIdentityCommand({})));
+      if (inst.OwnerAccountId && caller.Account !== inst.OwnerAccountId)
+        problems.push(
+          `The bot calls AWS as account ${caller.Account}, but the instance belongs to account ${inst.OwnerAccountId}, where Identity Center's key must be: run the bot with a role in ${inst.OwnerAccountId} (IDC_ROLE_ARN; README "AWS permissions")`,
+        );
       const orgId = await organizationOf(c, primary, inst.OwnerAccountId, problems);
       if (partitionOf(target) !== partitionOf(primary))
         problems.push(

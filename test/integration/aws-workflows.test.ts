@@ -29,6 +29,7 @@ function resetWorld() {
   w.faults.deny = new Set();
   w.quota = 3;
   w.ownerAccountId = w.accountId;
+  w.callerAccountId = w.accountId;
   w.organization = { id: 'o-exampleorg1', managementAccountId: w.accountId };
   w.enabledRegions.delete('eu-south-1');
   Object.assign(w.instance.encryption, {
@@ -472,5 +473,17 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     const createKey = world.calls.find((c) => c.action === 'CreateKey');
     expect(createKey?.userAgent).toContain(`idc-run/${run.id}`);
     expect(JSON.stringify(records)).not.toContain('AKIDEXAMPLE');
+  });
+
+  it('refuses to plan from an account that does not own the instance (a delegated administrator, say)', async () => {
+    const { world, registry } = await setup();
+    world.callerAccountId = '999988887777';
+    const preflight = registry.get('idc.preflight')!;
+    await expect(
+      preflight.run(
+        { operation: 'add', homeRegion: 'us-east-1', region: 'eu-central-1', keyAlias: 'alias/identity-center' },
+        detachedContext({ now: clock.now }),
+      ),
+    ).rejects.toThrow(/calls AWS as account 999988887777, but the instance belongs to account 111122223333/);
   });
 });

@@ -9,6 +9,7 @@ const PREFIX: Record<string, string> = {
   'client-organizations': 'organizations',
   'client-service-quotas': 'servicequotas',
   'client-account': 'account',
+  'client-sts': 'sts',
 };
 
 /** IAM checks a transaction per item: the actions its items use. */

@@ -144,6 +144,8 @@ export async function startAwsEmulator(
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       if (req.url?.startsWith('/__emulator/')) return admin(world, req.url, raw, res);
+      if (String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'))
+        return stsQuery(world, raw, res);
       const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
       if (invoke && req.method === 'POST')
         return invokeFunction(decodeURIComponent(invoke[1] as string), req, res, raw);
@@ -204,6 +206,7 @@ export async function startAwsEmulator(
     invocations,
     env: {
       AWS_ENDPOINT_URL_LAMBDA: url,
+      AWS_ENDPOINT_URL_STS: url,
       AWS_ENDPOINT_URL_SSO_ADMIN: url,
       AWS_ENDPOINT_URL_KMS: url,
       AWS_ENDPOINT_URL_IDENTITYSTORE: url,
@@ -263,4 +266,27 @@ function admin(world: World, url: string, raw: string, res: ServerResponse): voi
     }
   }
   json(404, { ok: false, error: 'unknown emulator route' });
+}
+
+/**
+ * STS over the query protocol (form-encoded `Action=…`, XML answers): GetCallerIdentity, with the
+ * world's caller account; other actions answer InvalidAction.
+ */
+function stsQuery(world: World, raw: string, res: ServerResponse): void {
+  const form = new URLSearchParams(raw);
+  const action = form.get('Action');
+  const rid = randomUUID();
+  const xml = (status: number, body: string) => {
+    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': rid });
+    res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
+  };
+  if (action !== 'GetCallerIdentity')
+    return xml(
+      400,
+      `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>Could not find operation ${action ?? ''}</Message></Error><RequestId>${rid}</RequestId></ErrorResponse>`,
+    );
+  xml(
+    200,
+    `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:sts::${world.callerAccountId}:assumed-role/idc-bot/idc-bot</Arn><UserId>AROAEXAMPLE:idc-bot</UserId><Account>${world.callerAccountId}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>${rid}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+  );
 }

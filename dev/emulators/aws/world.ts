@@ -107,6 +107,8 @@ export function createWorld(opts: WorldOptions = {}) {
     organization: opts.noOrganization ? undefined : { id: `o-${hex(5)}`, managementAccountId: accountId },
     /** The account that owns the instance: the management account for an organization instance. */
     ownerAccountId: opts.accountInstance ? '444455556666' : accountId,
+    /** The account of the credentials calling (STS GetCallerIdentity): the bot may run elsewhere, e.g. a delegated administrator. */
+    callerAccountId: accountId,
     instance: {
       arn: `arn:aws:sso:::instance/${instanceId}`,
       id: instanceId,
