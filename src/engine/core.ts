@@ -408,6 +408,9 @@ export function keepLease(core: EngineCore, runId: string, deadlineMs: number): 
     () => lose(new RetryableStepError(`no answer within ${Math.round(deadlineMs / 1000)} s`, 'deadline')),
     deadlineMs,
   );
+  // The lease never keeps a process alive on its own (a stopping process releases it instead).
+  renew.unref();
+  deadline.unref();
   function stop() {
     clearInterval(renew);
     clearTimeout(deadline);
