@@ -246,7 +246,7 @@ async function ackAndStartup(dynamo: Pick<DynamoLocal, 'endpoint'>, children: Ch
     for (let i = 0; i < (tiny ? 1 : 5); i++) {
       for (const [which, script, env, ready] of [
         ['bare', 'bare-bolt.js', base, /READY/],
-        ['bot', '../main.js', botEnv, /listening on \/slack\/events/],
+        ['bot', '../../src/main.js', botEnv, /listening on \/slack\/events/],
       ] as const) {
         const c = await child(join(__dirname, script), { ...env, PORT: String(await freePort()) }, ready);
         starts[which].push(c.startupMs);
@@ -258,7 +258,7 @@ async function ackAndStartup(dynamo: Pick<DynamoLocal, 'endpoint'>, children: Ch
     children.push(bare.proc);
     const botPort = await freePort();
     const bot = await child(
-      join(__dirname, '../main.js'),
+      join(__dirname, '../../src/main.js'),
       { ...botEnv, PORT: String(botPort) },
       /listening on \/slack\/events/,
     );

@@ -88,7 +88,7 @@ export function createSlackApp({
 
 export { boltLogger } from './logger';
 export { esc } from './blocks';
-export { refusal, signatureHeaders, type ReplayGuard } from './middleware/replay';
+export { memoryReplayGuard, refusal, signatureHeaders, type ReplayGuard } from './middleware/replay';
 export { createSlackDirectory, type SlackDirectory } from './directory';
 export type { Queries, SlackSettings } from './settings';
 export type { Dispatch, SlowJob } from './jobs';

@@ -5,7 +5,7 @@ import { createAwsClients } from '../../src/aws/clients';
 import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
 import { startSlackEmulator, type SlackEmulator } from '../../dev/emulators/slack/server';
 import { createEngine, isTerminal, loadWorkflows, type Engine } from '../../src/engine';
-import { createSlackApp } from '../../src/slack/app';
+import { createSlackApp, memoryReplayGuard, type SlackDirectory } from '../../src/slack/app';
 import { stubQueries } from '../support/queries';
 import { parseCommand } from '../../src/slack/parse-command';
 import { createStepRegistry, KNOWN_REGIONS } from '../../src/steps';
@@ -42,7 +42,9 @@ beforeAll(async () => {
       r.some((n) => (roles as Record<string, string[]>)[n]?.includes(u)),
   };
   engine = createEngine({ store, registry, definitions, directory, owner: 'hostile' });
+  second = { directory, engine: createEngine({ store, registry, definitions, directory, owner: 'replica' }) };
   const { app, flush, init } = createSlackApp({
+    replays: sharedReplays,
     settings: {
       token: 'xoxb-hostile',
       signingSecret: 'hostile-signing-secret',
@@ -65,6 +67,10 @@ beforeAll(async () => {
   botUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
   slack.setBotUrl(botUrl);
 });
+
+// What every replica shares in production (the table); here, one guard for two apps.
+const sharedReplays = memoryReplayGuard();
+let second: { directory: SlackDirectory; engine: Engine };
 
 afterAll(async () => {
   await engine.stop();
@@ -134,6 +140,42 @@ describe('hostile input', () => {
     const fresh = slack.signedHeaders(body);
     expect(await post({ ...fresh, 'x-slack-signature': `${fresh['x-slack-signature']}=1` })).toBe(401); // not v0=<64 hex>
     expect(await post(slack.signedHeaders(body, Math.floor(Date.now() / 1000) + 600))).toBe(401); // 10 minutes ahead
+  });
+
+  it('a request replayed to another replica is acknowledged there and does nothing', async () => {
+    const { app, init } = createSlackApp({
+      replays: sharedReplays,
+      settings: {
+        token: 'xoxb-hostile',
+        signingSecret: 'hostile-signing-secret',
+        apiUrl: slack.apiUrl,
+        channel: 'C0IDC',
+        roles: {},
+        requesterRole: 'requesters',
+        baseInput: {},
+        regions: REGIONS,
+      },
+      engine: second.engine, // its own: its live messages must not follow the first replica's runs
+      queries: stubQueries(),
+      directory: second.directory,
+    });
+    await init();
+    const replica = (await app.start(0)) as Server;
+    try {
+      const body = slack.commandForm('UREQ', 'workflows', 'C0IDC');
+      const headers = slack.signedHeaders(body);
+      const url = new URLSearchParams(body).get('response_url');
+      const answers = () => slack.responses.filter((r) => r.url.endsWith(new URL(String(url)).pathname)).length;
+      expect((await fetch(botUrl, { method: 'POST', headers, body })).status).toBe(200);
+      for (let i = 0; i < 100 && answers() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(answers()).toBe(1);
+      const replicaUrl = `http://127.0.0.1:${(replica.address() as AddressInfo).port}/slack/events`;
+      expect((await fetch(replicaUrl, { method: 'POST', headers, body })).status).toBe(200); // acked at once
+      await new Promise((r) => setTimeout(r, 300));
+      expect(answers()).toBe(1); // but its slow part never ran
+    } finally {
+      await app.stop();
+    }
   });
 
   it('survives malformed and forged interactive payloads and changes nothing, even with a gate open', async () => {

@@ -29,17 +29,43 @@ const WINDOW_MS = 5 * 60_000;
  * it lets through: a signature in any other form than `v0=` + 64 hex digits (Bolt ignores what
  * follows a second `=`), a timestamp more than 5 minutes in the future, and a valid request sent
  * again (a replay), keyed on the hash itself. Each refusal is a 401 and an audit line.
+ *
+ * A replay to this process is refused at once (its own memory). Whether another replica saw it is
+ * a write to the shared store that the ack does not wait for: the request's slow part does
+ * (`firstDelivery`), so a replay to another replica gets an ack and changes nothing.
  */
-export function refuseReplays(guard: ReplayGuard, logger: Logger): Middleware<AnyMiddlewareArgs> {
+export function refuseReplays(shared: ReplayGuard, logger: Logger): Middleware<AnyMiddlewareArgs> {
+  const local = memoryReplayGuard();
   return async ({ context, next }) => {
     const header = context.slackSignature as string | undefined;
     if (header === undefined) return next(); // Socket Mode (no HTTP signature), or checked already (Lambda)
-    const reason = await refusal(guard, header, String(context.slackTimestamp ?? ''));
-    if (!reason) return next();
-    logger.warn({ audit: 'request_refused', reason }, `request refused: ${reason}`);
-    throw new AuthorizationError(`Request refused: ${reason}`, new Error(reason));
+    const reason = await refusal(local, header, String(context.slackTimestamp ?? ''));
+    if (reason) {
+      logger.warn({ audit: 'request_refused', reason }, `request refused: ${reason}`);
+      throw new AuthorizationError(`Request refused: ${reason}`, new Error(reason));
+    }
+    const hash = SIGNATURE.exec(header)?.[1] as string;
+    context.firstDelivery = shared.firstTime(hash, Date.now() + WINDOW_MS + 60_000).then(
+      (first) => {
+        if (!first)
+          logger.warn(
+            { audit: 'request_refused', reason: 'replayed request' },
+            'request refused: replayed request (seen by another replica); nothing done',
+          );
+        return first;
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'could not check the request against replays; nothing done');
+        return false; // fail closed
+      },
+    );
+    await next();
   };
 }
+
+/** Did the request pass the shared replay check? Awaited by every slow part before it acts. */
+export const firstDelivery = (context: Record<string, unknown>): Promise<boolean> =>
+  (context.firstDelivery as Promise<boolean> | undefined) ?? Promise.resolve(true);
 
 /** Why a request whose signature is valid is still refused (form, future timestamp, replay), if it is. */
 export async function refusal(guard: ReplayGuard, signature: string, timestamp: string): Promise<string | undefined> {

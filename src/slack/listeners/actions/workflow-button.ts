@@ -1,5 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import type { Engine, Run } from '../../../engine';
+import { firstDelivery } from '../../middleware/replay';
 import { ephemeral, type ListenerContext } from '../context';
 
 export const NOT_OURS = 'This button does not belong to a workflow message; nothing was changed.';
@@ -34,8 +35,9 @@ export type Click = { user: { id: string }; channel?: { id?: string }; message?:
 
 /** A button whose slow part is a job (Approve, Done): acked at once, then dispatched. */
 export function dispatchButton(ctx: ListenerContext, actionId: string, type: 'approve' | 'task-done'): void {
-  ctx.app.action(actionId, async ({ ack, body, action }) => {
+  ctx.app.action(actionId, async ({ ack, body, action, context }) => {
     await ack();
+    if (!(await firstDelivery(context))) return;
     const click = body as unknown as Click;
     await ctx.dispatch({
       type,
@@ -54,8 +56,9 @@ export function onWorkflowButton(
   actionId: string,
   handle: (target: Target, click: Click, client: webApi.WebClient) => Promise<unknown>,
 ): void {
-  ctx.app.action(actionId, async ({ ack, body, action, client }) => {
+  ctx.app.action(actionId, async ({ ack, body, action, client, context }) => {
     await ack();
+    if (!(await firstDelivery(context))) return;
     const click = body as unknown as Click;
     const target = await clicked(ctx.engine, click, (action as { value?: string }).value ?? '');
     if (!target) return void (await ephemeral(ctx.logger, client, click.channel?.id, click.user.id, NOT_OURS));

@@ -1,4 +1,5 @@
 import { esc } from '../../blocks';
+import { firstDelivery } from '../../middleware/replay';
 import { parseCommand } from '../../parse-command';
 import { HELP, subcommand, type CommandContext } from '../../subcommands';
 import type { ListenerContext } from '../context';
@@ -8,7 +9,7 @@ import type { ListenerContext } from '../context';
  * usage); the slow part (role check, AWS reads, starting a run) is a job dispatched after the ack.
  */
 export function registerIdcCommand({ app, settings, engine, queries, dispatch, logger }: ListenerContext): void {
-  app.command('/idc', async ({ command, ack, respond }) => {
+  app.command('/idc', async ({ command, ack, respond, context }) => {
     const parsed = parseCommand(command.text ?? '', settings.regions);
     if (!parsed.ok) return ack({ response_type: 'ephemeral', text: parsed.error });
     const spec = subcommand(parsed.command.name);
@@ -17,6 +18,7 @@ export function registerIdcCommand({ app, settings, engine, queries, dispatch, l
     const instant = spec.instant?.(ctx);
     if (instant) return ack({ response_type: 'ephemeral', text: instant });
     await ack({ response_type: 'ephemeral', text: `Working on \`/idc ${esc(command.text.trim())}\`…` });
+    if (!(await firstDelivery(context))) return;
     await dispatch({
       type: 'command',
       text: command.text ?? '',
