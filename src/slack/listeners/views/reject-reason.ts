@@ -16,6 +16,7 @@ export function registerRejectReason({ app, engine }: ListenerContext): void {
     } catch {
       meta = {};
     }
+    if (!(await firstDelivery(context))) return void (await ack());
     const target = await clicked(
       engine,
       { channel: { id: meta.channel }, message: { ts: meta.ts } },
