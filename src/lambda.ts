@@ -2,8 +2,7 @@ import { AwsLambdaReceiver, isValidSlackRequest } from '@slack/bolt';
 import { loadConfig, secretsOf } from './config';
 import { createLogger } from './log';
 import { createBot } from './main';
-import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { createLambdaClient } from './aws/clients';
+import { createAsyncInvoker } from './aws/clients';
 import { boltLogger, refusal, signatureHeaders, type Dispatch, type SlowJob } from './slack/app';
 
 /**
@@ -44,16 +43,8 @@ async function init() {
   });
   // Bolt's Lambda receiver answers Slack only when the listener returns, so a listener's slow part
   // goes to another invocation of this function (asynchronous invoke): the ack never waits for AWS.
-  const lambda = createLambdaClient(process.env.AWS_REGION ?? 'us-east-1');
-  const defer: Dispatch = async (job) => {
-    await lambda.send(
-      new InvokeCommand({
-        FunctionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
-        InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify({ idcJob: job })),
-      }),
-    );
-  };
+  const invoke = createAsyncInvoker(process.env.AWS_REGION ?? 'us-east-1', process.env.AWS_LAMBDA_FUNCTION_NAME ?? '');
+  const defer: Dispatch = (job) => invoke({ idcJob: job });
   const bot = await createBot(config, { log, receiver, defer });
   return { bot, signingSecret, slack: receiver.toHandler() };
 }

@@ -20,20 +20,10 @@ import {
   parseWorkflow,
   type Run,
 } from '../../src/engine';
-import { createSlackApp, type Queries } from '../../src/slack/app';
+import { createSlackApp } from '../../src/slack/app';
+import { stubQueries } from '../stub-queries';
 import { createStepRegistry } from '../../src/steps';
 import { createDynamoRunStore, ensureTable } from '../../src/store';
-
-/** The bench drives workflows, not read-only answers. */
-const NO_QUERIES: Queries = {
-  status: async () => ({ state: { lastCheck: 0, conditions: {}, statusSince: {}, outbox: [] }, now: 0 }),
-  plan: async (region) => ({ region, changes: [], skips: [], confirmations: [] }),
-  watchNow: async () => ({
-    status: { state: { lastCheck: 0, conditions: {}, statusSince: {}, outbox: [] }, now: 0 },
-    sent: 0,
-  }),
-  drill: async (region) => ({ region, passed: true, checks: [] }),
-};
 
 export interface BenchOptions {
   /** A quick run at a tiny size (npm test runs it so that the benchmark keeps working). */
@@ -387,7 +377,7 @@ async function engineAndSlackCost(
     requesterRole: 'requesters',
     baseInput: {},
   };
-  const { flush } = createSlackApp({ settings, engine, queries: NO_QUERIES, directory });
+  const { flush } = createSlackApp({ settings, engine, queries: stubQueries(), directory });
   const slackBefore = slack.calls.length;
   const limitedBefore = slack.limited.length;
   let latest: Run | undefined;
@@ -614,7 +604,7 @@ async function scale(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator
     requesterRole: 'r',
     baseInput: {},
   };
-  const { flush } = createSlackApp({ settings, engine, queries: NO_QUERIES, directory });
+  const { flush } = createSlackApp({ settings, engine, queries: stubQueries(), directory });
   slack.setRateLimit('chat.postMessage', 1e9);
   slack.setRateLimit('chat.update', 1e9);
   engine.on((e) => {

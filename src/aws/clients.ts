@@ -88,9 +88,21 @@ export function createDynamoClient(opts: { region: string; endpoint?: string }):
   });
 }
 
-/** The Lambda client the function uses to hand a request's slow part to another invocation of itself. */
-export function createLambdaClient(region: string): import('@aws-sdk/client-lambda').LambdaClient {
+/**
+ * Invokes a Lambda function asynchronously (`InvocationType: Event`) with a JSON payload: how the
+ * function hands a request's slow part to another invocation of itself.
+ */
+export function createAsyncInvoker(region: string, functionName: string): (payload: unknown) => Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- only the Lambda entry point needs it
-  const { LambdaClient } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
-  return new LambdaClient({ region, requestHandler: HTTP_TIMEOUTS, maxAttempts: 3 });
+  const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+  const lambda = new LambdaClient({ region, requestHandler: HTTP_TIMEOUTS, maxAttempts: 3 });
+  return async (payload) => {
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(payload)),
+      }),
+    );
+  };
 }

@@ -21,7 +21,7 @@ import {
 } from '../engine';
 import { INDEX_DUE, INDEX_RECENT, keys, REQUEST_TTL_SECONDS } from './keys';
 import { createLocks } from './locks';
-import { N, parseRun, runItem, S, type Item } from './run-item';
+import { N, parseRun, runItem, runKey, S, type Item } from './run-item';
 
 /** Counts DynamoDB requests (for the benchmark and tests). */
 export interface StoreStats {
@@ -56,9 +56,7 @@ export function createDynamoRunStore(
 
   async function get(runId: string): Promise<Run | undefined> {
     stats.reads++;
-    const out = await db.send(
-      new GetItemCommand({ TableName: table, Key: { pk: S(keys.run(runId).pk), sk: S('RUN') }, ConsistentRead: true }),
-    );
+    const out = await db.send(new GetItemCommand({ TableName: table, Key: runKey(runId), ConsistentRead: true }));
     return out.Item ? parseRun(out.Item) : undefined;
   }
 
@@ -187,7 +185,7 @@ export function createDynamoRunStore(
         await db.send(
           new UpdateItemCommand({
             TableName: table,
-            Key: { pk: S(keys.run(runId).pk), sk: S('RUN') },
+            Key: runKey(runId),
             UpdateExpression: 'SET leaseUntil = :u, dueAt = :u, gsi1pk = :g, gsi1sk = :s ADD leaseBeat :one',
             ConditionExpression: 'leaseOwner = :me',
             ExpressionAttributeValues: {
@@ -212,7 +210,7 @@ export function createDynamoRunStore(
       await db.send(
         new UpdateItemCommand({
           TableName: table,
-          Key: { pk: S(keys.run(runId).pk), sk: S('RUN') },
+          Key: runKey(runId),
           UpdateExpression: 'SET #s = :failed, brokenReason = :why REMOVE dueAt, gsi1pk, gsi1sk, leaseOwner',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeNames: { '#s': 'status' },

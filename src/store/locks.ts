@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { TERMINAL } from '../engine';
 import { keys } from './keys';
-import { N, S } from './run-item';
+import { N, runKey, S } from './run-item';
 
 /**
  * Instance locks: one item per lock key naming the run that holds it. Taken and released inside
@@ -61,7 +61,7 @@ export function createLocks(
     const out = await db.send(
       new GetItemCommand({
         TableName: table,
-        Key: { pk: S(keys.run(runId).pk), sk: S('RUN') },
+        Key: runKey(runId),
         ConsistentRead: true,
         ProjectionExpression: '#s',
         ExpressionAttributeNames: { '#s': 'status' },
@@ -86,7 +86,7 @@ export function createLocks(
             {
               ConditionCheck: {
                 TableName: table,
-                Key: { pk: S(keys.run(runId).pk), sk: S('RUN') },
+                Key: runKey(runId),
                 ConditionExpression: `attribute_not_exists(pk) OR #s IN (${Object.keys(terminalValues).join(', ')})`,
                 ExpressionAttributeNames: { '#s': 'status' },
                 ExpressionAttributeValues: terminalValues,

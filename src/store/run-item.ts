@@ -7,6 +7,8 @@ import { keys } from './keys';
 export type Item = Record<string, AttributeValue>;
 export const S = (s: string): AttributeValue => ({ S: s });
 export const N = (n: number): AttributeValue => ({ N: String(n) });
+/** The key of a run's item. */
+export const runKey = (runId: string): Item => ({ pk: S(keys.run(runId).pk), sk: S(keys.run(runId).sk) });
 
 /** What a stored run must have to be read at all (anything else is refused as unreadable). */
 const StoredRun = z

@@ -6,7 +6,7 @@ import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/serv
 import { startSlackEmulator, type SlackEmulator } from '../../dev/emulators/slack/server';
 import { createEngine, isTerminal, loadWorkflows, type Engine } from '../../src/engine';
 import { createSlackApp, memoryReplayGuard, type SlackDirectory } from '../../src/slack/app';
-import { stubQueries } from '../support/queries';
+import { stubQueries } from '../../dev/stub-queries';
 import { parseCommand } from '../../src/slack/parse-command';
 import { createStepRegistry, KNOWN_REGIONS } from '../../src/steps';
 import { hostileCorpus } from '../support/corpus';

@@ -6,7 +6,7 @@ import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/serv
 import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../../dev/emulators/slack/server';
 import { createEngine, isTerminal, loadWorkflows, type Engine, type Run } from '../../src/engine';
 import { createSlackApp, createSlackClient, createSlackDirectory, type SlackDirectory } from '../../src/slack/app';
-import { stubQueries } from '../support/queries';
+import { stubQueries } from '../../dev/stub-queries';
 import { createStepRegistry, KNOWN_REGIONS } from '../../src/steps';
 import { freshStore } from '../support/dynamo';
 import { FakeClock } from '../support/fake-clock';

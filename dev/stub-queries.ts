@@ -1,6 +1,6 @@
-import type { Queries } from '../../src/slack/app';
+import type { Queries } from '../src/slack/app';
 
-/** Read-only answers for Slack tests that do not exercise AWS: a clean status, an empty plan, a passing drill. */
+/** Read-only answers for Slack tests and the bench, which do not exercise them: a clean status, an empty plan, a passing drill. */
 export const stubQueries = (): Queries => {
   const status = () => ({
     state: { lastCheck: Date.now(), conditions: {}, statusSince: {}, outbox: [] },
