@@ -4,7 +4,7 @@ import { DescribeRegionCommand, ListInstancesCommand } from '@aws-sdk/client-sso
 import type { StepClients } from '../steps';
 import { aws } from '../steps/lib/aws-errors';
 import { findInstance, listRegions } from '../steps/lib/identity-center';
-import { policyGrantsIdc, samePolicy } from '../steps/lib/key-policy';
+import { grantsBeyondIdc, policyGrantsIdc, samePolicy } from '../steps/lib/key-policy';
 
 /** What the watcher sees of replication: each Region, the encryption, the key and its replicas. */
 export interface HealthSnapshot {
@@ -26,6 +26,8 @@ export interface HealthSnapshot {
     state: string;
     primary: boolean;
     grantsIdc: boolean;
+    /** What the key policy grants beyond what Identity Center needs (principal → action). */
+    extraGrants?: string[];
     sameAsPrimary: boolean;
     deletionAt?: number;
     error?: string;
@@ -73,6 +75,11 @@ export async function readHealth(
   const additional = regions.filter((r) => r.RegionName !== primary);
   snapshot.regions.push({ name: primary, status: 'ACTIVE', primary: true, answers: true });
   const keyId = enc.KeyType === 'CUSTOMER_MANAGED_KEY' ? enc.KmsKeyArn?.split('/').pop() : undefined;
+  const keyAccount = enc.KmsKeyArn?.split(':')[4] ?? '';
+  const beyond = (policy: string | undefined) => {
+    const extra = grantsBeyondIdc(policy, keyAccount);
+    return extra.length ? { extraGrants: extra } : {};
+  };
   let primaryPolicy: string | undefined;
   if (keyId) {
     try {
@@ -91,6 +98,7 @@ export async function readHealth(
         state: m?.KeyState ?? 'Unknown',
         primary: true,
         grantsIdc: policyGrantsIdc(primaryPolicy),
+        ...beyond(primaryPolicy),
         sameAsPrimary: true,
         ...(m?.DeletionDate ? { deletionAt: m.DeletionDate.getTime() } : {}),
       });
@@ -155,6 +163,7 @@ export async function readHealth(
           state: m?.KeyState ?? 'Unknown',
           primary: false,
           grantsIdc: policyGrantsIdc(policy.Policy),
+          ...beyond(policy.Policy),
           sameAsPrimary: primaryPolicy !== undefined && samePolicy(policy.Policy, primaryPolicy),
           ...(m?.DeletionDate ? { deletionAt: m.DeletionDate.getTime() } : {}),
         });

@@ -1,6 +1,7 @@
 import { CreateKeyCommand, EnableKeyRotationCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
 import { z } from 'zod';
 import { defineStep, NonRetryableStepError } from '../engine';
+import { CREATED_BY } from '../iam-policy';
 import { aws } from './lib/aws-errors';
 import { identityCenterKeyPolicy } from './lib/key-policy';
 import { AccountId, AwsRegion } from './lib/schemas';
@@ -55,7 +56,7 @@ export const createEnsureKey = (kms: Kms) =>
               Policy: identityCenterKeyPolicy(input.accountId, input.orgId ?? undefined),
               Tags: [
                 { TagKey: RUN_TAG, TagValue: ctx.idempotencyKey },
-                { TagKey: 'CreatedBy', TagValue: 'idc-bot' },
+                { TagKey: CREATED_BY.key, TagValue: CREATED_BY.value },
               ],
             }),
           ),

@@ -1,6 +1,7 @@
 import { GetKeyPolicyCommand, PutKeyPolicyCommand, ReplicateKeyCommand } from '@aws-sdk/client-kms';
 import { z } from 'zod';
 import { defineStep, NonRetryableStepError } from '../engine';
+import { CREATED_BY } from '../iam-policy';
 import { aws } from './lib/aws-errors';
 import { samePolicy } from './lib/key-policy';
 import { AwsRegion, KmsKeyArn, regionOfArn } from './lib/schemas';
@@ -34,7 +35,7 @@ export const createReplicateKey = (kms: Kms) =>
                 ReplicaRegion: input.region,
                 Policy: policy,
                 Description: 'IAM Identity Center encryption at rest (replica), created by idc-bot',
-                Tags: [{ TagKey: 'CreatedBy', TagValue: 'idc-bot' }],
+                Tags: [{ TagKey: CREATED_BY.key, TagValue: CREATED_BY.value }],
               }),
             ),
           );

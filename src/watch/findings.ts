@@ -84,6 +84,11 @@ export function conditionsOf(
         text: `The policy of ${where} differs from the primary key's (KMS does not copy policies between Regions): make it the same`,
       });
     }
+    if (k.extraGrants?.length)
+      out.push({
+        id: `key-extra-grants:${k.region}`,
+        text: `The policy of ${where} grants more than Identity Center needs: ${k.extraGrants.slice(0, 5).join('; ')}${k.extraGrants.length > 5 ? ` and ${k.extraGrants.length - 5} more` : ''}. Whoever holds them can use or manage the key that encrypts your identity data: remove them, or confirm they are intended (docs/key-policy.md)`,
+      });
   }
   return out;
 }

@@ -1,126 +1,9 @@
-import { join } from 'node:path';
-import { createAwsClients } from '../../src/aws/clients';
-import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
-import { createEngine, detachedContext, isTerminal, loadWorkflows, type Logger, type Run } from '../../src/engine';
-import { createStepRegistry, identityCenterKeyPolicy } from '../../src/steps';
-import { staticDirectory } from '../support/directory';
-import { freshStore } from '../support/dynamo';
-import { FakeClock } from '../support/fake-clock';
+import { detachedContext } from '../../src/engine';
+import { identityCenterKeyPolicy } from '../../src/steps';
+import type { World } from '../../dev/emulators/aws/world';
+import { awsHarness } from '../support/aws-harness';
 
-let emu: AwsEmulator;
-const clock = new FakeClock();
-
-beforeAll(async () => {
-  emu = await startAwsEmulator({ now: clock.now, users: 250, groups: 30 });
-  Object.assign(process.env, emu.env, {
-    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'secret',
-    AWS_REGION: 'us-east-1',
-  });
-});
-afterAll(() => emu.close());
-
-function resetWorld() {
-  const w = emu.world;
-  w.keys.clear();
-  w.aliases.clear();
-  w.calls.length = 0;
-  w.faults.fail = [];
-  w.faults.deny = new Set();
-  w.quota = 3;
-  w.ownerAccountId = w.accountId;
-  w.callerAccountId = w.accountId;
-  w.organization = { id: 'o-exampleorg1', managementAccountId: w.accountId };
-  w.enabledRegions.delete('eu-south-1');
-  Object.assign(w.instance.encryption, {
-    keyType: 'AWS_OWNED_KMS_KEY',
-    kmsKeyArn: undefined,
-    status: 'ENABLED',
-    reason: undefined,
-  });
-  for (const r of [...w.instance.regions.keys()]) if (r !== w.instance.primaryRegion) w.instance.regions.delete(r);
-  return w;
-}
-
-async function setup(logger?: Logger) {
-  const world = resetWorld();
-  const clients = createAwsClients({ maxAttempts: 1 });
-  const registry = createStepRegistry(clients);
-  const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry });
-  const { store } = await freshStore(clock.now);
-  const engine = createEngine({
-    store,
-    registry,
-    definitions,
-    directory: staticDirectory({ 'identity-admins': ['UA', 'UB', 'UC'] }),
-    owner: 'r1',
-    clock,
-    random: () => 0,
-    logger,
-  });
-  return { world, engine, clients, registry };
-}
-
-type Engine = Awaited<ReturnType<typeof setup>>['engine'];
-
-/** Identity Center on a multi-Region key with the IdC policy, and a replica in `replicaRegion`. */
-function useMultiRegionKey(world: ReturnType<typeof resetWorld>, replicaRegion: string, replicaPolicy?: string) {
-  const policy = identityCenterKeyPolicy(world.accountId);
-  const primary = world.addKey({ region: 'us-east-1', multiRegion: true, role: 'PRIMARY', policy });
-  world.addKey({
-    region: replicaRegion,
-    keyId: primary.keyId,
-    multiRegion: true,
-    role: 'REPLICA',
-    policy: replicaPolicy ?? policy,
-  });
-  Object.assign(world.instance.encryption, {
-    keyType: 'CUSTOMER_MANAGED_KEY',
-    kmsKeyArn: primary.arn,
-    status: 'ENABLED',
-  });
-  return { primary, policy };
-}
-
-const addActiveRegion = (world: ReturnType<typeof resetWorld>, name: string) =>
-  world.instance.regions.set(name, { name, status: 'ACTIVE', addedDate: clock.now() });
-
-/** Runs the workflow on simulated time until it needs a person or ends. */
-async function runUntilPerson(engine: Engine, runId: string, stepMs = 5000): Promise<Run> {
-  for (let i = 0; i < 2000; i++) {
-    await engine.tick();
-    await engine.stop();
-    const run = (await engine.get(runId)) as Run;
-    if (isTerminal(run.status) || run.status === 'awaiting_approval' || run.status === 'awaiting_task') return run;
-    clock.advance(stepMs);
-  }
-  throw new Error('workflow did not settle');
-}
-
-async function approveAll(engine: Engine, run: Run) {
-  await engine.decide({ runId: run.id, user: 'UA', verdict: 'approve' });
-  await engine.decide({ runId: run.id, user: 'UB', verdict: 'approve' });
-}
-
-async function addRegion(engine: Engine, region = 'eu-central-1') {
-  const run = await engine.start({
-    workflowId: 'add-region',
-    input: { region, homeRegion: 'us-east-1' },
-    requester: 'UREQ',
-    reason: 'DR for EU',
-  });
-  let now = await runUntilPerson(engine, run.id);
-  expect(now.status).toBe('awaiting_approval');
-  const plan = (now.steps.preflight?.output as { plan: { changes: string[]; skips: string[] } }).plan;
-  await approveAll(engine, now);
-  now = await runUntilPerson(engine, run.id);
-  if (now.status === 'awaiting_task') {
-    await engine.confirmTask({ runId: run.id, user: 'UREQ' });
-    await engine.stop();
-    now = await runUntilPerson(engine, run.id);
-  }
-  return { run: now, plan };
-}
+const { clock, setup, useMultiRegionKey, addActiveRegion, runUntilPerson, approveAll, addRegion } = awsHarness();
 
 describe('add-region and remove-region against the AWS emulator and DynamoDB Local', () => {
   it('runs the whole add-region runbook from an AWS owned key, each mutation exactly once', async () => {
@@ -258,15 +141,14 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
   it.each([
     [
       'the Region quota is reached',
-      (w: ReturnType<typeof resetWorld>) => ['eu-west-1', 'eu-west-2'].forEach((name) => addActiveRegion(w, name)),
+      (w: World) => ['eu-west-1', 'eu-west-2'].forEach((name) => addActiveRegion(w, name)),
       'eu-central-1',
       'already has 3 Regions, the quota (3, including the primary): request an increase of quota L-D519A297',
     ],
     ['the Region is in another partition', () => undefined, 'cn-north-1', 'multi-Region keys cannot cross partitions'],
     [
       'an encryption change is in progress',
-      (w: ReturnType<typeof resetWorld>) =>
-        Object.assign(w.instance.encryption, { status: 'UPDATING', doneAt: clock.now() + 1e12 }),
+      (w: World) => Object.assign(w.instance.encryption, { status: 'UPDATING', doneAt: clock.now() + 1e12 }),
       'eu-central-1',
       'An encryption key change is in progress',
     ],
@@ -278,13 +160,13 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     ],
     [
       'the instance is an account instance',
-      (w: ReturnType<typeof resetWorld>) => (w.ownerAccountId = '444455556666'),
+      (w: World) => (w.ownerAccountId = '444455556666'),
       'eu-central-1',
       "not by the organization's management account 111122223333: it is an account instance",
     ],
     [
       'the account is not in an organization',
-      (w: ReturnType<typeof resetWorld>) => (w.organization = undefined),
+      (w: World) => (w.organization = undefined),
       'eu-central-1',
       'This account is not in AWS Organizations',
     ],

@@ -73,18 +73,21 @@ describe('replication watch against the AWS emulator and DynamoDB Local', () => 
     await a.check(true);
     expect(sent).toEqual([
       expect.stringMatching(/^🔴 The policy of the key replica in eu-central-1 differs from the primary key's/),
+      expect.stringMatching(
+        /^🔴 The policy of the key replica in eu-central-1 grants more than Identity Center needs: AWS:arn:aws:iam::111122223333:role\/x → kms:Decrypt/,
+      ),
     ]);
     await a.check(true);
     // A restart (a new watcher on the same table) and a second process checking at the same time repeat nothing.
     const b = make();
     const c = make();
     await Promise.all([b.check(true), c.check(true)]);
-    expect(sent).toHaveLength(1);
+    expect(sent).toHaveLength(2);
 
     replica().policy = good;
     await Promise.all([b.check(true), c.check(true)]);
-    expect(sent).toHaveLength(2);
-    expect(sent[1]).toMatch(
+    expect(sent).toHaveLength(4);
+    expect(sent[2]).toMatch(
       /^✅ Recovered \(no longer the case\): The policy of the key replica in eu-central-1 differs/,
     );
   });
@@ -150,6 +153,35 @@ describe('replication watch against the AWS emulator and DynamoDB Local', () => 
     await w.check(true);
     await w.check(true);
     expect(sent.filter((t) => t.startsWith('✅'))).toHaveLength(1);
+  });
+
+  it('reports a key policy that grants more than Identity Center needs, on the key in use and its replica', async () => {
+    const { sent, make } = await setup();
+    const w = make();
+    await w.check(true);
+    const primary = [...emu.world.keys.values()].find((k) => k.role === 'PRIMARY')!;
+    const good = primary.policy;
+    const foreign = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        ...JSON.parse(good).Statement,
+        { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999999999999:root' }, Action: 'kms:*', Resource: '*' },
+      ],
+    });
+    primary.policy = replica().policy = foreign;
+    try {
+      await w.check(true);
+      await make().check(true);
+    } finally {
+      primary.policy = replica().policy = good;
+    }
+    const alerts = sent.filter((t) => t.startsWith('🔴'));
+    expect(alerts).toEqual([
+      expect.stringMatching(/primary key in us-east-1 grants more .*arn:aws:iam::999999999999:root → kms:\*/),
+      expect.stringMatching(/key replica in eu-central-1 grants more .*arn:aws:iam::999999999999:root → kms:\*/),
+    ]);
+    await w.check(true);
+    expect(sent.filter((t) => t.startsWith('✅'))).toHaveLength(2);
   });
 
   it('tells the channel when a Region appears, changes status or goes', async () => {

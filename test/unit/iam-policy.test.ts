@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { settingsFrom } from '../../src/cli/iam-policy';
+import { EXAMPLE_SETTINGS, botIamPolicy } from '../../src/iam-policy';
 
 const PREFIX: Record<string, string> = {
   'client-dynamodb': 'dynamodb',
@@ -46,13 +48,15 @@ function actionsCalled(): Set<string> {
   return actions;
 }
 
-describe('docs/iam-policy.json', () => {
-  const policy = JSON.parse(readFileSync(join(__dirname, '../../docs/iam-policy.json'), 'utf8')) as {
-    Statement: { Effect: string; Action: string | string[] }[];
-  };
+describe('the IAM policy (src/iam-policy.ts) and docs/iam-policy.json', () => {
+  const policy = botIamPolicy(EXAMPLE_SETTINGS);
   const granted = new Set(
     policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => ([] as string[]).concat(s.Action)),
   );
+
+  it('docs/iam-policy.json is the generated policy (regenerate: npm run -s iam-policy -- --example)', () => {
+    expect(JSON.parse(readFileSync(join(__dirname, '../../docs/iam-policy.json'), 'utf8'))).toEqual(policy);
+  });
 
   it('grants every AWS action the code calls', () => {
     const called = actionsCalled();
@@ -62,5 +66,23 @@ describe('docs/iam-policy.json', () => {
 
   it('never grants deleting or disabling keys beyond replica deletion, nor sso:* wildcards', () => {
     expect([...granted].filter((a) => /\*|DisableKey|DeleteInstance|UpdatePrimaryRegion/.test(a))).toEqual([]);
+  });
+
+  it('is generated for the given settings, and names what is missing', () => {
+    const text = JSON.stringify(
+      botIamPolicy(
+        settingsFrom(
+          ['--account', '444455556666', '--regions', 'eu-west-1', '--table', 'ops-idc', '--alias', 'alias/idc'],
+          { IDC_HOME_REGION: 'us-west-2' },
+        ),
+      ),
+    );
+    expect(text).toContain('arn:aws:dynamodb:*:444455556666:table/ops-idc');
+    expect(text).toContain('arn:aws:kms:us-west-2:444455556666:alias/idc');
+    expect(text).toContain('"kms:ReplicaRegion":["eu-west-1"]');
+    expect(() => settingsFrom(['--regions', 'eu-west-1'], {})).toThrow(
+      /--account: the 12-digit ID[\s\S]*--primary-region/,
+    );
+    expect(() => settingsFrom(['--acount', '1'], {})).toThrow(/Unknown option '--acount'/);
   });
 });

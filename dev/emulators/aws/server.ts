@@ -69,6 +69,18 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
     if (world.faults.outage.has(region))
       throw new AwsError('InternalServerException', `Service unavailable in ${region}`, 503);
     const action = actionName(service, op);
+    let body: Record<string, unknown>;
+    try {
+      body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    } catch {
+      throw new AwsError('SerializationException', 'Request body is not valid JSON');
+    }
+    const denial = world.authorize && (await world.authorize({ action, region, body }));
+    if (denial)
+      throw new AwsError(
+        'AccessDeniedException',
+        `User: arn:aws:sts::${world.accountId}:assumed-role/idc-bot/session is not authorized to perform: ${denial}`,
+      );
     if (world.faults.deny.has(action)) {
       throw new AwsError(
         'AccessDeniedException',
@@ -91,12 +103,6 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
         fault.type === 'ThrottlingException' ? 'Rate exceeded' : `Injected ${fault.type}`,
         fault.status,
       );
-    }
-    let body: Record<string, unknown>;
-    try {
-      body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
-    } catch {
-      throw new AwsError('SerializationException', 'Request body is not valid JSON');
     }
     world.settle();
     const out = (svc.handlers[op] as (w: World, r: string, b: Record<string, unknown>) => unknown)(world, region, body);

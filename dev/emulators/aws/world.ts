@@ -146,6 +146,10 @@ export function createWorld(opts: WorldOptions = {}) {
     rateFaults: 0,
     /** Every request: action, Region, and whether it succeeded. */
     calls: [] as { action: string; region: string; ok: boolean; at: number; userAgent?: string }[],
+    /** An IAM check before each call (tests install one): the denial ("action on resource because ..."), or nothing. */
+    authorize: undefined as
+      | ((call: { action: string; region: string; body: Record<string, unknown> }) => Promise<string | undefined>)
+      | undefined,
     faults: {
       /** fail the next N calls of an action ('*' = any) with the given error type */
       fail: [] as { action: string; remaining: number; type: string; status: number; region?: string }[],

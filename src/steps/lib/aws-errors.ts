@@ -76,6 +76,10 @@ export function mapAwsError(action: string, err: unknown): Error {
       );
     }
     const missing = missingAction(e.message ?? '') ?? action;
+    if (/^kms:(PutKeyPolicy|EnableKeyRotation|CreateAlias|ScheduleKeyDeletion)$/.test(missing))
+      return fail(
+        `The bot changes only keys tagged CreatedBy=idc-bot (the keys it created). To let it manage this key, a key administrator tags it CreatedBy=idc-bot; or check the bot's role against \`npm run iam-policy\``,
+      );
     return fail(
       `The bot's role is missing the IAM permission ${missing}: add it (see docs/iam-policy.json) and retry`,
       '. ',

@@ -154,3 +154,9 @@ export function extraGrants(policy: string | undefined, expected: string): strin
   }
   return [...extra];
 }
+
+/** What a key's policy grants beyond the Identity Center policy of its account (and of the organization it names). */
+export function grantsBeyondIdc(policy: string | undefined, accountId: string): string[] {
+  const orgId = /"aws:(?:PrincipalOrgID|SourceOrgID)"\s*:\s*"(o-[a-z0-9]+)"/.exec(policy ?? '')?.[1];
+  return extraGrants(policy, identityCenterKeyPolicy(accountId, orgId));
+}

@@ -11,7 +11,9 @@ import { aws } from './aws-errors';
 
 export type Kms = (region: string) => KMSClient;
 
-export const RUN_TAG = 'idc-bot:run';
+import { RUN_TAG } from '../../iam-policy';
+
+export { RUN_TAG };
 
 export async function describe(kms: Kms, region: string, keyId: string): Promise<KeyMetadata | undefined> {
   try {
