@@ -108,6 +108,7 @@ describe('hostile input', () => {
 
   it('answers a sample of them over HTTP within 3 s; only valid commands start anything', async () => {
     const before = (await engine.listRecent(100)).length;
+    const responsesBefore = slack.responses.length;
     const sample = corpus.filter((_, i) => i % 25 === 0); // 400 texts, every kind
     let validStarts = 0;
     for (const text of sample) {
@@ -119,8 +120,19 @@ describe('hostile input', () => {
       if (parsed.ok && STARTS.has(parsed.command.name)) validStarts++;
     }
     await engine.idle();
+    await flushAll();
     const runs = (await engine.listRecent(500)).slice(0, (await engine.listRecent(500)).length - before);
-    expect(runs.length).toBeLessThanOrEqual(validStarts);
+    // Each run is one that the person was told started, and each "started" reply has its run: none
+    // lost, none made up. (Valid starts beyond the rate limit or the instance lock are refused.)
+    const told = new Set(
+      slack.responses
+        .slice(responsesBefore)
+        .map((r) => /Started workflow `([^`]+)`/.exec(String(r.body.text))?.[1])
+        .filter(Boolean),
+    );
+    expect(told.size).toBeGreaterThan(0);
+    expect(told.size).toBeLessThanOrEqual(validStarts);
+    expect(new Set(runs.map((r) => r.id))).toEqual(told);
     for (const run of runs) expect(REGIONS.has(String(run.input.region))).toBe(true);
   }, 120_000);
 
