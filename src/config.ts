@@ -45,6 +45,14 @@ export const EnvSchema = z.object({
   SLACK_APP_TOKEN: optional(
     z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp- (only for Socket Mode)'),
   ),
+  SLACK_SECRET_ARN: optional(
+    z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
+        'must be a Secrets Manager secret ARN (arn:aws:secretsmanager:…)',
+      ),
+  ),
   SLACK_API_URL: optional(z.string().url('must be a URL such as https://slack.com/api/')),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   IDC_CHANNEL: optional(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD (not a #name)')),

@@ -1,6 +1,7 @@
 import { AwsLambdaReceiver, isValidSlackRequest } from '@slack/bolt';
 import { loadConfig, secretsOf } from './config';
 import { createLogger } from './log';
+import { withSecrets } from './secrets';
 import { createBot } from './main';
 import { createAsyncInvoker } from './aws/clients';
 import { boltLogger, refusal, signatureHeaders, type Dispatch, type SlowJob } from './slack/app';
@@ -28,7 +29,7 @@ let ready: ReturnType<typeof init> | undefined;
 let caughtUp = false;
 
 async function init() {
-  const config = loadConfig();
+  const config = loadConfig(await withSecrets(process.env));
   if (config.mode !== 'production')
     throw new Error(
       'The Lambda handler needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, IDC_CHANNEL and IDC_ROLES (it does not run the sandbox)',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Receiver } from '@slack/bolt';
 import pino from 'pino';
 import { createAwsClients, createDynamoClient } from './aws/clients';
+import { withSecrets } from './secrets';
 import { loadConfig, secretsOf, type Config } from './config';
 import { createLogger } from './log';
 import { createEngine, loadWorkflows, parseDuration, type Clock, type WorkflowDefinition } from './engine';
@@ -97,6 +98,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     token: config.SLACK_BOT_TOKEN as string,
     signingSecret: config.SLACK_SIGNING_SECRET as string,
     appToken: config.SLACK_APP_TOKEN,
+    port: config.PORT,
     apiUrl: config.SLACK_API_URL,
     channel: config.IDC_CHANNEL as string,
     notifyChannel: config.IDC_NOTIFY_CHANNEL,
@@ -135,6 +137,11 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     logger: log,
   });
   const replays = afterReady(createReplayStore(db, config.DYNAMODB_TABLE), tableReady);
+  const state = { stopping: false, table: 'checking' as 'checking' | 'ready' | 'failed' };
+  tableReady.then(
+    () => (state.table = 'ready'),
+    () => (state.table = 'failed'),
+  );
   const queries = createQueries({ clients, watcher, preflight: registry.get('idc.preflight')!, baseInput, clock });
   const { app, init, flush, catchUp, runJob } = createSlackApp({
     settings,
@@ -145,6 +152,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     receiver: extra.receiver,
     defer: extra.defer,
     replays,
+    health: () => ({ ok: !state.stopping && state.table !== 'failed', ...state }),
   });
   await init();
   lap('Slack app initialised (auth.test)');
@@ -159,9 +167,14 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     runJob,
     /** Settles when the table is there (rejects when it cannot be checked or created). */
     ready: tableReady,
-    async stop() {
+    /**
+     * Stops claiming work, lets the step in hand finish or releases its lease within `deadlineMs`
+     * (another replica takes it over), posts what is owed to Slack, then disconnects.
+     */
+    async stop(deadlineMs = 20_000) {
+      state.stopping = true;
       await watcher.stop();
-      await engine.stop();
+      await engine.stop(deadlineMs);
       await flush();
       await app.stop();
       clients.destroy();
@@ -194,7 +207,7 @@ export async function startBot(config: Config, extra: BotExtras = {}) {
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig(env);
+    config = loadConfig(await withSecrets(env));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
@@ -230,7 +243,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   }
   if (config.SLACK_APP_TOKEN) log.info('idc-bot is connected to Slack over Socket Mode');
   else log.info({ port: config.PORT }, 'idc-bot is listening on /slack/events');
-  const shutdown = () => void bot.stop().then(() => process.exit(0));
+  // ECS sends SIGTERM and waits stopTimeout (the stack sets 60 s) before SIGKILL; systemd, TimeoutStopSec.
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'stopping: no new work is claimed; the step in hand finishes or is released');
+    setTimeout(() => process.exit(1), 45_000).unref();
+    void bot.stop(20_000).then(
+      () => process.exit(0),
+      (err: unknown) => (log.error({ err }, 'stop failed'), process.exit(1)),
+    );
+  };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }

@@ -8,7 +8,7 @@ import { boltLogger, SILENT } from './logger';
 import { answerForeignInteractions } from './middleware/only-ours';
 import { onlyThisInstallation, resolveInstallation, type Installation } from './middleware/installation';
 import { memoryReplayGuard, refuseReplays, type ReplayGuard } from './middleware/replay';
-import { httpReceiver } from './receiver';
+import { healthRoute, httpReceiver } from './receiver';
 import type { Queries, SlackSettings } from './settings';
 
 export interface SlackAppDeps {
@@ -27,6 +27,8 @@ export interface SlackAppDeps {
    * this process after the ack, a few at a time.
    */
   defer?: Dispatch;
+  /** What `GET /healthz` reports (HTTP and Socket Mode); no route when absent. */
+  health?: () => { ok: boolean; [k: string]: unknown };
 }
 
 /** The Web API client options: Slack's URL, retries, and the bot's logger (Bolt would hand the client only a level). */
@@ -50,9 +52,11 @@ export function createSlackApp({
   receiver,
   replays,
   defer,
+  health,
 }: SlackAppDeps) {
   const bolt = boltLogger(logger);
   const clientOptions = clientOptionsOf(settings, logger);
+  const routes = health ? [healthRoute(health)] : [];
   const app = new App({
     token: settings.token,
     deferInitialization: true,
@@ -61,8 +65,13 @@ export function createSlackApp({
     ...(receiver
       ? { receiver }
       : settings.appToken
-        ? { socketMode: true, appToken: settings.appToken, installerOptions: { clientOptions } }
-        : { receiver: httpReceiver(settings.signingSecret, bolt) }),
+        ? {
+            socketMode: true,
+            appToken: settings.appToken,
+            customRoutes: routes,
+            installerOptions: { clientOptions, port: settings.port ?? 3000 },
+          }
+        : { receiver: httpReceiver(settings.signingSecret, bolt, routes) }),
   });
   let installation: Installation | undefined;
   app.use(refuseReplays(replays ?? memoryReplayGuard(), logger));

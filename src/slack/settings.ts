@@ -5,6 +5,8 @@ export interface SlackSettings {
   signingSecret: string;
   /** App-level token (xapp-…): when set, the app connects over Socket Mode instead of HTTP. */
   appToken?: string;
+  /** With Socket Mode, the port of the health route (HTTP serves it on the app's own port). */
+  port?: number;
   apiUrl?: string;
   channel: string;
   notifyChannel?: string;

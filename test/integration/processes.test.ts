@@ -302,6 +302,30 @@ describe('the bot as real processes', () => {
     rmSync(dir, { recursive: true, force: true });
   }, 180_000);
 
+  it('reads its Slack credentials from Secrets Manager, answers GET /healthz, and stops on SIGTERM in time', async () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:idc-bot/slack-AbC123';
+    aws.world.secrets.set(
+      arn,
+      JSON.stringify({ SLACK_BOT_TOKEN: SECRETS.token, SLACK_SIGNING_SECRET: SECRETS.signing }),
+    );
+    const { SLACK_BOT_TOKEN: _t, SLACK_SIGNING_SECRET: _s, ...rest } = env({ SLACK_SECRET_ARN: arn });
+    // The same secret in plain text as well: refused, with what to do.
+    await expect(startBotProcess(env({ SLACK_SECRET_ARN: arn }))).rejects.toThrow(
+      /exited with 2[\s\S]*SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET: set in plain text although SLACK_SECRET_ARN is set/,
+    );
+    const bot = await startBotProcess(rest);
+    const health = await fetch(bot.url.replace('/slack/events', '/healthz'));
+    expect([health.status, await health.json()]).toEqual([200, { ok: true, stopping: false, table: 'ready' }]);
+    // It serves Slack with the credentials from the secret.
+    slack.setBotUrl(bot.url);
+    expect((await slack.command('UREQ', 'help')).status).toBe(200);
+    const t0 = Date.now();
+    await bot.stop();
+    expect(bot.proc.exitCode).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(25_000);
+    expect(captured.at(-1)).toMatch(/stopping: no new work is claimed/);
+  }, 60_000);
+
   it('never shows a token or a signing secret in logs, Slack messages or errors', () => {
     const everything = [
       ...captured,

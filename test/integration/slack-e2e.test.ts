@@ -10,6 +10,7 @@ import { stubQueries } from '../../dev/stub-queries';
 import { createStepRegistry, KNOWN_REGIONS } from '../../src/steps';
 import { freshStore } from '../support/dynamo';
 import { FakeClock } from '../support/fake-clock';
+import { freePort } from '../../dev/dynamo-local';
 
 const clock = new FakeClock();
 let aws: AwsEmulator;
@@ -375,17 +376,26 @@ describe('requests from outside this installation (Enterprise Grid, Slack Connec
 });
 
 describe('Slack over Socket Mode', () => {
-  it('answers /idc over the socket, acking each envelope within 3 s', async () => {
+  it('answers /idc over the socket, acking each envelope within 3 s, with GET /healthz on its port', async () => {
+    const port = await freePort();
+    let healthy = true;
     const { app, init } = createSlackApp({
-      settings: { ...settings, apiUrl: slack.apiUrl, appToken: 'xapp-test-app-token' },
+      settings: { ...settings, apiUrl: slack.apiUrl, appToken: 'xapp-test-app-token', port },
       engine: socketEngine,
       queries: stubQueries(),
       directory,
+      health: () => ({ ok: healthy }),
     });
     await init();
     await app.start();
     try {
       await until(() => slack.socketConnected, 'socket connection');
+      // No inbound Slack traffic in Socket Mode; the health route is the only thing on the port.
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect([health.status, await health.json()]).toEqual([200, { ok: true }]);
+      healthy = false;
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(503);
+      expect((await fetch(`http://127.0.0.1:${port}/slack/events`, { method: 'POST' })).status).toBe(404);
       const help = await slack.command('UREQ', 'help');
       expect(help.ms).toBeLessThan(3000);
       expect(help.json().text).toContain('/idc add-region <region> [reason]');

@@ -212,6 +212,7 @@ export async function startAwsEmulator(
     invocations,
     env: {
       AWS_ENDPOINT_URL_LAMBDA: url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
       AWS_ENDPOINT_URL_STS: url,
       AWS_ENDPOINT_URL_SSO_ADMIN: url,
       AWS_ENDPOINT_URL_KMS: url,

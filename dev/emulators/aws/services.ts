@@ -552,6 +552,24 @@ export const account: Record<string, Handler> = {
   },
 };
 
+/** Secrets Manager (JSON 1.1, `secretsmanager.GetSecretValue`): the bot reads its Slack credentials at start. */
+const secretsManager: Record<string, Handler> = {
+  GetSecretValue(w, region, body) {
+    const id = str(body, 'SecretId');
+    const arn = [...w.secrets.keys()].find((a) => a === id || a.split(':')[6]?.replace(/-[A-Za-z0-9]{6}$/, '') === id);
+    if (!arn || arn.split(':')[3] !== region)
+      throw new AwsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    return {
+      ARN: arn,
+      Name: arn.split(':')[6],
+      SecretString: w.secrets.get(arn),
+      VersionId: 'v1',
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: 1_700_000_000,
+    };
+  },
+};
+
 export interface ServiceDef {
   signingName: string;
   handlers: Record<string, Handler>;
@@ -566,6 +584,7 @@ export const SERVICES: Record<string, ServiceDef> = {
   AWSIdentityStore: { signingName: 'identitystore', handlers: identityStore },
   AWSOrganizationsV20161128: { signingName: 'organizations', handlers: organizations },
   ServiceQuotasV20190624: { signingName: 'servicequotas', handlers: serviceQuotas },
+  secretsmanager: { signingName: 'secretsmanager', handlers: secretsManager },
   Account: { signingName: 'account', handlers: account, routes: { 'POST /getRegionOptStatus': 'GetRegionOptStatus' } },
 };
 

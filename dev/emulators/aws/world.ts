@@ -145,6 +145,8 @@ export function createWorld(opts: WorldOptions = {}) {
     /** How many calls the rate fault failed. */
     rateFaults: 0,
     /** Every request: action, Region, and whether it succeeded. */
+    /** Secrets Manager secrets by ARN (SecretString). */
+    secrets: new Map<string, string>(),
     calls: [] as { action: string; region: string; ok: boolean; at: number; userAgent?: string }[],
     /** An IAM check before each call (tests install one): the denial ("action on resource because ..."), or nothing. */
     authorize: undefined as

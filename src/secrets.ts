@@ -1,0 +1,45 @@
+/**
+ * Slack credentials from AWS Secrets Manager (SLACK_SECRET_ARN): a JSON secret with SLACK_BOT_TOKEN,
+ * SLACK_SIGNING_SECRET and, for Socket Mode, SLACK_APP_TOKEN. Read once at start; with a secret
+ * configured, the same values in plain text in the environment are refused.
+ */
+export const SECRET_KEYS = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const;
+
+export async function withSecrets(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  const arn = env.SLACK_SECRET_ARN;
+  if (!arn) return env;
+  const m = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$/.exec(arn);
+  if (!m) throw new Error(`SLACK_SECRET_ARN: must be a Secrets Manager secret ARN (arn:aws:secretsmanager:…)`);
+  const plain = SECRET_KEYS.filter((k) => env[k]);
+  if (plain.length)
+    throw new Error(
+      `${plain.join(', ')}: set in plain text although SLACK_SECRET_ARN is set; remove ${plain.length > 1 ? 'them' : 'it'} from the environment and keep the value in the secret`,
+    );
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- only deployments with a secret load this client
+  const sm = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+  const client = new sm.SecretsManagerClient({ region: m[1] });
+  let text: string | undefined;
+  try {
+    text = (await client.send(new sm.GetSecretValueCommand({ SecretId: arn }))).SecretString;
+  } catch (err) {
+    throw new Error(
+      `SLACK_SECRET_ARN: the secret could not be read (${(err as Error).name}: ${(err as Error).message}); check the ARN and that the bot's role may call secretsmanager:GetSecretValue on it`,
+    );
+  } finally {
+    client.destroy();
+  }
+  let values: Record<string, unknown>;
+  try {
+    values = JSON.parse(text ?? '') as Record<string, unknown>;
+  } catch {
+    throw new Error(
+      'SLACK_SECRET_ARN: the secret is not JSON; store {"SLACK_BOT_TOKEN":"xoxb-…","SLACK_SIGNING_SECRET":"…"} (and SLACK_APP_TOKEN for Socket Mode)',
+    );
+  }
+  const picked = Object.fromEntries(
+    SECRET_KEYS.filter((k) => typeof values[k] === 'string' && values[k]).map((k) => [k, values[k] as string]),
+  );
+  if (!picked.SLACK_BOT_TOKEN)
+    throw new Error('SLACK_SECRET_ARN: the secret has no SLACK_BOT_TOKEN; put the bot token (xoxb-…) in it');
+  return { ...env, ...picked };
+}
