@@ -17,9 +17,10 @@ module.exports = {
     {
       name: 'product-not-dev',
       severity: 'error',
-      comment: 'The bot never imports dev tooling (emulators, sandbox, bench) or tests: they are not shipped.',
+      comment:
+        'The bot never imports dev tooling (emulators, sandbox, bench), the deployment stack or tests: they are not shipped.',
       from: { path: '^src/' },
-      to: { path: '^(dev|test)/' },
+      to: { path: '^(dev|test|infra)/' },
     },
     {
       name: 'product-no-dev-dependencies',

@@ -11,6 +11,8 @@ export default tseslint.config(
       'dist/**',
       'dist-test/**',
       'dist-dev/**',
+      'dist-lambda/**',
+      'cdk.out/**',
       'vendor/**',
       'node_modules/**',
       'coverage/**',

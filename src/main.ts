@@ -34,10 +34,11 @@ function afterReady<T extends object>(target: T, ready: Promise<unknown>): T {
   });
 }
 
-/** workflows/ beside src/ (ts) or beside dist/ (built). */
+/** workflows/ beside src/ (ts), beside dist/ (built) or inside the Lambda bundle. */
 const WORKFLOWS_DIR =
-  [join(__dirname, '../workflows'), join(__dirname, '../../workflows')].find((d) => existsSync(d)) ??
-  join(__dirname, '../../workflows');
+  [join(__dirname, '../workflows'), join(__dirname, '../../workflows'), join(__dirname, 'workflows')].find((d) =>
+    existsSync(d),
+  ) ?? join(__dirname, '../../workflows');
 
 export interface BotExtras {
   dynamoEndpoint?: string;

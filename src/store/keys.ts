@@ -24,5 +24,16 @@ export const keys = {
 
 export const INDEX_DUE = 'due';
 export const INDEX_RECENT = 'recent';
+
+/** The table's keys, indexes (all string keys) and TTL attribute: one source for ensureTable and the deployment stack. */
+export const TABLE_SCHEMA = {
+  pk: 'pk',
+  sk: 'sk',
+  indexes: [
+    { name: INDEX_DUE, pk: 'gsi1pk', sk: 'gsi1sk', projection: 'KEYS_ONLY' },
+    { name: INDEX_RECENT, pk: 'gsi2pk', sk: 'gsi2sk', projection: 'ALL' },
+  ],
+  ttl: 'expiresAt',
+} as const;
 /** Seen-request ids live this long (TTL) to drop duplicate deliveries. */
 export const REQUEST_TTL_SECONDS = 7 * 24 * 3600;

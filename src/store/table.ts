@@ -6,7 +6,7 @@ import {
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { INDEX_DUE, INDEX_RECENT } from './keys';
+import { TABLE_SCHEMA } from './keys';
 
 /**
  * Creates the bot's table (keys, the "due" and "recent" indexes, TTL on `expiresAt`) and waits
@@ -20,43 +20,27 @@ export async function ensureTable(db: DynamoDBClient, table: string): Promise<'c
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;
   }
-  const S = 'S' as const;
   let result: 'created' | 'exists' = 'created';
+  const S = 'S' as const;
+  const attrs = [TABLE_SCHEMA.pk, TABLE_SCHEMA.sk, ...TABLE_SCHEMA.indexes.flatMap((i) => [i.pk, i.sk])];
   try {
     await db.send(
       new CreateTableCommand({
         TableName: table,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: S },
-          { AttributeName: 'sk', AttributeType: S },
-          { AttributeName: 'gsi1pk', AttributeType: S },
-          { AttributeName: 'gsi1sk', AttributeType: S },
-          { AttributeName: 'gsi2pk', AttributeType: S },
-          { AttributeName: 'gsi2sk', AttributeType: S },
-        ],
+        AttributeDefinitions: attrs.map((AttributeName) => ({ AttributeName, AttributeType: S })),
         KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
+          { AttributeName: TABLE_SCHEMA.pk, KeyType: 'HASH' },
+          { AttributeName: TABLE_SCHEMA.sk, KeyType: 'RANGE' },
         ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: INDEX_DUE,
-            KeySchema: [
-              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'KEYS_ONLY' },
-          },
-          {
-            IndexName: INDEX_RECENT,
-            KeySchema: [
-              { AttributeName: 'gsi2pk', KeyType: 'HASH' },
-              { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
+        GlobalSecondaryIndexes: TABLE_SCHEMA.indexes.map((i) => ({
+          IndexName: i.name,
+          KeySchema: [
+            { AttributeName: i.pk, KeyType: 'HASH' },
+            { AttributeName: i.sk, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: i.projection },
+        })),
       }),
     );
   } catch (err) {
@@ -72,7 +56,7 @@ export async function ensureTable(db: DynamoDBClient, table: string): Promise<'c
     await db.send(
       new UpdateTimeToLiveCommand({
         TableName: table,
-        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.ttl, Enabled: true },
       }),
     );
   }

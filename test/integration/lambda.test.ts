@@ -1,66 +1,105 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
 import { startSlackEmulator, type SlackEmulator } from '../../dev/emulators/slack/server';
+import { localDynamo } from '../../dev/dynamo-local';
+import { ensureTable } from '../../src/store';
+import { freshBundle, synthesizedLambdaEnv } from '../support/deployment';
 
 let aws: AwsEmulator;
 let slack: SlackEmulator;
-let handler: typeof import('../../src/lambda').handler;
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+let handler: Handler;
+let bundle: string;
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:IdcBot/slack-Ab12Cd';
+const saved = { ...process.env };
 
+/**
+ * The function as deployed: the esbuild bundle `npm run bundle` makes (not the TypeScript sources),
+ * with the environment the stack gives it in eu-central-1 for an instance whose primary is
+ * us-east-1, its Slack credentials in Secrets Manager; invoked with Function URL events.
+ */
 beforeAll(async () => {
   aws = await startAwsEmulator({ users: 20, groups: 4 });
+  aws.world.instance.regions.set('eu-central-1', { name: 'eu-central-1', status: 'ACTIVE', addedDate: Date.now() });
   slack = await startSlackEmulator({
     token: 'xoxb-lambda-token',
     signingSecret: 'lambda-signing-secret',
     users: { UREQ: { name: 'rea' } },
   });
-  Object.assign(process.env, aws.env, {
+  aws.world.secrets.set(
+    SECRET_ARN,
+    JSON.stringify({ SLACK_BOT_TOKEN: 'xoxb-lambda-token', SLACK_SIGNING_SECRET: 'lambda-signing-secret' }),
+  );
+  bundle = await freshBundle();
+  const stackEnv = synthesizedLambdaEnv(
+    bundle,
+    {
+      homeRegion: 'us-east-1',
+      allowedRegions: 'eu-central-1,eu-west-1',
+      channel: 'C0IDC',
+      roles: JSON.stringify({ 'identity-admins': ['UREQ'], requesters: ['UREQ'] }),
+    },
+    'eu-central-1',
+    { SlackCredentials: SECRET_ARN },
+  );
+  for (const k of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN']) delete process.env[k];
+  Object.assign(process.env, stackEnv, aws.env, {
+    // What Lambda sets, and where the emulators are.
+    AWS_REGION: 'eu-central-1',
+    AWS_LAMBDA_FUNCTION_NAME: 'IdcBot-bot',
     AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
     AWS_SECRET_ACCESS_KEY: 'secret',
-    AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_DYNAMODB: process.env.TEST_DYNAMO_ENDPOINT,
     DYNAMODB_TABLE: `lambda-${Date.now()}`,
-    SLACK_BOT_TOKEN: 'xoxb-lambda-token',
-    SLACK_SIGNING_SECRET: 'lambda-signing-secret',
     SLACK_API_URL: slack.apiUrl,
-    IDC_CHANNEL: 'C0IDC',
-    IDC_HOME_REGION: 'us-east-1',
-    IDC_ROLES: JSON.stringify({ 'identity-admins': ['UREQ'], requesters: ['UREQ'] }),
-    AWS_LAMBDA_FUNCTION_NAME: 'idc-bot',
     LOG_LEVEL: 'silent',
   });
-  ({ handler } = await import('../../src/lambda'));
+  await ensureTable(localDynamo(process.env.TEST_DYNAMO_ENDPOINT as string), process.env.DYNAMODB_TABLE as string);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the uploaded artefact, loaded as Lambda loads it
+  ({ handler } = require(join(bundle, 'index.js')) as { handler: Handler });
   // The function's asynchronous invocations of itself land here, as Lambda would run them.
-  aws.functions.set('idc-bot', (payload) => handler(payload as never, {}));
-});
+  aws.functions.set('IdcBot-bot', (payload) => handler(payload, {}));
+}, 60_000);
 
 afterAll(async () => {
-  for (const k of [
-    'SLACK_BOT_TOKEN',
-    'SLACK_SIGNING_SECRET',
-    'SLACK_API_URL',
-    'IDC_CHANNEL',
-    'AWS_ENDPOINT_URL_DYNAMODB',
-    'DYNAMODB_TABLE',
-  ])
-    delete process.env[k];
+  process.env = saved;
+  rmSync(bundle, { recursive: true, force: true });
   await slack.close();
   await aws.close();
 });
 
-/** An API Gateway HTTP API (payload 2.0) event carrying a request exactly as Slack sends it. */
-function apiGatewayEvent(body: string, headers: Record<string, string>) {
+/** A Lambda Function URL event (payload 2.0) carrying a request exactly as Slack sends it. */
+function apiGatewayEvent(body: string, headers: Record<string, string>, base64 = false) {
   return {
     version: '2.0',
-    routeKey: 'POST /slack/events',
+    routeKey: '$default',
     rawPath: '/slack/events',
     rawQueryString: '',
-    headers,
-    body,
-    isBase64Encoded: false,
-    requestContext: { http: { method: 'POST', path: '/slack/events' } },
+    headers: { ...headers, host: 'abc123.lambda-url.eu-central-1.on.aws', 'user-agent': 'Slackbot 1.0' },
+    body: base64 ? Buffer.from(body).toString('base64') : body,
+    isBase64Encoded: base64,
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'abc123',
+      domainName: 'abc123.lambda-url.eu-central-1.on.aws',
+      http: {
+        method: 'POST',
+        path: '/slack/events',
+        protocol: 'HTTP/1.1',
+        sourceIp: '54.0.0.1',
+        userAgent: 'Slackbot 1.0',
+      },
+      requestId: `req-${Date.now()}`,
+      routeKey: '$default',
+      stage: '$default',
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+    },
   };
 }
 
-describe('Lambda handler (AwsLambdaReceiver)', () => {
+describe('the Lambda bundle (AwsLambdaReceiver), as the stack deploys it', () => {
   it('answers a signed slash command, refuses a bad signature, and advances workflows on a schedule', async () => {
     const form = slack.commandForm('UREQ', 'help', 'C0IDC');
     const ok = (await handler(apiGatewayEvent(form, slack.signedHeaders(form)), {})) as {
@@ -140,6 +179,36 @@ describe('Lambda handler (AwsLambdaReceiver)', () => {
       }
     } finally {
       aws.world.faults.latencyMs = 0;
+    }
+  }, 60_000);
+
+  it('answers status and a drill of eu-central-1 while us-east-1, the primary, is down (the bot is not deployed there)', async () => {
+    aws.world.faults.outage.add('us-east-1');
+    const seen = slack.responses.length;
+    try {
+      // `watch now` checks at once (`status` may answer from the last check, saying when that was).
+      for (const text of ['drill eu-central-1', 'watch now']) {
+        const form = slack.commandForm('UREQ', text, 'C0IDC');
+        // Function URLs may hand a form body over base64-encoded.
+        const res = (await handler(apiGatewayEvent(form, slack.signedHeaders(form), true), {})) as {
+          statusCode: number;
+        };
+        expect(res.statusCode).toBe(200);
+      }
+      const answer = async (pattern: RegExp) => {
+        for (let i = 0; i < 300; i++) {
+          const r = slack.responses.slice(seen).find((x) => pattern.test(String(x.body.text)));
+          if (r) return String(r.body.text);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error(`no answer matching ${pattern}: ${JSON.stringify(slack.responses.slice(seen))}`);
+      };
+      expect(await answer(/DR drill of eu-central-1/)).toMatch(/✅ eu-central-1 can serve sign-in on its own/);
+      expect(await answer(/Problems/)).toMatch(
+        /Identity Center did not answer in us-east-1[\s\S]*additional Regions may still serve sign-in/,
+      );
+    } finally {
+      aws.world.faults.outage.delete('us-east-1');
     }
   }, 60_000);
 

@@ -1,0 +1,38 @@
+import { cpSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const ROOT = join(__dirname, '..', ...(__dirname.includes('dist-dev') ? ['..'] : []));
+
+/**
+ * The Lambda deployment package: `src/lambda.ts` and only what it imports (the AWS SDK clients, Bolt,
+ * zod, pino, yaml), bundled and minified by esbuild for Node 22, plus the workflow definitions. No
+ * emulators, no dev tooling, no node_modules. `npm run bundle` writes it to `dist-lambda/`.
+ */
+export async function bundleLambda(outDir = join(ROOT, 'dist-lambda')): Promise<{ dir: string; bytes: number }> {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  await build({
+    entryPoints: [join(ROOT, 'src/lambda.ts')],
+    outfile: join(outDir, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    sourcemap: true,
+    legalComments: 'external',
+    logLevel: 'error',
+  });
+  cpSync(join(ROOT, 'workflows'), join(outDir, 'workflows'), { recursive: true });
+  return { dir: outDir, bytes: statSync(join(outDir, 'index.js')).size };
+}
+
+if (require.main === module)
+  bundleLambda().then(
+    ({ dir, bytes }) => process.stdout.write(`Lambda bundle: ${dir}/index.js (${(bytes / 1e6).toFixed(1)} MB)\n`),
+    (err: Error) => {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    },
+  );

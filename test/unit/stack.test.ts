@@ -1,0 +1,236 @@
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Aspects } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { settingsFromContext } from '../../infra/settings';
+import { IdcBotStack } from '../../infra/stack';
+import { botIamPolicy } from '../../src/iam-policy';
+import { TABLE_SCHEMA } from '../../src/store/keys';
+import { freshBundle } from '../support/deployment';
+
+const CONTEXT = {
+  homeRegion: 'us-east-1',
+  allowedRegions: 'eu-central-1,eu-west-1',
+  channel: 'C0IDC123',
+  roles: '{"identity-admins":["U0ANA","U0BEN"],"requesters":["S0REQ"]}',
+};
+let bundle: string;
+beforeAll(async () => {
+  bundle = await freshBundle();
+});
+afterAll(() => rmSync(bundle, { recursive: true, force: true }));
+
+/** Synthesizes the stack (deployed in eu-central-1, an additional Region of a us-east-1 instance) with cdk-nag. */
+function synth(context: Record<string, string>) {
+  const app = new App();
+  const stack = new IdcBotStack(app, 'IdcBot', {
+    env: { account: '111122223333', region: 'eu-central-1' },
+    settings: settingsFromContext((k) => ({ ...CONTEXT, ...context })[k]),
+    lambdaCode: lambda.Code.fromAsset(bundle),
+    containerImage: ecs.ContainerImage.fromRegistry('idc-bot:test'),
+  });
+  Aspects.of(stack).add(new AwsSolutionsChecks());
+  const template = Template.fromStack(stack);
+  const nag = Annotations.fromStack(stack)
+    .findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))
+    .map((e) => `${e.id}: ${String(e.entry.data).split('\n')[0]}`);
+  return { stack, template, nag };
+}
+
+/** IAM documents as CloudFormation writes them (a one-element list becomes its element). */
+const normal = (v: unknown): unknown =>
+  Array.isArray(v)
+    ? v.length === 1
+      ? normal(v[0])
+      : v.map(normal)
+    : v && typeof v === 'object'
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normal(x)]))
+      : v;
+
+function botPolicy(template: Template) {
+  const [policy] = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+    String((p as { Properties: { PolicyName: string } }).Properties.PolicyName).startsWith('BotPolicy'),
+  ) as { Properties: { PolicyDocument: { Statement: unknown[] } } }[];
+  return policy?.Properties.PolicyDocument;
+}
+
+describe('the deployment stack (infra/), synthesized', () => {
+  it('Lambda: the bundled handler, arm64 on Node 24, a Function URL, a schedule, reserved concurrency, no secret in the template', () => {
+    const { template, nag } = synth({ runtime: 'lambda' });
+    expect(nag).toEqual([]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 300,
+      MemorySize: 1024,
+      ReservedConcurrentExecutions: 5,
+      Environment: {
+        Variables: Match.objectLike({
+          SLACK_SECRET_ARN: { Ref: Match.stringLikeRegexp('SlackCredentials') },
+          IDC_HOME_REGION: 'us-east-1',
+          IDC_ALLOWED_REGIONS: 'eu-central-1,eu-west-1',
+          DYNAMODB_TABLE: 'idc-bot',
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 1 });
+    const text = JSON.stringify(template.toJSON());
+    expect(text).not.toMatch(/xox[bp]-[A-Za-z0-9]|xapp-[A-Za-z0-9]/);
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0] as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    };
+    expect(Object.keys(fn.Properties.Environment.Variables)).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^SLACK_(BOT_TOKEN|SIGNING_SECRET|APP_TOKEN)$/)]),
+    );
+    // The function may invoke itself (the slow part of a Slack request), and nothing else.
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain(
+      ':lambda:eu-central-1:111122223333:function:IdcBot-bot"',
+    );
+    template.resourceCountIs('AWS::ECS::Service', 0);
+  });
+
+  it('state: the table of src/store (keys, indexes, TTL), on demand, point-in-time recovery, deletion protection, retained', () => {
+    const { template } = synth({ runtime: 'lambda' });
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        TableName: 'idc-bot',
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: TABLE_SCHEMA.pk, KeyType: 'HASH' },
+          { AttributeName: TABLE_SCHEMA.sk, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: TABLE_SCHEMA.indexes.map((i) =>
+          Match.objectLike({
+            IndexName: i.name,
+            KeySchema: [
+              { AttributeName: i.pk, KeyType: 'HASH' },
+              { AttributeName: i.sk, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: i.projection },
+          }),
+        ),
+        TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.ttl, Enabled: true },
+        Replicas: [
+          Match.objectLike({
+            Region: 'eu-central-1',
+            DeletionProtectionEnabled: true,
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          }),
+        ],
+      }),
+    });
+    template.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  it('IAM from one source: the role carries exactly the policy npm run iam-policy generates, without CreateTable', () => {
+    const { template } = synth({ runtime: 'lambda' });
+    const expected = botIamPolicy({
+      accountId: '111122223333',
+      primaryRegion: 'us-east-1',
+      allowedRegions: ['eu-central-1', 'eu-west-1'],
+      table: 'idc-bot',
+      tableRegion: 'eu-central-1',
+      keyAlias: 'alias/identity-center',
+      createTable: false,
+    });
+    expect(normal(botPolicy(template))).toEqual(normal(expected));
+  });
+
+  it('IAM outside the management account: only the table and sts:AssumeRole on IDC_ROLE_ARN', () => {
+    const idcRoleArn = 'arn:aws:iam::999988887777:role/idc-bot-management';
+    const { template, nag } = synth({ runtime: 'lambda', idcRoleArn });
+    expect(nag).toEqual([]);
+    const actions = (botPolicy(template)?.Statement as { Action: string | string[] }[]).flatMap((st) => st.Action);
+    expect(actions.every((a) => a.startsWith('dynamodb:'))).toBe(true);
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain(idcRoleArn);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ IDC_ROLE_ARN: idcRoleArn }) },
+    });
+  });
+
+  it('alarms: errors, throttles, failed or expired workflows and watch findings, to an encrypted topic', () => {
+    const { template } = synth({ runtime: 'lambda', alarmEmail: 'oncall@example.com' });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.event = "run_failed" || $.event = "run_expired" }',
+      MetricTransformations: [Match.objectLike({ MetricNamespace: 'IdcBot', MetricName: 'RunsFailed' })],
+    });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.event = "watch_finding" }' });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+  });
+
+  it('container: Fargate arm64, Socket Mode with no inbound port, health check on /healthz, 60 s to stop, non-root', () => {
+    const { template, nag } = synth({ runtime: 'container' });
+    expect(nag).toEqual([]);
+    template.resourceCountIs('AWS::Lambda::Function', 0);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [
+        Match.objectLike({
+          User: 'node',
+          ReadonlyRootFilesystem: true,
+          StopTimeout: 60,
+          HealthCheck: Match.objectLike({ Command: Match.arrayWith([Match.stringLikeRegexp('/healthz')]) }),
+          Environment: Match.arrayWith([{ Name: 'SLACK_SECRET_ARN', Value: Match.anyValue() }]),
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 1,
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) },
+    });
+    for (const sg of Object.values(template.findResources('AWS::EC2::SecurityGroup')))
+      expect(
+        (sg as { Properties: { SecurityGroupIngress?: unknown } }).Properties.SecurityGroupIngress,
+      ).toBeUndefined();
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+  });
+
+  it('container image: a multi-stage Dockerfile, production tree only, non-root; the build context holds only what it needs', () => {
+    const root = join(__dirname, '../..');
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    expect(dockerfile.match(/^FROM node:(22|24)[\w.-]* AS \w+$/gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/^ENV NODE_ENV=production/m);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "--enable-source-maps", "dist\/src\/main.js"\]$/m);
+    // CDK stages the build context through .dockerignore: no node_modules, tests, emulators or secrets.
+    const app = new App();
+    new IdcBotStack(app, 'IdcBot', {
+      env: { account: '111122223333', region: 'eu-central-1' },
+      settings: settingsFromContext((k) => ({ ...CONTEXT, runtime: 'container' })[k]),
+    });
+    const out = app.synth().directory;
+    const staged = readdirSync(out).find((d) => d.startsWith('asset.') && existsSync(join(out, d, 'Dockerfile')));
+    expect(staged).toBeDefined();
+    const files = readdirSync(join(out, staged as string)).sort();
+    expect(files).toEqual(
+      [
+        '.dockerignore',
+        'Dockerfile',
+        'package-lock.json',
+        'package.json',
+        'src',
+        'tsconfig.build.json',
+        'tsconfig.json',
+        'workflows',
+      ].sort(),
+    );
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it('refuses bad deployment settings with what to pass', () => {
+    expect(() => settingsFromContext((k) => ({ channel: '#ops', allowedRegions: 'eu-central-1' })[k])).toThrow(
+      /homeRegion[\s\S]*channel: must be a channel ID[\s\S]*roles[\s\S]*-c homeRegion=us-east-1/,
+    );
+  });
+});
