@@ -79,19 +79,24 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
         meta: req.meta ?? {},
       };
       const lockKey = def.lock ? String(resolveTemplate(def.lock, scopeOf(run))) : undefined;
-      if (lockKey) {
-        // Small reads spare the whole write when the request is a duplicate or another change holds the instance.
+      const regionLockKey = def.regionLock ? String(resolveTemplate(def.regionLock.key, scopeOf(run))) : undefined;
+      const lockKeys = [lockKey, regionLockKey].filter((k): k is string => Boolean(k));
+      if (lockKeys.length) {
+        // Small reads spare the whole write when the request is a duplicate or another change holds a lock.
         const seen = req.requestId ? await store.requestRun(req.requestId) : undefined;
         if (seen) return requireRun(seen);
-        const holder = await store.liveLockHolder(lockKey);
-        if (holder) throw new LockHeldError(lockKey, holder);
-        run.lockKey = lockKey;
+        for (const key of lockKeys) {
+          const holder = await store.liveLockHolder(key);
+          if (holder) throw new LockHeldError(key, holder);
+        }
+        if (lockKey) run.lockKey = lockKey;
+        if (regionLockKey) run.regionLockKey = regionLockKey;
       }
       const message = `${def.title} requested by ${req.requester}${req.reason ? `: ${req.reason}` : ''}`;
       const result = await store.create(
         run,
         [{ runId: id, seq: 1, at: now, actor: req.requester, type: 'run_started', message, data: { input } }],
-        { lockKey, requestId: req.requestId },
+        { lockKeys, requestId: req.requestId },
       );
       if (!result.created) return requireRun(result.runId);
       logNote(

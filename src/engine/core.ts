@@ -16,7 +16,7 @@ import {
   type Logger,
   type RunStore,
 } from './ports';
-import { isTerminal, type AuditEvent, type Run, type RunStatus, type StepState } from './run';
+import { heldLocks, isTerminal, type AuditEvent, type Run, type RunStatus, type StepState } from './run';
 import type { StepContext, StepKind, StepRegistry } from './step';
 import type { TemplateScope } from './template';
 
@@ -141,11 +141,17 @@ export function createCore(opts: EngineOptions): EngineCore {
           seq: next.version,
           at: now,
         }));
-        const releaseLock = isTerminal(next.status) && !isTerminal(current.status) ? next.lockKey : undefined;
+        // A terminal write releases every lock the run holds; passing `regionLock.after` gives up the instance lock.
+        const releaseLock =
+          isTerminal(next.status) && !isTerminal(current.status)
+            ? heldLocks(current)
+            : next.instanceLockReleased && !current.instanceLockReleased && next.lockKey
+              ? [next.lockKey]
+              : undefined;
         try {
           await store.update(next, current.version, events, {
             releaseLock,
-            acquireLock: acquireLock ? next.lockKey : undefined,
+            acquireLock: acquireLock ? heldLocks(next) : undefined,
             expectedLeaseBeat: current.leaseBeat ?? 0,
           });
         } catch (err) {
@@ -263,6 +269,7 @@ export function succeed(
   const s = run.steps[stepId] as StepState;
   s.status = 'succeeded';
   s.finishedAt = now;
+  if (run.definition.regionLock?.after === stepId) run.instanceLockReleased = true;
   run.cursor += 1;
   run.dueAt = now;
   run.status = 'running';

@@ -100,6 +100,23 @@ export const WorkflowDefinitionSchema = z
     description: z.string().optional(),
     mutates: z.boolean().default(true),
     lock: z.string().optional(),
+    /**
+     * A narrower lock held for the whole run (e.g. the instance and the Region). With `after`, the
+     * instance lock (`lock`) is given up once that step succeeds: the rest only waits for people or
+     * reads, so another change may start, unless it concerns the same Region.
+     */
+    regionLock: z
+      .object({ key: z.string().min(1), after: Id.optional() })
+      .strict()
+      .optional(),
+    /**
+     * Finish the run, successfully, as soon as `when` is true before a step starts (a plan with
+     * nothing to change): the remaining steps are skipped, `summary` says why.
+     */
+    finishWhen: z
+      .object({ when: z.string().min(1), summary: z.string().min(1) })
+      .strict()
+      .optional(),
     inputs: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'use camelCase input names'), InputSpec).default({}),
     steps: z.array(z.union([ActionStep, PollStep, ApprovalStep, TaskStep])).min(1),
   })
@@ -171,6 +188,29 @@ export function validateDefinition(raw: unknown, source: string, opts: ValidateO
     }
   };
   checkRefs(def.lock, 'lock', []);
+  if (def.finishWhen)
+    checkRefs(
+      def.finishWhen,
+      'finishWhen',
+      def.steps.map((st) => st.id),
+    );
+  if (def.regionLock) {
+    checkRefs(def.regionLock.key, 'regionLock.key', []);
+    const after = def.regionLock.after;
+    const index = after === undefined ? -1 : def.steps.findIndex((st) => st.id === after);
+    if (after !== undefined && index < 0)
+      at('regionLock.after', `names no step ("${after}"); use a step id of this workflow`);
+    else if (after !== undefined && !def.lock)
+      at('regionLock.after', 'gives up the instance lock, but the workflow has no lock:');
+    for (const st of index < 0 ? [] : def.steps.slice(index + 1)) {
+      const kind = 'action' in st ? st.action : 'poll' in st ? st.poll.check : undefined;
+      if (kind && opts.registry.get(kind)?.mutates)
+        at(
+          'regionLock.after',
+          `step "${st.id}" (${kind}) changes AWS after "${after}", so the instance lock must be held until then; move "after" to a later step`,
+        );
+    }
+  }
 
   def.steps.forEach((step, index) => {
     const path = `steps[${index}]`;

@@ -47,8 +47,11 @@ export class LockHeldError extends Error {
     readonly lockKey: string,
     readonly holderRunId: string,
   ) {
+    const region = /:region:([a-z0-9-]+)$/.exec(lockKey)?.[1];
     super(
-      `Another workflow (${holderRunId}) is already changing this Identity Center instance; wait for it to finish or cancel it`,
+      region
+        ? `Another workflow (${holderRunId}) concerns ${region} and has not finished; wait for it, or cancel it (/idc cancel ${holderRunId})`
+        : `Another workflow (${holderRunId}) is already changing this Identity Center instance; wait for it to finish or cancel it`,
     );
   }
 }

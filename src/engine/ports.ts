@@ -9,18 +9,18 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 /** Options for a state write. */
 export interface WriteOptions {
-  /** Release this instance lock in the same write (terminal states). */
-  releaseLock?: string;
-  /** Take this instance lock in the same write (a retried run); LockHeldError if another run holds it. */
-  acquireLock?: string;
+  /** Release these locks in the same write (terminal states; the instance lock once a run only waits). */
+  releaseLock?: string[];
+  /** Take these locks in the same write (a retried run); LockHeldError if another run holds one. */
+  acquireLock?: string[];
   /** The lease heartbeat read with the run: the write fails (ConflictError) if a renewal happened since. */
   expectedLeaseBeat?: number;
 }
 
 /** Options for creating a run. */
 export interface CreateOptions {
-  /** Acquire this instance lock in the same write; refused with LockHeldError if another run holds it. */
-  lockKey?: string;
+  /** Acquire these locks in the same write; refused with LockHeldError if another run holds one. */
+  lockKeys?: string[];
   /** Idempotency key of the request that created the run; a repeat returns the first run. */
   requestId?: string;
 }

@@ -103,8 +103,15 @@ export interface Run {
   leaseUntil?: number;
   /** Heartbeats of the current lease: another runner takes over only after seeing it unchanged for a lease. */
   leaseBeat?: number;
+  /** The instance lock: held while the run may change AWS. */
   lockKey?: string;
+  /** The Region lock: held for the whole run (an add and a remove of one Region never overlap). */
+  regionLockKey?: string;
+  /** The instance lock was given up (the run passed its definition's `regionLock.after` step). */
+  instanceLockReleased?: boolean;
   error?: string;
+  /** How a run that finished early ended (its definition's finishWhen summary). */
+  outcome?: string;
   /** Opaque data for adapters (e.g. the Slack channel and message ts). */
   meta: Record<string, unknown>;
 }
@@ -120,3 +127,7 @@ export interface AuditEvent {
   message: string;
   data?: Record<string, unknown>;
 }
+
+/** The locks a run holds now. */
+export const heldLocks = (run: Run): string[] =>
+  [run.instanceLockReleased ? undefined : run.lockKey, run.regionLockKey].filter((k): k is string => Boolean(k));

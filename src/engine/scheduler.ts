@@ -15,7 +15,9 @@ import { runTask } from './executors/task';
 import { isTerminal, type Run } from './run';
 import { resolveTemplate } from './template';
 
-/** Skips a step whose `when` is false, or finishes the run after the last step. */
+const truthy = (v: unknown) => !(v === false || v === undefined || v === null || v === '' || v === 'false');
+
+/** Finishes a run early (`finishWhen`), skips a step whose `when` is false, or finishes the run after the last step. */
 function structural(core: EngineCore, run: Run): Mutator | undefined {
   const step = currentStep(run);
   if (!step) {
@@ -27,9 +29,22 @@ function structural(core: EngineCore, run: Run): Mutator | undefined {
     };
   }
   const st = run.steps[step.id];
+  const early = run.definition.finishWhen;
+  if ((st === undefined || st.status === 'pending') && early && truthy(resolveTemplate(early.when, scopeOf(run)))) {
+    const cursor = run.cursor;
+    const summary = String(resolveTemplate(early.summary, scopeOf(run)));
+    return (r) => {
+      if (r.cursor !== cursor || isTerminal(r.status)) return null;
+      const now = core.clock.now();
+      for (const rest of r.definition.steps.slice(r.cursor))
+        r.steps[rest.id] = { status: 'skipped', attempt: 0, finishedAt: now };
+      r.cursor = r.definition.steps.length;
+      r.outcome = summary;
+      return [finish(r, 'succeeded', summary, now)];
+    };
+  }
   if ((st === undefined || st.status === 'pending') && step.when !== undefined) {
-    const value = resolveTemplate(step.when, scopeOf(run));
-    if (value === false || value === undefined || value === null || value === '' || value === 'false') {
+    if (!truthy(resolveTemplate(step.when, scopeOf(run)))) {
       const cursor = run.cursor;
       return (r) => {
         if (r.cursor !== cursor) return null;

@@ -130,6 +130,7 @@ export function buildRunMessage(run: Run): { text: string; blocks: Block[] } {
       ],
     });
   }
+  if (run.outcome) blocks.push(section(`*Outcome:* ${esc(run.outcome)}`));
   if (run.error) blocks.push(section(`*Why it stopped:* ${esc(run.error)}`));
   const hash = st?.planHash ? ` · plan \`${st.planHash}\`` : '';
   blocks.push({

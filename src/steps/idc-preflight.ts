@@ -248,6 +248,8 @@ export const createPreflight = (c: StepClients) =>
           accountId: inst.OwnerAccountId,
           orgId: orgId ?? null,
           keyArn,
+          nothingToDo: changes.length === 0,
+          inPlace: skips.join('; '),
         },
         summary: `Plan: ${changes.length} change(s), ${skips.length} already done, ${CONFIRM_ADD.length} to confirm`,
       };

@@ -105,10 +105,10 @@ export function createDynamoRunStore(
           },
         });
       }
-      const lockIndex = opts.lockKey ? items.length : -1;
-      if (opts.lockKey) {
-        const { ExpressionAttributeValues: _unused, ...put } = locks.put(opts.lockKey, run.id).Put!;
-        items.push({ Put: { ...put, ConditionExpression: 'attribute_not_exists(pk)' } });
+      const lockAt = new Map<number, string>();
+      for (const lockKey of opts.lockKeys ?? []) {
+        const { ExpressionAttributeValues: _unused, ...put } = locks.put(lockKey, run.id).Put!;
+        lockAt.set(items.push({ Put: { ...put, ConditionExpression: 'attribute_not_exists(pk)' } }) - 1, lockKey);
       }
       for (let tries = 0; tries < 3; tries++) {
         try {
@@ -119,9 +119,10 @@ export function createDynamoRunStore(
           const codes = reasonCodes(err);
           if (reqIndex >= 0 && codes[reqIndex] === 'ConditionalCheckFailed')
             return { created: false, runId: (await requestRun(opts.requestId as string)) ?? '' };
-          if (lockIndex >= 0 && codes[lockIndex] === 'ConditionalCheckFailed') {
-            const holder = await locks.liveHolder(opts.lockKey as string);
-            if (holder) throw new LockHeldError(opts.lockKey as string, holder);
+          const taken = [...lockAt].find(([i]) => codes[i] === 'ConditionalCheckFailed')?.[1];
+          if (taken) {
+            const holder = await locks.liveHolder(taken);
+            if (holder) throw new LockHeldError(taken, holder);
             continue;
           }
           if (codes.includes('TransactionConflict')) continue;
@@ -150,9 +151,9 @@ export function createDynamoRunStore(
         { Put: { TableName: table, Item: runItem(run), ...condition } },
         ...eventPuts(events),
       ];
-      const acquireAt = opts.acquireLock ? items.push(locks.put(opts.acquireLock, run.id)) - 1 : -1;
-      // A terminal write releases the lock in the same transaction: no lock outlives its run.
-      const releaseAt = opts.releaseLock ? items.push(locks.release(opts.releaseLock, run.id)) - 1 : -1;
+      const acquireAt = new Map((opts.acquireLock ?? []).map((k) => [items.push(locks.put(k, run.id)) - 1, k]));
+      // A terminal write releases the locks in the same transaction: no lock outlives its run.
+      const releaseAt = new Map((opts.releaseLock ?? []).map((k) => [items.push(locks.release(k, run.id)) - 1, k]));
       try {
         stats.writes++;
         if (items.length === 1)
@@ -165,13 +166,16 @@ export function createDynamoRunStore(
           throw new ConflictError(run.id);
         if (codes.includes('ThrottlingError') || isThrottled(err))
           throw new TransientStoreError((err as Error).message);
-        if (releaseAt >= 0 && codes[releaseAt] === 'ConditionalCheckFailed') {
+        const notOurs = [...releaseAt].filter(([i]) => codes[i] === 'ConditionalCheckFailed').map(([, k]) => k);
+        if (notOurs.length) {
           // Another run holds that lock: it is not ours to release.
-          return this.update(run, expectedVersion, events, { ...opts, releaseLock: undefined });
+          const releaseLock = opts.releaseLock?.filter((k) => !notOurs.includes(k));
+          return this.update(run, expectedVersion, events, { ...opts, releaseLock });
         }
-        if (acquireAt >= 0 && codes[acquireAt] === 'ConditionalCheckFailed') {
-          const holder = await locks.liveHolder(opts.acquireLock as string);
-          if (holder) throw new LockHeldError(opts.acquireLock as string, holder);
+        const taken = [...acquireAt].find(([i]) => codes[i] === 'ConditionalCheckFailed')?.[1];
+        if (taken) {
+          const holder = await locks.liveHolder(taken);
+          if (holder) throw new LockHeldError(taken, holder);
           throw new ConflictError(run.id); // freed a stale lock: the caller re-reads and tries again
         }
         throw err;

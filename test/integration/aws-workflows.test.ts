@@ -90,16 +90,90 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     clients.destroy();
   });
 
-  it('treats a Region that is already on the instance as done', async () => {
+  it('finishes a plan with nothing to change at once: no gate, no IdP task, the lock free again', async () => {
     const { world, engine, clients } = await setup();
     useMultiRegionKey(world, 'us-west-2');
     addActiveRegion(world, 'us-west-2');
-    const { run, plan } = await addRegion(engine, 'us-west-2');
+    const started = await engine.start({
+      workflowId: 'add-region',
+      input: { region: 'us-west-2', homeRegion: 'us-east-1' },
+      requester: 'UREQ',
+      reason: 'again',
+    });
+    const run = await runUntilPerson(engine, started.id);
+    const plan = (run.steps.preflight?.output as { plan: { changes: string[]; skips: string[] } }).plan;
     expect(plan.changes).toEqual([]);
     expect(plan.skips).toContain('us-west-2 is already ACTIVE on the instance');
     expect(run.status).toBe('succeeded');
-    expect(run.steps['add-region']?.output).toEqual({ status: 'ACTIVE', alreadyPresent: true });
-    expect(world.mutations().AddRegion).toBeUndefined();
+    expect(run.outcome).toMatch(
+      /^Nothing to change: .*us-west-2 is already ACTIVE.*Check the Region with \/idc verify us-west-2$/,
+    );
+    expect(run.steps.approve?.status).toBe('skipped');
+    expect(run.steps['update-idp']?.status).toBe('skipped');
+    expect(world.mutations()).toEqual({});
+    const events = await engine.events(run.id);
+    expect(events.map((e) => e.type)).not.toContain('approval_requested');
+    expect(events.at(-1)).toMatchObject({ type: 'run_succeeded', message: run.outcome });
+    // The instance lock went with it: another change can start at once.
+    await expect(
+      engine.start({
+        workflowId: 'remove-region',
+        input: { region: 'us-west-2', homeRegion: 'us-east-1' },
+        requester: 'UREQ',
+      }),
+    ).resolves.toMatchObject({ status: 'running' });
+    clients.destroy();
+  });
+
+  it('lets another change start while a workflow waits on its IdP task, but never one for the same Region', async () => {
+    const { world, engine, clients } = await setup();
+    // A: add eu-central-1, approved, ACTIVE, now parked on the IdP task (the instance lock given up).
+    const a = await engine.start({
+      workflowId: 'add-region',
+      input: { region: 'eu-central-1', homeRegion: 'us-east-1' },
+      requester: 'UREQ',
+      reason: 'DR',
+    });
+    await approveAll(engine, await runUntilPerson(engine, a.id));
+    const parked = await runUntilPerson(engine, a.id);
+    expect(parked.status).toBe('awaiting_task');
+    expect(await engine.lockHolder('idc:us-east-1')).toBeUndefined();
+    expect(await engine.lockHolder('idc:us-east-1:region:eu-central-1')).toBe(a.id);
+    // The same Region: refused, naming the workflow that holds it.
+    await expect(
+      engine.start({
+        workflowId: 'remove-region',
+        input: { region: 'eu-central-1', homeRegion: 'us-east-1' },
+        requester: 'UREQ',
+      }),
+    ).rejects.toThrow(`Another workflow (${a.id}) concerns eu-central-1 and has not finished`);
+    // B: another Region runs to success meanwhile, holding the instance lock while it changes AWS.
+    const b = await engine.start({
+      workflowId: 'add-region',
+      input: { region: 'eu-west-1', homeRegion: 'us-east-1' },
+      requester: 'UREQ',
+      reason: 'DR 2',
+    });
+    expect(await engine.lockHolder('idc:us-east-1')).toBe(b.id);
+    await expect(
+      engine.start({
+        workflowId: 'add-region',
+        input: { region: 'eu-north-1', homeRegion: 'us-east-1' },
+        requester: 'UREQ',
+      }),
+    ).rejects.toThrow(`Another workflow (${b.id}) is already changing this Identity Center instance`);
+    await approveAll(engine, await runUntilPerson(engine, b.id));
+    expect((await runUntilPerson(engine, b.id)).status).toBe('awaiting_task');
+    await engine.confirmTask({ runId: b.id, user: 'UREQ' });
+    await engine.stop();
+    expect((await runUntilPerson(engine, b.id)).status).toBe('succeeded');
+    expect(world.instance.regions.get('eu-west-1')?.status).toBe('ACTIVE');
+    // A finishes later; both Region locks are gone.
+    await engine.confirmTask({ runId: a.id, user: 'UREQ' });
+    await engine.stop();
+    expect((await runUntilPerson(engine, a.id)).status).toBe('succeeded');
+    for (const key of ['idc:us-east-1', 'idc:us-east-1:region:eu-central-1', 'idc:us-east-1:region:eu-west-1'])
+      expect(await engine.lockHolder(key)).toBeUndefined();
     clients.destroy();
   });
 

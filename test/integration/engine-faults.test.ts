@@ -345,7 +345,7 @@ describe('poison runs and hung calls do not stop the loop', () => {
             // Between Y reading "X has ended" and Y freeing the lock, X comes back (retried) and holds it again.
             const now = (await store.get(x.id)) as Run;
             await store.update({ ...now, version: now.version + 1, status: 'running' }, now.version, [], {
-              acquireLock: 'shared',
+              acquireLock: ['shared'],
             });
           }
           return out;

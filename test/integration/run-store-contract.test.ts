@@ -50,17 +50,33 @@ describe.each([
   });
 
   it('holds a lock for one live run, frees it when that run ends, and lets a retried run re-take it', async () => {
-    await store.create(run('r1'), [], { lockKey: 'L' });
-    await expect(store.create(run('r2'), [], { lockKey: 'L' })).rejects.toBeInstanceOf(LockHeldError);
+    await store.create(run('r1'), [], { lockKeys: ['L'] });
+    await expect(store.create(run('r2'), [], { lockKeys: ['L'] })).rejects.toBeInstanceOf(LockHeldError);
     expect(await store.lockHolder('L')).toBe('r1');
     await store.update(run('r1', { version: 2, status: 'failed', lockKey: 'L' }), 1, [event('r1', 2)], {
-      releaseLock: 'L',
+      releaseLock: ['L'],
     });
     expect(await store.liveLockHolder('L')).toBeUndefined();
     await store.update(run('r1', { version: 3, status: 'running', lockKey: 'L' }), 2, [event('r1', 3)], {
-      acquireLock: 'L',
+      acquireLock: ['L'],
     });
     expect(await store.liveLockHolder('L')).toBe('r1');
+  });
+
+  it('takes two locks at once or none, and gives up one while keeping the other', async () => {
+    await store.create(run('i1'), [], { lockKeys: ['I', 'I:region:R'] });
+    // A run that needs a lock already held takes none of its locks.
+    await expect(store.create(run('i2'), [], { lockKeys: ['I2', 'I:region:R'] })).rejects.toMatchObject({
+      lockKey: 'I:region:R',
+      holderRunId: 'i1',
+    });
+    expect(await store.lockHolder('I2')).toBeUndefined();
+    // i1 gives up the instance lock and keeps the Region's.
+    await store.update(run('i1', { version: 2 }), 1, [event('i1', 2)], { releaseLock: ['I'] });
+    expect(await store.liveLockHolder('I')).toBeUndefined();
+    expect(await store.liveLockHolder('I:region:R')).toBe('i1');
+    await store.create(run('i3'), [], { lockKeys: ['I', 'I:region:S'] });
+    expect(await store.liveLockHolder('I')).toBe('i3');
   });
 
   it('lists due runs oldest first and leaves finished ones out', async () => {

@@ -36,11 +36,11 @@ export function createMemoryRunStore(): RunStore {
     async create(run: Run, evs: AuditEvent[], opts: CreateOptions) {
       if (opts.requestId && requests.has(opts.requestId))
         return { created: false, runId: requests.get(opts.requestId) as string };
-      if (opts.lockKey) {
-        const holder = await liveLockHolder(opts.lockKey);
-        if (holder) throw new LockHeldError(opts.lockKey, holder);
-        locks.set(opts.lockKey, run.id);
+      for (const key of opts.lockKeys ?? []) {
+        const holder = await liveLockHolder(key);
+        if (holder) throw new LockHeldError(key, holder);
       }
+      for (const key of opts.lockKeys ?? []) locks.set(key, run.id);
       if (runs.has(run.id)) throw new ConflictError(run.id);
       if (opts.requestId) requests.set(opts.requestId, run.id);
       save(run);
@@ -53,14 +53,14 @@ export function createMemoryRunStore(): RunStore {
       if (!stored || stored.version !== expectedVersion) throw new ConflictError(run.id);
       if (opts.expectedLeaseBeat !== undefined && (stored.leaseBeat ?? 0) !== opts.expectedLeaseBeat)
         throw new ConflictError(run.id);
-      if (opts.acquireLock) {
-        const holder = await liveLockHolder(opts.acquireLock);
-        if (holder && holder !== run.id) throw new LockHeldError(opts.acquireLock, holder);
-        locks.set(opts.acquireLock, run.id);
+      for (const key of opts.acquireLock ?? []) {
+        const holder = await liveLockHolder(key);
+        if (holder && holder !== run.id) throw new LockHeldError(key, holder);
       }
+      for (const key of opts.acquireLock ?? []) locks.set(key, run.id);
       save(run);
       events.get(run.id)?.push(...evs);
-      if (opts.releaseLock && locks.get(opts.releaseLock) === run.id) locks.delete(opts.releaseLock);
+      for (const key of opts.releaseLock ?? []) if (locks.get(key) === run.id) locks.delete(key);
     },
     async renewLease(runId, owner, leaseUntil) {
       const run = copy(runs.get(runId));

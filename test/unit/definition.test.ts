@@ -68,6 +68,21 @@ describe('workflow definitions', () => {
       'id: "other-thing" must equal the file name "change-thing"',
     ],
     ['broken YAML', 'id: [unclosed', 'workflows/change-thing.yml: YAML syntax'],
+    [
+      'giving up the instance lock before a step that changes AWS',
+      TEST_WORKFLOW.replace('inputs:', 'regionLock: { key: "r:${input.target}", after: wait }\ninputs:'),
+      'regionLock.after: step "optional" (test.mutate) changes AWS after "wait", so the instance lock must be held until then',
+    ],
+    [
+      'giving up the instance lock after a step that does not exist',
+      TEST_WORKFLOW.replace('inputs:', 'regionLock: { key: "r:${input.target}", after: nope }\ninputs:'),
+      'regionLock.after: names no step ("nope")',
+    ],
+    [
+      'finishing early on a reference to nothing',
+      TEST_WORKFLOW.replace('inputs:', 'finishWhen: { when: "${steps.nope.output.x}", summary: done }\ninputs:'),
+      'finishWhen: ${steps.nope.output.x} refers to step "nope"',
+    ],
   ])('refuses %s with the file, the path and what to do', (_, yaml, expected) => {
     expect(problemsOf(yaml).join('\n')).toContain(expected);
   });
