@@ -62,6 +62,21 @@ export const EnvSchema = z.object({
   IDC_ROLES: Roles.default({ 'identity-admins': ['*'], requesters: ['*'] } as never),
   IDC_REQUESTER_ROLE: z.string().default('requesters'),
   IDC_VIEWER_ROLE: optional(z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a role name from IDC_ROLES, e.g. viewers')),
+  IDC_NOTIFY_APPROVERS: z.enum(['thread', 'dm'], { message: 'must be thread or dm' }).default('thread'),
+  IDC_REQUIRE_REASON: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
+  IDC_TICKET_PATTERN: optional(
+    z.string().transform((text, ctx) => {
+      try {
+        return new RegExp(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not a regular expression; write e.g. ^CHG[0-9]+$' });
+        return z.NEVER;
+      }
+    }),
+  ),
   IDC_COMMANDS_PER_MINUTE: z.coerce.number().int().min(1).max(600).default(20),
   IDC_HOME_REGION: optional(z.string().regex(REGION_PATTERN, 'must be a Region name such as us-east-1')),
   IDC_INSTANCE_ARN: optional(

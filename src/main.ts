@@ -107,6 +107,9 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     requesterRole: config.IDC_REQUESTER_ROLE,
     viewerRole: config.IDC_VIEWER_ROLE,
     commandsPerMinute: config.IDC_COMMANDS_PER_MINUTE,
+    requireReason: config.IDC_REQUIRE_REASON,
+    notifyApprovers: config.IDC_NOTIFY_APPROVERS,
+    ticketPattern: config.IDC_TICKET_PATTERN,
     regions: new Set([...KNOWN_REGIONS, ...(config.IDC_ALLOWED_REGIONS?.split(',') ?? [])]),
     baseInput,
   };

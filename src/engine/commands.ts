@@ -14,6 +14,8 @@ export interface StartRequest {
   input: Record<string, unknown>;
   requester: string;
   reason?: string;
+  /** A change ticket reference, shown and audited with the run. */
+  ticket?: string;
   /** Idempotency key of the request (e.g. Slack's trigger id): a repeat returns the first run. */
   requestId?: string;
   meta?: Record<string, unknown>;
@@ -70,6 +72,7 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
         input,
         requester: req.requester,
         ...(req.reason ? { reason: req.reason } : {}),
+        ...(req.ticket ? { ticket: req.ticket } : {}),
         createdAt: now,
         updatedAt: now,
         version: 1,
@@ -92,10 +95,20 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
         if (lockKey) run.lockKey = lockKey;
         if (regionLockKey) run.regionLockKey = regionLockKey;
       }
-      const message = `${def.title} requested by ${req.requester}${req.reason ? `: ${req.reason}` : ''}`;
+      const message = `${def.title} requested by ${req.requester}${req.reason ? `: ${req.reason}` : ''}${req.ticket ? ` (ticket ${req.ticket})` : ''}`;
       const result = await store.create(
         run,
-        [{ runId: id, seq: 1, at: now, actor: req.requester, type: 'run_started', message, data: { input } }],
+        [
+          {
+            runId: id,
+            seq: 1,
+            at: now,
+            actor: req.requester,
+            type: 'run_started',
+            message,
+            data: { input, ...(req.ticket ? { ticket: req.ticket } : {}) },
+          },
+        ],
         { lockKeys, requestId: req.requestId },
       );
       if (!result.created) return requireRun(result.runId);

@@ -88,6 +88,8 @@ export interface Run {
   input: Record<string, unknown>;
   requester: string;
   reason?: string;
+  /** A change ticket reference given with the request. */
+  ticket?: string;
   createdAt: number;
   updatedAt: number;
   finishedAt?: number;

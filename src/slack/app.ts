@@ -9,6 +9,9 @@ import { answerForeignInteractions } from './middleware/only-ours';
 import { onlyThisInstallation, resolveInstallation, type Installation } from './middleware/installation';
 import { memoryReplayGuard, refuseReplays, type ReplayGuard } from './middleware/replay';
 import { healthRoute, httpReceiver } from './receiver';
+import type { ParseRules } from './parse-command';
+import { SUBCOMMANDS } from './subcommands';
+import { optionTable } from './subcommands/options';
 import type { Queries, SlackSettings } from './settings';
 
 export interface SlackAppDeps {
@@ -77,7 +80,22 @@ export function createSlackApp({
   app.use(refuseReplays(replays ?? memoryReplayGuard(), logger));
   app.use(onlyThisInstallation(() => installation, logger));
   app.use(answerForeignInteractions());
-  const ctx: ListenerContext = { app, settings, engine, queries, directory, logger, dispatch: async () => undefined };
+  const starts = Object.fromEntries(SUBCOMMANDS.filter((c) => c.workflow).map((c) => [c.name, c.workflow as string]));
+  const rules: ParseRules = {
+    options: optionTable(starts, engine.definitions, settings.baseInput),
+    requireReason: settings.requireReason,
+    ticketPattern: settings.ticketPattern,
+  };
+  const ctx: ListenerContext = {
+    app,
+    settings,
+    engine,
+    queries,
+    directory,
+    logger,
+    rules,
+    dispatch: async () => undefined,
+  };
   const runJob = createJobRunner(ctx);
   ctx.dispatch = defer ?? localDispatch(runJob, settings.backgroundConcurrency ?? 4);
   registerListeners(ctx);

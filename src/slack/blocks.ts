@@ -46,7 +46,7 @@ export function buildRunMessage(run: Run): { text: string; blocks: Block[] } {
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: cut(title, 150) } },
     section(
-      `${ICON[run.status] ?? ''} *${run.status.replace(/_/g, ' ')}* · requested by <@${run.requester}>${run.reason ? ` · _${esc(run.reason)}_` : ''}\nWorkflow \`${run.id}\``,
+      `${ICON[run.status] ?? ''} *${run.status.replace(/_/g, ' ')}* · requested by <@${run.requester}>${run.reason ? ` · _${esc(run.reason)}_` : ''}${run.ticket ? ` · ticket \`${esc(run.ticket)}\`` : ''}\nWorkflow \`${run.id}\``,
     ),
   ];
   const plan = (

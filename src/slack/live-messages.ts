@@ -22,6 +22,34 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
   const coalesceMs = s.coalesceMs ?? 1000;
   const rendering = new Set<Promise<void>>();
 
+  /** The approvers of the event's gate who have not decided, never the requester. */
+  function undecided(e: EngineEvent): string[] {
+    const st = e.stepId ? e.run.steps[e.stepId] : undefined;
+    const gate = e.run.definition.steps.find((x) => x.id === e.stepId) as
+      { approval?: { approvers: string[] } } | undefined;
+    const decided = new Set((st?.decisions ?? []).map((d) => d.user));
+    return [
+      ...new Set(
+        (gate?.approval?.approvers ?? [])
+          .flatMap((r) => s.roles[r] ?? [])
+          .filter((m) => m !== '*' && m !== e.run.requester && !decided.has(m)),
+      ),
+    ];
+  }
+
+  /** With IDC_NOTIFY_APPROVERS=dm, each approver (a person, not a group) also gets a direct message. */
+  function directMessages(e: EngineEvent): void {
+    if (s.notifyApprovers !== 'dm' || e.type !== 'approval_requested') return;
+    const where = e.run.meta.ts ? ` in <#${String(e.run.meta.channel ?? s.channel)}>` : '';
+    for (const user of undecided(e).filter((m) => !m.startsWith('S')))
+      void client.chat
+        .postMessage({
+          channel: user,
+          text: `🔔 Your approval is asked${where}: ${esc(e.run.definition.title)}${typeof e.run.input.region === 'string' ? ` (${esc(e.run.input.region)})` : ''}, workflow \`${e.run.id}\`, requested by <@${e.run.requester}>.`,
+        })
+        .catch((err: unknown) => logger.warn({ err, user }, 'approver DM failed'));
+  }
+
   /** The thread line for an event, or nothing when the live message already says it all. */
   function noteFor(e: EngineEvent): string | undefined {
     const st = e.stepId ? e.run.steps[e.stepId] : undefined;
@@ -35,17 +63,12 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
         return `${e.type === 'step_failed' ? '❌ ' : e.type === 'step_retrying' ? '🔁 ' : ''}${esc(e.message)}`;
       case 'run_finished':
         return `<@${e.run.requester}> ${e.run.status === 'succeeded' ? '✅' : '⚠️'} ${esc(e.message)}`;
+      case 'approval_requested':
       case 'approval_reminder': {
-        // Mention the approvers who have not decided yet (users and user groups from the roles).
-        const gate = e.run.definition.steps.find((x) => x.id === e.stepId) as
-          { approval?: { approvers: string[] } } | undefined;
-        const decided = new Set((st?.decisions ?? []).map((d) => d.user));
-        const who = new Set(
-          (gate?.approval?.approvers ?? [])
-            .flatMap((r) => s.roles[r] ?? [])
-            .filter((m) => m !== '*' && m !== e.run.requester && !decided.has(m)),
-        );
-        return `⏰ ${esc(e.message)}${who.size ? ` ${[...who].map((m) => (m.startsWith('S') ? `<!subteam^${m}>` : `<@${m}>`)).join(' ')}` : ''}`;
+        // Ask the approvers who have not decided yet (users and user groups from the roles).
+        const who = undecided(e);
+        const icon = e.type === 'approval_requested' ? '🔔' : '⏰';
+        return `${icon} ${esc(e.message)}${who.length ? ` ${who.map((m) => (m.startsWith('S') ? `<!subteam^${m}>` : `<@${m}>`)).join(' ')}` : ''}`;
       }
       default:
         return undefined;
@@ -123,6 +146,7 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
     const q = pendingFor(event.run);
     const note = noteFor(event);
     if (note) q.notes.push(note);
+    directMessages(event);
     if (q.running) q.dirty = true;
     else schedule(event.run.id, q, coalesceMs);
     if (isTerminal(event.run.status)) setTimeout(() => queue.delete(event.run.id), 60_000).unref();

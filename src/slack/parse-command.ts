@@ -1,5 +1,6 @@
 import { REGION_PATTERN } from '../engine';
 import { SUBCOMMANDS, subcommand, usageOf, type Command } from './subcommands';
+import { optionUsage, type OptionTable } from './subcommands/options';
 
 const RUN_ID = /^\d{8}-[0-9a-f]{6}$/;
 /** What the person typed, safe to echo: no mrkdwn controls, control characters or bidi overrides, at most 40 characters. */
@@ -36,6 +37,15 @@ const closest = (word: string, known: Iterable<string>): string | undefined => {
   return best;
 };
 
+/** What the configuration adds to parsing: workflow options, a required reason, the ticket format. */
+export interface ParseRules {
+  options?: OptionTable;
+  /** Changes (restricted subcommands) need a reason (IDC_REQUIRE_REASON). */
+  requireReason?: boolean;
+  /** A ticket reference must match this (IDC_TICKET_PATTERN). */
+  ticketPattern?: RegExp;
+}
+
 /**
  * Parses the text after /idc. Every malformed command gets what was wrong and the right usage.
  * `regions`, when given, is the set of Region names the bot accepts (unknown ones are refused with a
@@ -44,6 +54,7 @@ const closest = (word: string, known: Iterable<string>): string | undefined => {
 export function parseCommand(
   text: string,
   regions?: ReadonlySet<string>,
+  rules: ParseRules = {},
 ): { ok: true; command: Command } | { ok: false; error: string } {
   const words = text.trim().split(/\s+/).filter(Boolean);
   const [sub = 'help', ...rest] = words;
@@ -55,6 +66,8 @@ export function parseCommand(
       error: `Unknown command \`${shown(sub)}\`. Try one of: ${SUBCOMMANDS.map((c) => c.name).join(', ')} (\`/idc help\`).`,
     };
   const fail = (why: string) => ({ ok: false as const, error: `${why}\nUsage: \`${usageOf(spec)}\`` });
+  if (name === 'help' && rest.length === 1 && subcommand(rest[0]?.toLowerCase() ?? ''))
+    return { ok: true, command: { name, topic: rest[0]?.toLowerCase() } };
   switch (spec.args) {
     case 'none':
       if (rest.length) return fail(`\`${name}\` takes no arguments (got \`${shown(rest.join(' '))}\`).`);
@@ -81,8 +94,56 @@ export function parseCommand(
         if (rest.length > 1) return fail(`Unexpected text after the Region: \`${shown(rest.slice(1).join(' '))}\`.`);
         return { ok: true, command: { name, region } };
       }
-      const reason = rest.slice(1).join(' ').slice(0, 500) || undefined;
-      return { ok: true, command: { name, region, reason } };
+      const known = rules.options?.[name] ?? {};
+      const list = Object.entries(known)
+        .map(([n, o]) => `\`${optionUsage(n, o)}\``)
+        .join(', ');
+      const options: Record<string, string | boolean> = {};
+      let ticket: string | undefined;
+      const words: string[] = [];
+      const tokens = rest.slice(1);
+      for (let i = 0; i < tokens.length; i++) {
+        const token = tokens[i] as string;
+        if (!token.startsWith('--')) {
+          words.push(token);
+          continue;
+        }
+        const eq = token.indexOf('=');
+        const flag = (eq < 0 ? token.slice(2) : token.slice(2, eq)).toLowerCase();
+        const inline = eq < 0 ? undefined : token.slice(eq + 1);
+        const option = known[flag];
+        if (!option)
+          return fail(
+            `Unknown option \`--${shown(flag)}\` for \`${name}\`${list ? `; its options: ${list} (\`/idc help ${name}\`)` : ' (it takes none)'}.`,
+          );
+        let value: string | boolean | undefined = option.type === 'boolean' ? (inline ?? true) : inline;
+        if (value === undefined) {
+          value = tokens[i + 1];
+          if (value === undefined || value.startsWith('--')) return fail(`\`--${flag}\` needs a value.`);
+          i++;
+        }
+        if (flag === 'ticket') ticket = String(value).replace(UNSAFE, '').slice(0, 100);
+        else options[option.input] = value;
+      }
+      const reason = words.join(' ').slice(0, 500) || undefined;
+      if (rules.requireReason && spec.restricted && !reason)
+        return fail(
+          `A change needs a reason: say why after the Region${known.ticket ? ', and add `--ticket <ref>` if there is a change ticket' : ''}.`,
+        );
+      if (ticket !== undefined && rules.ticketPattern && !rules.ticketPattern.test(ticket))
+        return fail(
+          `\`${shown(ticket)}\` is not a change ticket reference here (IDC_TICKET_PATTERN: \`${shown(rules.ticketPattern.source)}\`).`,
+        );
+      return {
+        ok: true,
+        command: {
+          name,
+          region,
+          reason,
+          ...(Object.keys(options).length ? { options } : {}),
+          ...(ticket ? { ticket } : {}),
+        },
+      };
     }
     case 'run-id': {
       const id = rest[0];

@@ -24,6 +24,12 @@ export interface SlackSettings {
   baseInput: Record<string, unknown>;
   /** Role allowed to run the read-only commands; when absent, any full member of the workspace (no guests). */
   viewerRole?: string;
+  /** How approvers are asked when a gate opens: mentioned in the thread (default), or also by direct message. */
+  notifyApprovers?: 'thread' | 'dm';
+  /** Changes need a reason (IDC_REQUIRE_REASON; default here false, the configuration's default is true). */
+  requireReason?: boolean;
+  /** A change ticket reference must match this (IDC_TICKET_PATTERN). */
+  ticketPattern?: RegExp;
   /** Commands that call AWS or start a workflow, per person per minute (default 20). */
   commandsPerMinute?: number;
 }

@@ -118,6 +118,9 @@ describe('the Lambda bundle (AwsLambdaReceiver), as the stack deploys it', () =>
     const start = slack.commandForm('UREQ', 'verify us-east-1', 'C0IDC');
     const started = (await handler(apiGatewayEvent(start, slack.signedHeaders(start)), {})) as { statusCode: number };
     expect(started.statusCode).toBe(200);
+    // The start itself runs in the other invocation (asynchronous); the schedule comes after it.
+    for (let i = 0; i < 200 && !slack.responses.some((r) => /Started workflow/.test(String(r.body.text))); i++)
+      await new Promise((r) => setTimeout(r, 25));
     const scheduled = (await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never, {})) as {
       advanced: number;
     };

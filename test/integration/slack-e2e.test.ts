@@ -41,6 +41,9 @@ const settings = {
   retryMs: 100,
   coalesceMs: 20,
   regions: new Set(KNOWN_REGIONS),
+  requireReason: true,
+  ticketPattern: /^CHG[0-9]+$/,
+  notifyApprovers: 'dm' as const,
 };
 
 beforeAll(async () => {
@@ -221,7 +224,7 @@ describe('Slack end to end over HTTP', () => {
       expect(res.json().text).toContain(expected);
     }
     const seen = slack.responses.length;
-    await slack.command('UB', 'add-region eu-west-1');
+    await slack.command('UB', 'add-region eu-west-1 DR');
     await until(
       () =>
         slack.responses.slice(seen).find((r) => String(r.body.text).includes('Only members of the `requesters` role')),
@@ -229,6 +232,57 @@ describe('Slack end to end over HTTP', () => {
     );
     expect((await engine.listRecent(50)).length).toBe(before);
     expect(lastResponse()).toBeDefined();
+  });
+
+  it('takes workflow inputs as options, a reason and a ticket: remove-region --delete-replica-key reaches the second gate', async () => {
+    const help = await slack.command('UREQ', 'help remove-region');
+    expect(help.json().text).toContain('`--delete-replica-key` — also schedule deletion of the key replica');
+    expect(help.json().text).toContain('`--deletion-window-days <number>`');
+    expect(help.json().text).toContain('`--ticket <ref>`');
+    for (const [text, expected] of [
+      ['remove-region eu-west-3', 'A change needs a reason'],
+      ['remove-region eu-west-3 cleanup --delete-replica', 'Unknown option `--delete-replica` for `remove-region`'],
+      ['remove-region eu-west-3 cleanup --deletion-window-days', '`--deletion-window-days` needs a value'],
+      ['remove-region eu-west-3 cleanup --ticket INC9', '`INC9` is not a change ticket reference here'],
+    ]) {
+      const res = await slack.command('UREQ', text as string);
+      expect(res.json().text).toContain(expected);
+    }
+    const seen = slack.responses.length;
+    await slack.command('UREQ', 'remove-region eu-west-3 cleanup --deletion-window-days seven');
+    await until(
+      () =>
+        slack.responses.slice(seen).find((r) => /deletionWindowDays" must be a whole number/.test(String(r.body.text))),
+      'input refusal',
+    );
+    aws.world.instance.regions.set('eu-west-3', { name: 'eu-west-3', status: 'ACTIVE', addedDate: clock.now() });
+    try {
+      const runId = await startViaSlack(
+        'remove-region eu-west-3 no longer needed --delete-replica-key --deletion-window-days 7 --ticket CHG42',
+      );
+      const run = (await engine.get(runId)) as Run;
+      expect(run.input).toMatchObject({ region: 'eu-west-3', deleteReplicaKey: true, deletionWindowDays: 7 });
+      expect([run.reason, run.ticket]).toEqual(['no longer needed', 'CHG42']);
+      expect((await engine.events(runId))[0]?.data).toMatchObject({ ticket: 'CHG42' });
+      await until(() => JSON.stringify(liveMessage(runId)?.blocks ?? '').includes('ticket `CHG42`'), 'ticket shown');
+      // Approved, the Region removed: the replica-deletion gate is reachable from Slack now.
+      const first = await drive(runId, (r) => r.status === 'awaiting_approval');
+      // The approvers are asked: mentioned in the thread (never the requester), and each by direct message.
+      const asked = await until(
+        () => slack.messages.find((m) => m.thread_ts === liveMessage(runId)?.ts && m.text.startsWith('🔔')),
+        'approvers asked in the thread',
+      );
+      expect(asked.text).toMatch(/<@UA>.*<@UB>/);
+      expect(asked.text).not.toContain('<@UREQ>');
+      await until(() => slack.messages.find((m) => m.channel === 'UB' && m.text.includes(runId)), 'DM to UB');
+      await engine.decide({ runId, user: 'UA', verdict: 'approve' });
+      await engine.decide({ runId, user: 'UB', verdict: 'approve' });
+      const second = await drive(runId, (r) => r.status === 'awaiting_approval' && r.cursor !== first.cursor);
+      expect(second.definition.steps[second.cursor]?.id).toBe('approve-key-deletion');
+      await engine.cancel({ runId, user: 'UREQ' });
+    } finally {
+      aws.world.instance.regions.delete('eu-west-3');
+    }
   });
 
   it('asks for a reason in a modal when someone rejects, and records it', async () => {

@@ -7,6 +7,7 @@ import { NonRetryableStepError, RetryableStepError, type StepState } from '../..
 import { mapAwsError } from '../../src/steps/lib/aws-errors';
 import type { HealthSnapshot } from '../../src/health';
 import { eventsBetween, nextState } from '../../src/watch';
+import { parseCommand } from '../../src/slack/parse-command';
 
 const gate = { approvers: ['admins'], minApprovals: 2, allowRequester: false, expiresAfter: '24h' };
 const open: StepState = { status: 'awaiting_approval', attempt: 0, expiresAt: 1000, planHash: 'abc', decisions: [] };
@@ -185,5 +186,59 @@ describe('watch findings', () => {
     const later = nextState(first, { snapshot: removing }, 1_000 + 3_600_001, 3_600_000);
     expect(Object.keys(later.conditions)).toEqual(['stuck:eu-west-1']);
     expect(later.outbox).toEqual([expect.stringMatching(/^🔴 eu-west-1 has been REMOVING for 60 min/)]);
+  });
+});
+
+describe('/idc options, reason and ticket', () => {
+  const options = {
+    'remove-region': {
+      'delete-replica-key': { input: 'deleteReplicaKey', type: 'boolean' as const },
+      'deletion-window-days': { input: 'deletionWindowDays', type: 'integer' as const },
+      ticket: { input: '', type: 'string' as const },
+    },
+  };
+  const rules = { options, requireReason: true, ticketPattern: /^CHG[0-9]+$/ };
+
+  it('reads flags, valued options (spaced or with =) and the ticket anywhere after the Region; the rest is the reason', () => {
+    expect(
+      parseCommand(
+        'remove-region eu-west-1 --deletion-window-days=7 no longer --ticket CHG1 needed --delete-replica-key',
+        undefined,
+        rules,
+      ),
+    ).toEqual({
+      ok: true,
+      command: {
+        name: 'remove-region',
+        region: 'eu-west-1',
+        reason: 'no longer needed',
+        options: { deletionWindowDays: '7', deleteReplicaKey: true },
+        ticket: 'CHG1',
+      },
+    });
+    expect(parseCommand('remove-region eu-west-1 x --delete-replica-key=false', undefined, rules)).toMatchObject({
+      command: { options: { deleteReplicaKey: 'false' } },
+    });
+  });
+
+  it.each([
+    ['remove-region eu-west-1', 'A change needs a reason'],
+    [
+      'remove-region eu-west-1 x --force',
+      'Unknown option `--force` for `remove-region`; its options: `--delete-replica-key`',
+    ],
+    ['remove-region eu-west-1 x --deletion-window-days --delete-replica-key', '`--deletion-window-days` needs a value'],
+    ['remove-region eu-west-1 x --ticket <!here>', 'is not a change ticket reference here'],
+    [
+      'add-region eu-west-1 x --delete-replica-key',
+      'Unknown option `--delete-replica-key` for `add-region` (it takes none)',
+    ],
+  ])('refuses %s with what was wrong', (text, expected) => {
+    const r = parseCommand(text, undefined, rules);
+    expect(r.ok ? '' : r.error).toContain(expected);
+  });
+
+  it('answers help for one command', () => {
+    expect(parseCommand('help remove-region')).toEqual({ ok: true, command: { name: 'help', topic: 'remove-region' } });
   });
 });

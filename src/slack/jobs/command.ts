@@ -17,12 +17,12 @@ export async function replyVia(responseUrl: string, text: string): Promise<void>
 }
 
 /** The slow part of `/idc`: who may run it, the per-person budget, then the subcommand itself. */
-export function createCommandJob({ settings, engine, queries, directory, logger }: ListenerContext) {
+export function createCommandJob({ settings, engine, queries, directory, logger, rules }: ListenerContext) {
   const budget = perPersonBudget(settings.commandsPerMinute ?? 20);
   return async (job: Extract<SlowJob, { type: 'command' }>): Promise<void> => {
     const say = (text: string) =>
       replyVia(job.responseUrl, text).catch((err) => logger.warn({ err }, 'respond failed'));
-    const parsed = parseCommand(job.text, settings.regions);
+    const parsed = parseCommand(job.text, settings.regions, rules);
     const spec = parsed.ok ? subcommand(parsed.command.name) : undefined;
     if (!parsed.ok || !spec) return; // refused in the ack already
     const ctx: CommandContext = { user: job.user, triggerId: job.triggerId, engine, queries, settings };

@@ -2,6 +2,7 @@ import type { App, webApi } from '@slack/bolt';
 import type { Engine, Logger } from '../../engine';
 import type { SlackDirectory } from '../directory';
 import type { Dispatch } from '../jobs/types';
+import type { ParseRules } from '../parse-command';
 import type { Queries, SlackSettings } from '../settings';
 
 /** What every listener gets. */
@@ -14,6 +15,8 @@ export interface ListenerContext {
   logger: Logger;
   /** Runs a request's slow part after the ack: here, or in another invocation (Lambda). */
   dispatch: Dispatch;
+  /** Workflow options, the reason and ticket rules: what `/idc` accepts beyond its arguments. */
+  rules: ParseRules;
 }
 
 /** An ephemeral to one person in a channel; a failure is logged, never thrown. */

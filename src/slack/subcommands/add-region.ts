@@ -6,5 +6,6 @@ export const addRegion = defineSubcommand({
   args: 'region-reason',
   help: 'start the add-Region workflow (needs approvals)',
   restricted: true,
+  workflow: 'add-region',
   run: (ctx, c) => startWorkflow(ctx, c, 'add-region'),
 });

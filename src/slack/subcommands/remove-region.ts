@@ -6,5 +6,6 @@ export const removeRegion = defineSubcommand({
   args: 'region-reason',
   help: 'start the remove-Region workflow (needs approvals)',
   restricted: true,
+  workflow: 'remove-region',
   run: (ctx, c) => startWorkflow(ctx, c, 'remove-region'),
 });

@@ -10,9 +10,10 @@ export async function startWorkflow(ctx: CommandContext, c: Command, workflowId:
   const reason = 'reason' in c ? c.reason : undefined;
   const run = await engine.start({
     workflowId,
-    input: { ...base, region: regionOf(c) },
+    input: { ...base, ...('options' in c ? c.options : {}), region: regionOf(c) },
     requester: ctx.user,
     reason,
+    ...('ticket' in c && c.ticket ? { ticket: c.ticket } : {}),
     requestId: ctx.triggerId,
     meta: { channel: settings.channel },
   });

@@ -4,9 +4,18 @@ import type { Queries, SlackSettings } from '../settings';
 /** What a subcommand's arguments look like; the parser checks them the same way for every subcommand. */
 export type ArgSpec = 'none' | 'now' | 'region' | 'region-reason' | 'run-id';
 
-/** A parsed command: its name and, by its ArgSpec, a Region (and reason) or a workflow id. */
+/** A parsed command: its name and, by its ArgSpec, a Region (a reason, options, a ticket) or a workflow id. */
 export type Command =
-  { name: string } | { name: string; region: string; reason?: string } | { name: string; id: string };
+  | { name: string; topic?: string }
+  | {
+      name: string;
+      region: string;
+      reason?: string;
+      /** Workflow inputs set with `--name value` / `--flag` (camelCase input name → raw value). */
+      options?: Record<string, string | boolean>;
+      ticket?: string;
+    }
+  | { name: string; id: string };
 
 export interface CommandContext {
   user: string;
@@ -25,6 +34,8 @@ export interface Subcommand {
   help: string;
   /** Only members of the requester role may run it. */
   restricted?: boolean;
+  /** The workflow it starts (its inputs become `--options`). */
+  workflow?: string;
   /** An answer at hand without any I/O, given in the ack itself. */
   instant?(ctx: CommandContext): string | undefined;
   /** The slow part, after the ack: returns the ephemeral answer. */

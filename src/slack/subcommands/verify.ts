@@ -5,5 +5,6 @@ export const verify = defineSubcommand({
   name: 'verify',
   args: 'region',
   help: 'check a Region on its own endpoints (read-only workflow)',
+  workflow: 'verify-region',
   run: (ctx, c) => startWorkflow(ctx, c, 'verify-region'),
 });

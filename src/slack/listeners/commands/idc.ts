@@ -1,19 +1,26 @@
 import { esc } from '../../blocks';
 import { firstDelivery } from '../../middleware/replay';
 import { parseCommand } from '../../parse-command';
-import { HELP, subcommand, type CommandContext } from '../../subcommands';
+import { HELP, subcommand, usageOf, type CommandContext } from '../../subcommands';
+import { helpFor } from '../../subcommands/options';
 import type { ListenerContext } from '../context';
 
 /**
  * `/idc <subcommand>`: parsed and acked at once (a malformed command gets what was wrong and the
  * usage); the slow part (role check, AWS reads, starting a run) is a job dispatched after the ack.
  */
-export function registerIdcCommand({ app, settings, engine, queries, dispatch, logger }: ListenerContext): void {
+export function registerIdcCommand({ app, settings, engine, queries, dispatch, logger, rules }: ListenerContext): void {
   app.command('/idc', async ({ command, ack, respond, context }) => {
-    const parsed = parseCommand(command.text ?? '', settings.regions);
+    const parsed = parseCommand(command.text ?? '', settings.regions, rules);
     if (!parsed.ok) return ack({ response_type: 'ephemeral', text: parsed.error });
     const spec = subcommand(parsed.command.name);
-    if (!spec || spec.name === 'help') return ack({ response_type: 'ephemeral', text: HELP });
+    if (!spec || spec.name === 'help') {
+      const topic = 'topic' in parsed.command ? subcommand(parsed.command.topic ?? '') : undefined;
+      return ack({
+        response_type: 'ephemeral',
+        text: topic ? helpFor(usageOf(topic), rules.options?.[topic.name]) : HELP,
+      });
+    }
     const ctx: CommandContext = { user: command.user_id, triggerId: command.trigger_id, engine, queries, settings };
     const instant = spec.instant?.(ctx);
     if (instant) return ack({ response_type: 'ephemeral', text: instant });
