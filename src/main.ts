@@ -203,7 +203,7 @@ export async function startBot(config: Config, extra: BotExtras = {}) {
   bot.engine.startLoop(config.IDC_TICK_MS);
   void bot.engine.tick().catch((err: unknown) => bot.log.error({ err }, 'first tick failed'));
   void bot.catchUp().catch((err: unknown) => bot.log.warn({ err }, 'could not bring live messages up to date'));
-  bot.watcher.start(Math.min(10_000, config.IDC_TICK_MS * 10)); // a due check costs one DynamoDB read per look
+  bot.watcher.start(Math.min(10_000, config.IDC_TICK_MS * 10)); // looks when a check is due, or to deliver
   return bot;
 }
 

@@ -22,6 +22,7 @@ import {
 } from '../../src/engine';
 import { createSlackApp } from '../../src/slack/app';
 import { stubQueries } from '../stub-queries';
+import { idleCost } from './idle';
 import { createStepRegistry } from '../../src/steps';
 import { createDynamoRunStore, ensureTable } from '../../src/store';
 
@@ -170,6 +171,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<string> {
     if (runs('polling')) rows.push(...(await pollingCost(dynamo, aws)));
     // 4. Scale.
     if (runs('scale')) rows.push(...(await scale(dynamo, slack)));
+    // 5. Idle cost: nothing to do, the loop and the watch running.
+    if (runs('idle')) rows.push(...(await idle(dynamo)));
   } finally {
     for (const c of children) c.kill('SIGKILL');
     await slack.close();
@@ -665,4 +668,30 @@ if (require.main === module) {
       process.exit(1);
     },
   );
+}
+
+async function idle(dynamo: Pick<DynamoLocal, 'endpoint'>): Promise<string[]> {
+  const windowMs = tiny ? 6_000 : 30_000;
+  const r = await idleCost(dynamo.endpoint, WORKFLOWS, windowMs);
+  log(`idle: ${r.counted} requests in ${windowMs / 1000} s at 1/60 of the periods = ${r.perHour.toFixed(0)} per hour`);
+  check(
+    'DynamoDB requests per idle hour (loop + watch)',
+    `${r.perHour.toFixed(0)} (≈ $${r.monthlyUsd.toFixed(3)} a month)`,
+    '≤ 60',
+    r.perHour <= 60,
+  );
+  return [
+    '## Idle cost',
+    '',
+    `The engine loop and the replication watch on an empty table, with their periods (the loop's safety poll, 120 s; the watch interval, 5 min) scaled down 60 times and every DynamoDB request counted for ${windowMs / 1000} s after a warm-up: the same requests take 60 times longer at production settings. The loop sleeps until the earliest due time it knows (the table's, from the same query, and its own writes), at most 120 s; the watch looks when its next check is due.`,
+    '',
+    '| measure | value |',
+    '|---|---|',
+    `| DynamoDB requests per idle hour | ${r.perHour.toFixed(0)} |`,
+    `| before (a due query every second, a watch look every 10 s) | ${r.before.perHour} |`,
+    `| monthly cost at on-demand prices, per process | $${r.monthlyUsd.toFixed(3)} (before: $${r.before.monthlyUsd.toFixed(2)}) |`,
+    '',
+    'Target: at most 60 DynamoDB requests per idle hour per process.',
+    '',
+  ];
 }

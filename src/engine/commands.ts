@@ -112,6 +112,7 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
         { lockKeys, requestId: req.requestId },
       );
       if (!result.created) return requireRun(result.runId);
+      core.wake(now);
       logNote(
         core.opts.logger,
         run,

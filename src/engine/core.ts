@@ -38,6 +38,8 @@ export interface EngineOptions {
   logger?: Logger;
   /** How many runs one tick advances at the same time. */
   concurrency?: number;
+  /** The longest the loop sleeps without looking at the table (other replicas' new work); default 120 s. */
+  idlePollMs?: number;
   /**
    * This process's elapsed-time clock (default: performance.now, or the injected clock's now).
    * Lease takeover is decided on it alone: no two hosts' clocks are ever compared.
@@ -94,6 +96,8 @@ export interface EngineCore {
   mayTakeOver(run: Run): boolean;
   /** Set by stop(): no new claims. */
   stopping: boolean;
+  /** Told each stored due time (this process's own writes); the loop wakes for it. */
+  wake(dueAt: number): void;
 }
 
 export function createCore(opts: EngineOptions): EngineCore {
@@ -112,7 +116,7 @@ export function createCore(opts: EngineOptions): EngineCore {
         .catch((err) => opts.logger?.error({ err, runId: event.run.id }, 'event listener failed'));
     }
   };
-  return {
+  const core: EngineCore = {
     store,
     registry: opts.registry,
     directory: opts.directory,
@@ -165,6 +169,7 @@ export function createCore(opts: EngineOptions): EngineCore {
           current = await store.get(next.id);
           continue;
         }
+        if (next.dueAt !== undefined) core.wake(next.dueAt);
         for (const n of notes) {
           logNote(opts.logger, next, n);
           if (n.emit) emit({ type: n.emit, run: next, stepId: n.stepId, message: n.message });
@@ -195,7 +200,9 @@ export function createCore(opts: EngineOptions): EngineCore {
       p.finally(() => inFlight.delete(p)).catch(() => undefined);
       return p;
     },
+    wake: () => undefined,
   };
+  return core;
 }
 
 const WARN = new Set([

@@ -38,6 +38,8 @@ export interface RunStore {
   markBroken(runId: string, message: string): Promise<void>;
   /** Ids of runs whose dueAt <= now (oldest first). */
   listDue(now: number, limit: number): Promise<string[]>;
+  /** Ids of runs due by `now` and, in the same read, the next due time after `now` (the loop sleeps until then). */
+  dueWork(now: number, limit: number): Promise<{ due: string[]; next?: number }>;
   /** Most recent runs first. */
   listRecent(limit: number): Promise<Run[]>;
   events(runId: string): Promise<AuditEvent[]>;

@@ -182,13 +182,17 @@ export function createScheduler(core: EngineCore) {
     return ids.length;
   }
 
-  /** Fills free slots of the pool with due runs; does not wait for them. */
-  async function fill(): Promise<void> {
-    if (core.stopping || busy.size >= width()) return;
-    for (const id of await due(100)) {
-      if (busy.size >= width() || core.stopping) break;
-      if (!busy.has(id)) void launch(id);
+  /** Fills free slots of the pool with due runs (does not wait for them); returns when to look next. */
+  async function fill(): Promise<number | undefined> {
+    if (core.stopping) return undefined;
+    if (busy.size >= width()) return core.clock.now();
+    const { due: ids, next } = await core.store.dueWork(core.clock.now(), 100);
+    for (const id of ids) {
+      if (busy.size >= width() || core.stopping) return core.clock.now();
+      if (!busy.has(id) && !poison.resting(id)) void launch(id);
     }
+    // Something was due: look again soon (a run whose lease this process is still watching, say).
+    return ids.length ? core.clock.now() : next;
   }
 
   async function idle(): Promise<void> {
@@ -199,23 +203,52 @@ export function createScheduler(core: EngineCore) {
   return {
     tick,
     idle,
-    startLoop(intervalMs = 1000): void {
+    /**
+     * Sleeps until the earliest due time it knows (the table's, and its own writes', see
+     * `core.wake`), at most `idlePollMs` (other replicas' new work), and looks at most once per
+     * `intervalMs`: an idle process asks DynamoDB every two minutes, not every second.
+     */
+    startLoop(intervalMs = 1000, idlePollMs = core.opts.idlePollMs ?? 120_000): void {
       if (loop) return;
-      loop = setInterval(() => {
-        if (filling) return;
+      let wakeAt = Infinity;
+      let lastLook = -Infinity;
+      const arm = (at: number) => {
+        const now = core.clock.now();
+        const when = Math.max(at, lastLook + intervalMs, now);
+        if (loop && when >= wakeAt) return;
+        if (loop) clearTimeout(loop);
+        wakeAt = when;
+        loop = setTimeout(look, when - now);
+        loop.unref();
+      };
+      const look = () => {
+        wakeAt = Infinity;
+        if (filling) return arm(core.clock.now() + intervalMs);
         filling = true;
+        lastLook = core.clock.now();
         fill()
-          .catch((err) => core.opts.logger?.error({ err }, 'tick failed'))
+          .then(
+            (next) => arm(Math.min(next ?? Infinity, lastLook + idlePollMs)),
+            (err) => {
+              core.opts.logger?.error({ err }, 'tick failed');
+              arm(lastLook + intervalMs);
+            },
+          )
           .finally(() => (filling = false));
-      }, intervalMs);
+      };
+      core.wake = (dueAt) => {
+        if (!core.stopping) arm(dueAt);
+      };
+      arm(core.clock.now());
     },
     /**
      * Stops claiming work at once, waits for steps in progress up to `deadlineMs`, then abandons
      * the rest: their leases are released so another runner resumes them without waiting.
      */
     async stop(deadlineMs = 30_000): Promise<void> {
-      if (loop) clearInterval(loop);
+      if (loop) clearTimeout(loop);
       loop = undefined;
+      core.wake = () => undefined;
       core.stopping = true;
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));

@@ -237,6 +237,32 @@ export function createDynamoRunStore(
       return [...new Set((out.Items ?? []).map((i) => (i.pk?.S ?? '').replace(/^RUN#/, '')))];
     },
 
+    async dueWork(now: number, limit: number) {
+      // One query, no upper bound: the due runs, then the first one not yet due (its time is the next wake-up).
+      stats.reads++;
+      const out = await db.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: INDEX_DUE,
+          KeyConditionExpression: 'gsi1pk = :d',
+          ExpressionAttributeValues: { ':d': S('DUE') },
+          Limit: limit + 1,
+        }),
+      );
+      const due: string[] = [];
+      let next: number | undefined;
+      for (const item of out.Items ?? []) {
+        const at = Number((item.gsi1sk?.S ?? '').slice(0, 15));
+        if (at > now) {
+          next = at;
+          break;
+        }
+        due.push((item.pk?.S ?? '').replace(/^RUN#/, ''));
+      }
+      if (due.length > limit) next = now; // more is due than was read
+      return { due: [...new Set(due.slice(0, limit))], next };
+    },
+
     async listRecent(limit: number) {
       stats.reads++;
       const out = await db.send(

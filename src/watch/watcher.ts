@@ -33,6 +33,7 @@ export function createWatcher(o: WatcherOptions) {
   const now = o.now ?? Date.now;
   let loop: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
+  let stopped = true;
   /** The newest state this process has seen, and when (wall clock), for cheap repeated /idc status. */
   let seen: { state: WatchState; at: number } | undefined;
 
@@ -110,21 +111,34 @@ export function createWatcher(o: WatcherOptions) {
     async last(): Promise<WatchState | undefined> {
       return (await o.store.get<WatchState>(o.name))?.value;
     },
-    /** Looks every `pollMs` (wall clock) whether a check is due, and checks at once. */
+    /**
+     * Checks at once, then looks again when the next check is due (the last one, by any process,
+     * plus the interval), or after `pollMs` while messages wait to be delivered: an idle process
+     * reads its state once per interval, not once per `pollMs`.
+     */
     start(pollMs = 10_000): void {
-      if (loop || o.intervalMs <= 0) return;
-      const tick = () => {
-        if (running) return;
+      if (!stopped || o.intervalMs <= 0) return;
+      stopped = false;
+      const look = () => {
         running = check()
-          .catch((err) => o.logger?.warn({ err }, 'watch check failed'))
-          .finally(() => (running = undefined));
+          .then(
+            ({ state }) =>
+              state.outbox.length ? pollMs : Math.max(pollMs, state.lastCheck + o.intervalMs - now() + 1_000),
+            (err) => (o.logger?.warn({ err }, 'watch check failed'), pollMs),
+          )
+          .then((delay) => {
+            running = undefined;
+            if (stopped) return;
+            loop = setTimeout(look, delay);
+            loop.unref();
+          });
       };
-      loop = setInterval(tick, pollMs);
+      loop = setTimeout(look, 0);
       loop.unref();
-      tick();
     },
     async stop(): Promise<void> {
-      if (loop) clearInterval(loop);
+      stopped = true;
+      if (loop) clearTimeout(loop);
       loop = undefined;
       await running;
     },

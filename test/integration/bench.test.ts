@@ -6,7 +6,7 @@ describe('npm run bench, at a tiny size', () => {
   it('runs the in-process sections and the counted targets hold', async () => {
     const text = await runBench({
       tiny: true,
-      only: ['engine', 'polling', 'scale'],
+      only: ['engine', 'polling', 'scale', 'idle'],
       dynamoEndpoint: process.env.TEST_DYNAMO_ENDPOINT,
       quiet: true,
     });
@@ -19,5 +19,6 @@ describe('npm run bench, at a tiny size', () => {
     expect(value(text, '429 answers')).toBe(0);
     expect(value(text, 'AWS calls while waiting')).toBeLessThanOrEqual(120);
     expect(text).toMatch(/\| workflows finished \| 20 of 20/);
+    expect(value(text, 'DynamoDB requests per idle hour')).toBeLessThanOrEqual(60);
   }, 120_000);
 });

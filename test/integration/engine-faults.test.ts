@@ -459,3 +459,35 @@ async function putCorrupt(db: DynamoDBClient, table: string, id: string, dueAt: 
     }),
   );
 }
+
+describe('the loop when nothing is due', () => {
+  it('looks at the table about once per idle poll, yet starts new work at once and picks up a retry when it is due', async () => {
+    const { store } = await freshStore();
+    let looks = 0;
+    const counted: RunStore = { ...store, dueWork: (now, limit) => (looks++, store.dueWork(now, limit)) };
+    const retry = { baseMs: 700, factor: 2, maxMs: 10_000, jitter: 0 };
+    const { w, make } = world(counted, { now: () => Date.now() }, { idlePollMs: 1_000, retry });
+    const e = make('idle-loop');
+    e.startLoop(50);
+    try {
+      await sleep(2_600);
+      // Idle: about one look per idle poll (a 50 ms interval used to mean one look every 50 ms: 52 here).
+      expect(looks).toBeLessThanOrEqual(4);
+      // New work starts at once.
+      const t0 = Date.now();
+      const run = await e.start({ workflowId: 'change-thing', input: { target: 'idle' }, requester: 'UREQ' });
+      await until('the run reached its gate', async () => (await e.get(run.id))?.status === 'awaiting_approval');
+      expect(Date.now() - t0).toBeLessThan(900);
+      // A retry due in 700 ms is picked up then, not at the next idle poll.
+      w.failures.push('retryable');
+      await e.decide({ runId: run.id, user: 'UALICE', verdict: 'approve' });
+      await e.decide({ runId: run.id, user: 'UBOB', verdict: 'approve' });
+      await until('first try', () => w.attempts.length >= 1);
+      const failedAt = Date.now();
+      await until('second try', () => w.attempts.length >= 2);
+      expect(Date.now() - failedAt).toBeLessThan(700 + 400);
+    } finally {
+      await e.stop(500);
+    }
+  });
+});

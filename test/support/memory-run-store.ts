@@ -81,6 +81,15 @@ export function createMemoryRunStore(): RunStore {
         .slice(0, limit)
         .map((r) => r.id);
     },
+    async dueWork(now, limit) {
+      const pending = [...runs.values()]
+        .map((j) => JSON.parse(j) as Run)
+        .filter((r) => !isTerminal(r.status) && r.dueAt !== undefined)
+        .sort((a, b) => (a.dueAt as number) - (b.dueAt as number));
+      const due = pending.filter((r) => (r.dueAt as number) <= now);
+      const next = due.length > limit ? now : pending.find((r) => (r.dueAt as number) > now)?.dueAt;
+      return { due: due.slice(0, limit).map((r) => r.id), next };
+    },
     listRecent: async (limit) =>
       [...runs.values()]
         .map((j) => JSON.parse(j) as Run)
