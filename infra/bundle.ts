@@ -1,6 +1,24 @@
 import { cpSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
+
+/**
+ * Bolt's index loads every receiver; on Lambda only AwsLambdaReceiver runs. Express (with
+ * body-parser, iconv-lite, mime-db) and Socket Mode (with undici and ws) are a third of the bundle
+ * and of its load time, so the bundle gets a stand-in that fails loudly if anything ever uses them.
+ */
+const NOT_ON_LAMBDA = /^(express|@slack\/socket-mode)$/;
+const notOnLambda: Plugin = {
+  name: 'not-on-lambda',
+  setup(b) {
+    b.onResolve({ filter: NOT_ON_LAMBDA }, (args) => ({ path: args.path, namespace: 'not-on-lambda' }));
+    b.onLoad({ filter: /.*/, namespace: 'not-on-lambda' }, (args) => ({
+      contents: `const why = () => { throw new Error('${args.path} is not in the Lambda bundle (only AwsLambdaReceiver is)'); };
+module.exports = new Proxy(why, { get: (_t, k) => (k === '__esModule' || typeof k === 'symbol' ? undefined : why()), apply: why, construct: why });`,
+      loader: 'js',
+    }));
+  },
+};
 
 const ROOT = join(__dirname, '..', ...(__dirname.includes('dist-dev') ? ['..'] : []));
 
@@ -23,6 +41,7 @@ export async function bundleLambda(outDir = join(ROOT, 'dist-lambda')): Promise<
     sourcemap: true,
     legalComments: 'external',
     logLevel: 'error',
+    plugins: [notOnLambda],
   });
   cpSync(join(ROOT, 'workflows'), join(outDir, 'workflows'), { recursive: true });
   return { dir: outDir, bytes: statSync(join(outDir, 'index.js')).size };

@@ -78,6 +78,11 @@ describe('the deployment stack (infra/), synthesized', () => {
       },
     });
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    // The uploaded code: the handler and what it imports, without Express or Socket Mode (not used on Lambda).
+    const code = readFileSync(join(bundle, 'index.js'), 'utf8');
+    expect(code).toContain('AwsLambdaReceiver');
+    expect(code).not.toMatch(/SlackWebSocket|body-parser|mime-db/);
+    expect(code.length).toBeLessThan(3_000_000);
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 1 });
     const text = JSON.stringify(template.toJSON());
