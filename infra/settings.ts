@@ -31,6 +31,7 @@ export const BotSettingsSchema = z.object({
     .string()
     .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/)
     .optional(),
+  idcRoleExternalId: z.string().optional(),
   keyAlias: z
     .string()
     .regex(/^alias\/[a-zA-Z0-9/_-]+$/)

@@ -124,6 +124,7 @@ export class IdcBotStack extends Stack {
       ...(s.notifyChannel ? { IDC_NOTIFY_CHANNEL: s.notifyChannel } : {}),
       ...(s.instanceArn ? { IDC_INSTANCE_ARN: s.instanceArn } : {}),
       ...(s.idcRoleArn ? { IDC_ROLE_ARN: s.idcRoleArn } : {}),
+      ...(s.idcRoleExternalId ? { IDC_ROLE_EXTERNAL_ID: s.idcRoleExternalId } : {}),
       ...(s.viewerRole ? { IDC_VIEWER_ROLE: s.viewerRole } : {}),
     };
 

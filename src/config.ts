@@ -88,6 +88,9 @@ export const EnvSchema = z.object({
       ),
   ),
   IDC_ROLE_ARN: optional(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/, 'must be an IAM role ARN')),
+  IDC_ROLE_EXTERNAL_ID: optional(
+    z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 characters: letters, digits and +=,.@:/-'),
+  ),
   IDC_KEY_ALIAS: z
     .string()
     .regex(/^alias\/[a-zA-Z0-9/_-]+$/, 'must look like alias/identity-center')

@@ -14,7 +14,7 @@ import {
   createSlackApp,
   createSlackClient,
   createSlackDirectory,
-  esc,
+  createNotifier,
   type Dispatch,
   type SlackSettings,
 } from './slack/app';
@@ -75,7 +75,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const lap = (what: string) => log.debug({ ms: Math.round(performance.now() - t0) }, `start-up: ${what}`);
   const clock = extra.clock ?? { now: () => Date.now() };
   const homeRegion = config.IDC_HOME_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
-  const clients = createAwsClients({ roleArn: config.IDC_ROLE_ARN });
+  const clients = createAwsClients({ roleArn: config.IDC_ROLE_ARN, externalId: config.IDC_ROLE_EXTERNAL_ID });
   const registry = createStepRegistry(clients);
   const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
   lap('workflows loaded');
@@ -134,7 +134,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     read: () => readHealth(clients, { homeRegion, instanceArn: config.IDC_INSTANCE_ARN, now: () => clock.now() }),
     store: afterReady(createStateStore(db, config.DYNAMODB_TABLE), tableReady),
     // Findings carry AWS-derived text and placeholders such as --key-id <key>: escaped, never parsed as links.
-    notify: async (text) => void (await slackClient.chat.postMessage({ channel: notifyChannel, text: esc(text) })),
+    notify: createNotifier(slackClient, notifyChannel, config.IDC_CHANNEL as string, log),
     now: () => clock.now(),
     intervalMs: config.IDC_WATCH_INTERVAL === '0' ? 0 : parseDuration(config.IDC_WATCH_INTERVAL),
     stuckAfterMs: parseDuration(config.IDC_WATCH_STUCK_AFTER),
@@ -187,16 +187,25 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   };
 }
 
+/** The first-start failure of the table check, with its real cause first and what to do. */
+export function tableFailure(table: string, err: unknown): string {
+  const e = err as Error;
+  const cause =
+    e?.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e?.message ?? '')
+      ? 'no AWS credentials were found: give the bot a role (an instance profile, task or function role), or set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'
+      : /AccessDenied|not authorized/i.test(`${e?.name} ${e?.message}`)
+        ? `access denied (${e.message}): give the bot's role the BotTable statement of npm run iam-policy`
+        : `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}; check DYNAMODB_TABLE, AWS_REGION and the network`;
+  return `DynamoDB table ${table} could not be checked or created: ${cause}`;
+}
+
 /** Starts the long-running bot: HTTP on PORT (or Socket Mode with SLACK_APP_TOKEN) and the engine loop. */
 export async function startBot(config: Config, extra: BotExtras = {}) {
   const bot = await createBot(config, extra);
   await bot.app.start(config.PORT);
   bot.log.debug({ uptimeMs: Math.round(process.uptime() * 1000) }, 'start-up: serving');
   bot.ready.catch((err: unknown) => {
-    bot.log.fatal(
-      { err },
-      `DynamoDB table ${config.DYNAMODB_TABLE} could not be checked or created: check the table name, the region and the role's dynamodb permissions`,
-    );
+    bot.log.fatal({ err }, tableFailure(config.DYNAMODB_TABLE, err));
     void bot.stop().finally(() => process.exit(1));
   });
   // The loop's first tick resumes whatever was in flight before a restart; serving does not wait for it.

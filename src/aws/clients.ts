@@ -38,6 +38,8 @@ export interface AwsClients {
 export interface AwsClientOptions {
   /** Assume this role (from the default credential chain) for every call. */
   roleArn?: string;
+  /** The external ID the role's trust policy requires (IDC_ROLE_EXTERNAL_ID). */
+  externalId?: string;
   /** SDK attempts per call (standard retry mode); the engine retries beyond that with its own backoff. */
   maxAttempts?: number;
 }
@@ -48,7 +50,13 @@ export interface AwsClientOptions {
  */
 export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
   const credentials = opts.roleArn
-    ? lazy.credentials().fromTemporaryCredentials({ params: { RoleArn: opts.roleArn, RoleSessionName: 'idc-bot' } })
+    ? lazy.credentials().fromTemporaryCredentials({
+        params: {
+          RoleArn: opts.roleArn,
+          RoleSessionName: 'idc-bot',
+          ...(opts.externalId ? { ExternalId: opts.externalId } : {}),
+        },
+      })
     : undefined;
   const common = {
     maxAttempts: opts.maxAttempts ?? 3,

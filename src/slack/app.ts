@@ -115,6 +115,7 @@ export function createSlackApp({
 
 export { boltLogger } from './logger';
 export { esc } from './blocks';
+export { createNotifier } from './notify';
 export { memoryReplayGuard, refusal, signatureHeaders, type ReplayGuard } from './middleware/replay';
 export { createSlackDirectory, type SlackDirectory } from './directory';
 export type { Queries, SlackSettings } from './settings';

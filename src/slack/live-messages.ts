@@ -8,6 +8,9 @@ import type { SlackSettings } from './settings';
  * only delays them. Changes that arrive within `coalesceMs` become one update; an update identical
  * to the last one is not sent; thread notes since the last update go out as one reply.
  */
+/** Slack's error code of a failed Web API call (`not_in_channel`…), if it is one. */
+export const slackError = (err: unknown): string | undefined => (err as { data?: { error?: string } })?.data?.error;
+
 export function createLiveMessages(s: SlackSettings, engine: Engine, client: webApi.WebClient, logger: Logger) {
   interface Pending {
     /** The newest version of the run seen (from the engine's events, or read at catch-up). */
@@ -21,6 +24,19 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
   const queue = new Map<string, Pending>();
   const coalesceMs = s.coalesceMs ?? 1000;
   const rendering = new Set<Promise<void>>();
+
+  const told = new Set<string>();
+  /** Logs once per channel that the bot cannot post there, and what to do. */
+  function notInChannel(channel: string, why: string): void {
+    if (told.has(channel)) return;
+    told.add(channel);
+    logger.error(
+      { channel, slackError: why },
+      why === 'not_in_channel'
+        ? `The bot is not a member of channel ${channel}: invite it there (/invite @idc-bot in that channel); messages wait until then`
+        : `Channel ${channel} does not exist or the bot cannot see it: check IDC_CHANNEL / IDC_NOTIFY_CHANNEL (a channel ID such as C0123ABCD, from the channel's details), and invite the bot if it is private`,
+    );
+  }
 
   /** The approvers of the event's gate who have not decided, never the requester. */
   function undecided(e: EngineEvent): string[] {
@@ -111,8 +127,13 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
         }
       } while (q.dirty);
     } catch (err) {
-      const retryMs = s.retryMs ?? 5000;
-      logger.warn({ err, runId }, `Slack update failed; retrying in ${retryMs} ms`);
+      const why = slackError(err);
+      const channel = String(q.run.meta.channel ?? s.channel);
+      // Not in the channel: say once how to fix it, then retry slowly (it works once someone invites the bot).
+      const outside = why === 'not_in_channel' || why === 'channel_not_found';
+      const retryMs = outside ? 60_000 : (s.retryMs ?? 5000);
+      if (outside) notInChannel(channel, why);
+      else logger.warn({ err, runId }, `Slack update failed; retrying in ${retryMs} ms`);
       q.dirty = false;
       schedule(runId, q, retryMs);
     } finally {

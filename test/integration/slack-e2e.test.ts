@@ -5,7 +5,13 @@ import { createAwsClients } from '../../src/aws/clients';
 import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
 import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../../dev/emulators/slack/server';
 import { createEngine, isTerminal, loadWorkflows, type Engine, type Run } from '../../src/engine';
-import { createSlackApp, createSlackClient, createSlackDirectory, type SlackDirectory } from '../../src/slack/app';
+import {
+  createNotifier,
+  createSlackApp,
+  createSlackClient,
+  createSlackDirectory,
+  type SlackDirectory,
+} from '../../src/slack/app';
 import { stubQueries } from '../../dev/stub-queries';
 import { createStepRegistry, KNOWN_REGIONS } from '../../src/steps';
 import { freshStore } from '../support/dynamo';
@@ -426,6 +432,40 @@ describe('requests from outside this installation (Enterprise Grid, Slack Connec
     await until(() => ephemeralFor('UA').find((t) => /does not belong/.test(t)), 'other-message refusal');
     expect(await decisions()).toEqual([]);
     await engine.cancel({ runId, user: 'UREQ' });
+  });
+});
+
+describe('channels the bot is not in', () => {
+  it('says once, with the fix, that it cannot post findings to the notifications channel, and keeps them', async () => {
+    slack.outside.add('C0NOTIFY');
+    const errors: string[] = [];
+    const logger = {
+      error: (_: unknown, m: string) => void errors.push(m),
+      warn: () => undefined,
+      info: () => undefined,
+      debug: () => undefined,
+    };
+    const notify = createNotifier(
+      createSlackClient({ ...settings, apiUrl: slack.apiUrl }),
+      'C0NOTIFY',
+      CHANNEL,
+      logger as never,
+    );
+    try {
+      await expect(notify('🔴 a finding')).rejects.toMatchObject({ data: { error: 'not_in_channel' } });
+      await expect(notify('🔴 another')).rejects.toBeDefined(); // still queued by the watch, told once
+      expect(errors).toEqual([expect.stringContaining('invite it there (/invite @idc-bot)')]);
+      expect(
+        slack.messages.filter(
+          (m) => m.channel === CHANNEL && m.text.includes('cannot post replication findings to <#C0NOTIFY>'),
+        ),
+      ).toHaveLength(1);
+      slack.outside.delete('C0NOTIFY');
+      await notify('🔴 a finding');
+      expect(slack.messages.some((m) => m.channel === 'C0NOTIFY' && m.text === '🔴 a finding')).toBe(true);
+    } finally {
+      slack.outside.delete('C0NOTIFY');
+    }
   });
 });
 

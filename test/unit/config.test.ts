@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config';
-import { createBot } from '../../src/main';
+import { createBot, tableFailure } from '../../src/main';
 
 describe('configuration', () => {
   it('runs the sandbox with no settings', () => {
@@ -49,5 +49,23 @@ describe('configuration', () => {
       AWS_REGION: 'us-east-1',
     });
     await expect(createBot(config)).rejects.toThrow(/gives everyone \("\*"\) the approver role identity-admins/);
+  });
+});
+
+describe('first-start failures', () => {
+  it('name the real cause of a failed table check first, and what to do', () => {
+    const noCreds = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    expect(tableFailure('idc-bot', noCreds)).toBe(
+      'DynamoDB table idc-bot could not be checked or created: no AWS credentials were found: give the bot a role (an instance profile, task or function role), or set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+    );
+    const denied = Object.assign(new Error('User: x is not authorized to perform: dynamodb:DescribeTable'), {
+      name: 'AccessDeniedException',
+    });
+    expect(tableFailure('idc-bot', denied)).toContain('access denied');
+    expect(tableFailure('idc-bot', new Error('getaddrinfo ENOTFOUND'))).toContain(
+      'Error: getaddrinfo ENOTFOUND; check DYNAMODB_TABLE',
+    );
   });
 });

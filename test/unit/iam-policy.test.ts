@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { settingsFrom } from '../../src/cli/iam-policy';
 import { EXAMPLE_SETTINGS, botIamPolicy } from '../../src/iam-policy';
+import { identityCenterKeyPolicy } from '../../src/steps';
 
 const PREFIX: Record<string, string> = {
   'client-dynamodb': 'dynamodb',
@@ -84,5 +85,13 @@ describe('the IAM policy (src/iam-policy.ts) and docs/iam-policy.json', () => {
       /--account: the 12-digit ID[\s\S]*--primary-region/,
     );
     expect(() => settingsFrom(['--acount', '1'], {})).toThrow(/Unknown option '--acount'/);
+  });
+});
+
+describe('docs/key-policy.json', () => {
+  it('is the key policy the bot writes, with placeholders for the account and the organization', () => {
+    expect(JSON.parse(readFileSync(join(__dirname, '../../docs/key-policy.json'), 'utf8'))).toEqual(
+      JSON.parse(identityCenterKeyPolicy('MANAGEMENT_ACCOUNT_ID', 'o-ORGANIZATION_ID')),
+    );
   });
 });

@@ -76,6 +76,7 @@ export interface OpenView {
  */
 export async function startSlackEmulator(opts: SlackEmulatorOptions) {
   const messages: SlackMessage[] = [];
+  const outside = new Set<string>();
   const ephemerals: { channel: string; user: string; text: string; at: number }[] = [];
   const responses: { url: string; body: Record<string, unknown> }[] = [];
   /** Who each response_url and trigger_id was issued to (Slack shows responses to that person only). */
@@ -133,6 +134,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       const err = checkBlocks(p);
       if (err) return { ok: false, error: err };
       if (!p.channel) return { ok: false, error: 'channel_not_found' };
+      if (outside.has(p.channel)) return { ok: false, error: 'not_in_channel' };
       if (p.thread_ts && !messages.some((m) => m.ts === p.thread_ts && m.channel === p.channel))
         return { ok: false, error: 'thread_not_found' };
       const m: SlackMessage = {
@@ -400,6 +402,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     url,
     apiUrl: `${url}/api/`,
     messages,
+    /** Channels the bot is not a member of: posting there answers not_in_channel. */
+    outside,
     ephemerals,
     responses,
     calls,
