@@ -18,6 +18,7 @@ import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { botIamPolicy } from '../src/iam-policy';
 import { TABLE_SCHEMA } from '../src/store/keys';
+import { logAlarms } from './alarms';
 import type { BotSettings } from './settings';
 
 const ROOT = join(__dirname, '..', ...(__dirname.includes('dist-dev') ? ['..'] : []));
@@ -137,7 +138,7 @@ export class IdcBotStack extends Stack {
 
     if (s.runtime === 'lambda') this.lambda(props, environment);
     else this.container(props, environment);
-    this.logAlarms();
+    logAlarms(this, this.logGroup, this.alarms);
 
     new CfnOutput(this, 'SecretArn', {
       value: this.secret.secretArn,
@@ -276,32 +277,5 @@ export class IdcBotStack extends Stack {
       [{ id: 'AwsSolutions-IAM5', reason: 'The execution role CDK makes for pulling the image and writing logs' }],
       true,
     );
-  }
-
-  /** Alarms on what the bot logs (one JSON line per audit event): failed or expired workflows, watch findings. */
-  private logAlarms() {
-    const filters: [string, string][] = [
-      ['RunsFailed', '{ $.event = "run_failed" || $.event = "run_expired" }'],
-      ['WatchFindings', '{ $.event = "watch_finding" }'],
-    ];
-    for (const [name, pattern] of filters) {
-      const filter = new logs.MetricFilter(this, `${name}Filter`, {
-        logGroup: this.logGroup,
-        filterPattern: logs.FilterPattern.literal(pattern),
-        metricNamespace: 'IdcBot',
-        metricName: name,
-        metricValue: '1',
-      });
-      new cloudwatch.Alarm(this, name, {
-        metric: filter.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription:
-          name === 'RunsFailed'
-            ? 'A workflow failed or expired: read its thread in Slack (/idc show <run>)'
-            : 'The replication watch reported a problem: read the notifications channel',
-      }).addAlarmAction(new actions.SnsAction(this.alarms));
-    }
   }
 }

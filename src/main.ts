@@ -136,6 +136,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     // Findings carry AWS-derived text and placeholders such as --key-id <key>: escaped, never parsed as links.
     notify: createNotifier(slackClient, notifyChannel, config.IDC_CHANNEL as string, log),
     now: () => clock.now(),
+    speed: () => clock.speed ?? 1,
     intervalMs: config.IDC_WATCH_INTERVAL === '0' ? 0 : parseDuration(config.IDC_WATCH_INTERVAL),
     stuckAfterMs: parseDuration(config.IDC_WATCH_STUCK_AFTER),
     logger: log,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { decideApproval, type DecisionOutcome } from './approval';
-import { currentStep, finish, logNote, scopeOf, titleOf, type EngineCore } from './core';
+import { logNote } from './audit-log';
+import { currentStep, finish, scopeOf, titleOf, type EngineCore } from './core';
 import type { WorkflowDefinition } from './definition';
 import { ConflictError, EngineInputError, LockHeldError, RunActionError } from './errors';
 import { validateInputs } from './inputs';

@@ -3,6 +3,8 @@ import type { AuditEvent, Run } from './run';
 /** The engine's only view of time. */
 export interface Clock {
   now(): number;
+  /** Clock milliseconds per real millisecond (a sandbox's fast clock); timers are scaled by it. Default 1. */
+  readonly speed?: number;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

@@ -218,7 +218,7 @@ export function createScheduler(core: EngineCore) {
         if (loop && when >= wakeAt) return;
         if (loop) clearTimeout(loop);
         wakeAt = when;
-        loop = setTimeout(look, when - now);
+        loop = setTimeout(look, (when - now) / (core.clock.speed ?? 1));
         loop.unref();
       };
       const look = () => {

@@ -17,6 +17,8 @@ export interface WatcherOptions {
   /** Posts one message to the notifications channel. */
   notify(text: string): Promise<void>;
   now?: () => number;
+  /** Clock milliseconds per real millisecond (the sandbox's fast clock); default 1. */
+  speed?: () => number;
   intervalMs: number;
   stuckAfterMs: number;
   logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
@@ -123,7 +125,9 @@ export function createWatcher(o: WatcherOptions) {
         running = check()
           .then(
             ({ state }) =>
-              state.outbox.length ? pollMs : Math.max(pollMs, state.lastCheck + o.intervalMs - now() + 1_000),
+              state.outbox.length
+                ? pollMs
+                : Math.max(pollMs, (state.lastCheck + o.intervalMs - now()) / (o.speed?.() ?? 1) + 1_000),
             (err) => (o.logger?.warn({ err }, 'watch check failed'), pollMs),
           )
           .then((delay) => {

@@ -1,11 +1,6 @@
 import { backoffDelay } from '../backoff';
 import {
-  classify,
   finish,
-  keepLease,
-  kindFor,
-  makeContext,
-  parseInput,
   release,
   scopeOf,
   succeed,
@@ -15,6 +10,7 @@ import {
   type Failure,
   type Note,
 } from '../core';
+import { classify, keepLease, kindFor, makeContext, parseInput } from '../step-context';
 import type { ActionStepDef } from '../definition';
 import { formatDuration } from '../duration';
 import { LeaseLostError } from '../errors';

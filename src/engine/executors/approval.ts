@@ -1,18 +1,6 @@
 import { backoffDelay } from '../backoff';
-import {
-  classify,
-  finish,
-  makeContext,
-  nextDue,
-  park,
-  parseInput,
-  release,
-  scopeOf,
-  succeed,
-  titleOf,
-  unchanged,
-  type EngineCore,
-} from '../core';
+import { finish, nextDue, park, release, scopeOf, succeed, titleOf, unchanged, type EngineCore } from '../core';
+import { classify, makeContext, parseInput } from '../step-context';
 import type { ApprovalStepDef } from '../definition';
 import { formatDuration, parseDuration } from '../duration';
 import { diffPlans, hashPlan, planOf } from '../plan-hash';

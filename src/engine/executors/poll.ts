@@ -1,10 +1,6 @@
 import { backoffDelay } from '../backoff';
 import {
-  classify,
   finish,
-  kindFor,
-  makeContext,
-  parseInput,
   release,
   scopeOf,
   succeed,
@@ -14,6 +10,7 @@ import {
   type Failure,
   type Note,
 } from '../core';
+import { classify, kindFor, makeContext, parseInput } from '../step-context';
 import type { PollStepDef } from '../definition';
 import { formatDuration, parseDuration } from '../duration';
 import type { Run, StepState } from '../run';
