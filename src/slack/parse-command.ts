@@ -1,4 +1,4 @@
-import { REGION_PATTERN } from '../engine';
+import { parseDuration, REGION_PATTERN } from '../engine';
 import { SUBCOMMANDS, subcommand, usageOf, type Command } from './subcommands';
 import { optionUsage, type OptionTable } from './subcommands/options';
 
@@ -144,6 +144,25 @@ export function parseCommand(
           ...(ticket ? { ticket } : {}),
         },
       };
+    }
+    case 'audit': {
+      let sinceMs = 30 * 86_400_000;
+      let format: 'csv' | 'json' = 'csv';
+      for (let i = 0; i < rest.length; i++) {
+        const flag = rest[i]?.toLowerCase();
+        const value = rest[i + 1];
+        if (flag === '--since' && value && /^\d+[hd]$/.test(value)) sinceMs = parseDuration(value);
+        else if (flag === '--format' && (value === 'csv' || value === 'json')) format = value;
+        else
+          return fail(
+            flag === '--since' || flag === '--format'
+              ? `\`${flag}\` takes ${flag === '--since' ? 'a number of days or hours such as 30d' : '`csv` or `json`'}.`
+              : `Unexpected \`${shown(rest[i] as string)}\`.`,
+          );
+        i++;
+      }
+      if (sinceMs > 400 * 86_400_000) return fail('`--since` goes back at most 400 days.');
+      return { ok: true, command: { name, sinceMs, format } };
     }
     case 'run-id': {
       const id = rest[0];

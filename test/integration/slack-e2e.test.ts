@@ -435,6 +435,37 @@ describe('requests from outside this installation (Enterprise Grid, Slack Connec
   });
 });
 
+describe('audit export', () => {
+  it('sends the audit trail as a CSV file in a direct message (files.uploadV2), one row per event', async () => {
+    const runId = await startViaSlack('verify eu-central-1');
+    await drive(runId, () => false);
+    for (const [text, expected] of [
+      ['audit --since forever', '`--since` takes a number of days or hours'],
+      ['audit --format xml', '`--format` takes `csv` or `json`'],
+    ]) {
+      const res = await slack.command('UREQ', text as string);
+      expect(res.json().text).toContain(expected);
+    }
+    const seen = slack.responses.length;
+    await slack.command('UREQ', 'audit --since 1d');
+    const answer = await until(
+      () => slack.responses.slice(seen).find((r) => /Sent you the audit trail/.test(String(r.body.text))),
+      'audit answer',
+    );
+    expect(String(answer.body.text)).toMatch(/idc-audit-\d{4}-\d\d-\d\d\.csv/);
+    const file = slack.uploads.at(-1);
+    expect(file?.channel).toBe('DUREQ');
+    const lines = (file?.content ?? '').trim().split('\r\n');
+    expect(lines[0]).toBe(
+      'at,runId,workflow,region,requester,reason,ticket,status,actor,event,step,message,awsRequests',
+    );
+    const mine = lines.filter((l) => l.includes(`"${runId}"`));
+    expect(mine.length).toBeGreaterThan(2);
+    expect(mine[0]).toContain('"run_started"');
+    expect(mine.some((l) => /"run_(succeeded|failed)"/.test(l))).toBe(true); // its end is in the trail too
+  });
+});
+
 describe('channels the bot is not in', () => {
   it('says once, with the fix, that it cannot post findings to the notifications channel, and keeps them', async () => {
     slack.outside.add('C0NOTIFY');

@@ -14,10 +14,13 @@ function scopesUsed(): string[] {
     'views.open': null,
     'auth.test': null,
     'bots.info': 'users:read',
+    'conversations.open': 'im:write',
   };
   const dir = join(__dirname, '../../src/slack');
   const scopes = new Set(['commands']);
   for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
+    // files.uploadV2 (files.getUploadURLExternal + files.completeUploadExternal) needs files:write.
+    if (/\.filesUploadV2\(/.test(readFileSync(join(dir, file), 'utf8'))) scopes.add('files:write');
     for (const m of readFileSync(join(dir, file), 'utf8')
       .replace(/\s+\./g, '.') // calls split over lines by the formatter
       .matchAll(/(?:client|client\(\))\s*\.([a-z]+\.[a-zA-Z]+(?:\.[a-zA-Z]+)?)\(/g)) {

@@ -8,6 +8,7 @@ import { mapAwsError } from '../../src/steps/lib/aws-errors';
 import type { HealthSnapshot } from '../../src/health';
 import { eventsBetween, nextState } from '../../src/watch';
 import { parseCommand } from '../../src/slack/parse-command';
+import { auditRows, toCsv } from '../../src/slack/audit-export';
 
 const gate = { approvers: ['admins'], minApprovals: 2, allowRequester: false, expiresAfter: '24h' };
 const open: StepState = { status: 'awaiting_approval', attempt: 0, expiresAt: 1000, planHash: 'abc', decisions: [] };
@@ -240,5 +241,24 @@ describe('/idc options, reason and ticket', () => {
 
   it('answers help for one command', () => {
     expect(parseCommand('help remove-region')).toEqual({ ok: true, command: { name: 'help', topic: 'remove-region' } });
+  });
+});
+
+describe('audit export', () => {
+  it('quotes every CSV field and never lets one start a formula', () => {
+    const run = {
+      id: 'r1',
+      workflowId: 'add-region',
+      input: { region: 'eu-west-1' },
+      requester: 'U1',
+      reason: '=HYPERLINK("x")',
+      ticket: '',
+      status: 'succeeded',
+    };
+    const events = [{ runId: 'r1', seq: 1, at: 0, actor: 'U1', type: 'run_started', message: 'say "hi", then +1' }];
+    const csv = toCsv(auditRows([{ run: run as never, events }]));
+    expect(csv.split('\r\n')[1]).toBe(
+      '"1970-01-01T00:00:00.000Z","r1","add-region","eu-west-1","U1","\'=HYPERLINK(""x"")","","succeeded","U1","run_started","","say ""hi"", then +1",""',
+    );
   });
 });

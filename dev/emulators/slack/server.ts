@@ -77,6 +77,17 @@ export interface OpenView {
 export async function startSlackEmulator(opts: SlackEmulatorOptions) {
   const messages: SlackMessage[] = [];
   const outside = new Set<string>();
+  /** Files uploaded with files.uploadV2 (completed), and those whose bytes are awaited. */
+  const uploads: {
+    id: string;
+    title: string;
+    filename: string;
+    content: string;
+    channel?: string;
+    comment?: string;
+  }[] = [];
+  const pendingUploads = new Map<string, { filename: string; length: number; content?: string }>();
+  const baseUrl = () => `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const ephemerals: { channel: string; user: string; text: string; at: number }[] = [];
   const responses: { url: string; body: Record<string, unknown> }[] = [];
   /** Who each response_url and trigger_id was issued to (Slack shows responses to that person only). */
@@ -227,6 +238,35 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
         },
       };
     },
+    // A direct message channel with one person (im:write).
+    'conversations.open': (p) =>
+      p.users && !p.users.includes(',')
+        ? { ok: true, channel: { id: `D${p.users}` } }
+        : { ok: false, error: 'not_allowed' },
+    // files.uploadV2 as Slack documents it: get an upload URL, POST the bytes there, complete the upload.
+    'files.getUploadURLExternal': (p) => {
+      if (!p.filename || !p.length) return { ok: false, error: 'invalid_arguments' };
+      const id = `F${(uploads.length + pendingUploads.size + 1).toString().padStart(8, '0')}`;
+      pendingUploads.set(id, { filename: p.filename, length: Number(p.length) });
+      return { ok: true, upload_url: `${baseUrl()}/upload/${id}`, file_id: id };
+    },
+    'files.completeUploadExternal': (p) => {
+      const files = JSON.parse(p.files ?? '[]') as { id: string; title?: string }[];
+      for (const f of files) {
+        const pending = pendingUploads.get(f.id);
+        if (!pending?.content) return { ok: false, error: 'file_not_found' };
+        uploads.push({
+          id: f.id,
+          title: f.title ?? pending.filename,
+          filename: pending.filename,
+          content: pending.content,
+          channel: p.channel_id,
+          comment: p.initial_comment,
+        });
+        pendingUploads.delete(f.id);
+      }
+      return { ok: true, files: files.map((f) => ({ id: f.id, title: f.title })) };
+    },
     'usergroups.users.list': (p) =>
       opts.usergroups?.[p.usergroup ?? '']
         ? { ok: true, users: opts.usergroups[p.usergroup ?? ''] }
@@ -242,6 +282,18 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify(body));
       };
+      if (req.url?.startsWith('/upload/')) {
+        const pending = pendingUploads.get(req.url.slice('/upload/'.length));
+        if (!pending) return json(404, { ok: false, error: 'file_not_found' });
+        // Slack takes the bytes raw or as a multipart form (what @slack/web-api sends: one file part).
+        const first = raw.slice(0, raw.indexOf('\r\n'));
+        const multipart =
+          /multipart\/form-data/.test(String(req.headers['content-type'] ?? '')) && first.startsWith('--');
+        const part = multipart ? raw.split(first).find((p) => /filename=/.test(p)) : undefined;
+        pending.content = part ? part.slice(part.indexOf('\r\n\r\n') + 4).replace(/\r\n$/, '') : raw;
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return res.end(`OK - ${Buffer.byteLength(raw)}`);
+      }
       if (req.url?.startsWith('/response/')) {
         const body = JSON.parse(raw || '{}') as Record<string, unknown>;
         responses.push({ url: req.url, body });
@@ -404,6 +456,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     messages,
     /** Channels the bot is not a member of: posting there answers not_in_channel. */
     outside,
+    uploads,
     ephemerals,
     responses,
     calls,

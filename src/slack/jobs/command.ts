@@ -17,7 +17,7 @@ export async function replyVia(responseUrl: string, text: string): Promise<void>
 }
 
 /** The slow part of `/idc`: who may run it, the per-person budget, then the subcommand itself. */
-export function createCommandJob({ settings, engine, queries, directory, logger, rules }: ListenerContext) {
+export function createCommandJob({ app, settings, engine, queries, directory, logger, rules }: ListenerContext) {
   const budget = perPersonBudget(settings.commandsPerMinute ?? 20);
   return async (job: Extract<SlowJob, { type: 'command' }>): Promise<void> => {
     const say = (text: string) =>
@@ -25,7 +25,14 @@ export function createCommandJob({ settings, engine, queries, directory, logger,
     const parsed = parseCommand(job.text, settings.regions, rules);
     const spec = parsed.ok ? subcommand(parsed.command.name) : undefined;
     if (!parsed.ok || !spec) return; // refused in the ack already
-    const ctx: CommandContext = { user: job.user, triggerId: job.triggerId, engine, queries, settings };
+    const ctx: CommandContext = {
+      user: job.user,
+      triggerId: job.triggerId,
+      engine,
+      queries,
+      settings,
+      client: app.client,
+    };
     try {
       if (spec.restricted && !(await directory.isInRole(ctx.user, [settings.requesterRole]))) {
         return void (await say(

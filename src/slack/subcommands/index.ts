@@ -1,4 +1,5 @@
 import { addRegion } from './add-region';
+import { audit } from './audit';
 import { cancel } from './cancel';
 import { drill } from './drill';
 import { help } from './help';
@@ -24,6 +25,7 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
   watch,
   workflows,
   show,
+  audit,
   cancel,
   retry,
 ];
@@ -36,6 +38,7 @@ const ARGS: Record<ArgSpec, string> = {
   region: ' <region>',
   'region-reason': ' <region> [reason]',
   'run-id': ' <workflow-id>',
+  audit: ' [--since 30d] [--format csv|json]',
 };
 
 /** How the subcommand is typed. */

@@ -1,8 +1,9 @@
+import type { webApi } from '@slack/bolt';
 import type { Engine } from '../../engine';
 import type { Queries, SlackSettings } from '../settings';
 
 /** What a subcommand's arguments look like; the parser checks them the same way for every subcommand. */
-export type ArgSpec = 'none' | 'now' | 'region' | 'region-reason' | 'run-id';
+export type ArgSpec = 'none' | 'now' | 'region' | 'region-reason' | 'run-id' | 'audit';
 
 /** A parsed command: its name and, by its ArgSpec, a Region (a reason, options, a ticket) or a workflow id. */
 export type Command =
@@ -15,7 +16,8 @@ export type Command =
       options?: Record<string, string | boolean>;
       ticket?: string;
     }
-  | { name: string; id: string };
+  | { name: string; id: string }
+  | { name: string; sinceMs: number; format: 'csv' | 'json' };
 
 export interface CommandContext {
   user: string;
@@ -24,6 +26,9 @@ export interface CommandContext {
   engine: Engine;
   queries: Queries;
   settings: SlackSettings;
+  /** The Slack Web API (the audit export uploads a file). */
+  client?: webApi.WebClient;
+  now?: () => number;
 }
 
 /** One `/idc` subcommand: the parser, the help text and the dispatch all come from this. */
