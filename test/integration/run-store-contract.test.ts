@@ -1,5 +1,6 @@
 import { ConflictError, LockHeldError, type Run, type RunStore } from '../../src/engine';
 import { freshStore } from '../support/dynamo';
+import { createReplayStore } from '../../src/store';
 import { createMemoryRunStore } from '../support/memory-run-store';
 
 const run = (id: string, over: Partial<Run> = {}): Run =>
@@ -99,5 +100,23 @@ describe.each([
     await store.create(run('old', { createdAt: 1_000 }), [], {});
     await store.create(run('new', { createdAt: 2_000 }), [], {});
     expect((await store.listRecent(10)).map((r) => r.id)).toEqual(['new', 'old']);
+  });
+});
+
+describe('the shared replay store (DynamoDB)', () => {
+  it('says "first" exactly once per signature, however many arrive together, across two replicas', async () => {
+    const { db, table } = await freshStore();
+    const a = createReplayStore(db, table);
+    const b = createReplayStore(db, table);
+    const at = Date.now() + 360_000;
+    // 60 signatures, each sent twice to each replica at the same moment: batched writes, duplicates in a batch too.
+    const signatures = Array.from({ length: 60 }, (_, i) => `sig-${i}`);
+    const answers = await Promise.all(
+      signatures.flatMap((s) => [a, a, b, b].map(async (r) => [s, await r.firstTime(s, at)] as const)),
+    );
+    for (const s of signatures) expect(answers.filter(([x, first]) => x === s && first)).toHaveLength(1);
+    // Later, one at a time: still refused.
+    expect(await a.firstTime('sig-7', at)).toBe(false);
+    expect(await b.firstTime('sig-new', at)).toBe(true);
   });
 });
