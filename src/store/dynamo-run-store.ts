@@ -224,17 +224,7 @@ export function createDynamoRunStore(
     },
 
     async listDue(now: number, limit: number) {
-      stats.reads++;
-      const out = await db.send(
-        new QueryCommand({
-          TableName: table,
-          IndexName: INDEX_DUE,
-          KeyConditionExpression: 'gsi1pk = :d AND gsi1sk <= :upTo',
-          ExpressionAttributeValues: { ':d': S('DUE'), ':upTo': S(keys.dueUpTo(now)) },
-          Limit: limit,
-        }),
-      );
-      return [...new Set((out.Items ?? []).map((i) => (i.pk?.S ?? '').replace(/^RUN#/, '')))];
+      return (await this.dueWork(now, limit)).due;
     },
 
     async dueWork(now: number, limit: number) {

@@ -17,7 +17,6 @@ export const keys = {
   state: (name: string) => ({ pk: `STATE#${name}`, sk: 'STATE' }),
   /** Sparse "due" index: only runs with something to do carry it. */
   due: (dueAt: number, runId: string) => ({ gsi1pk: 'DUE', gsi1sk: `${pad(dueAt, 15)}#${runId}` }),
-  dueUpTo: (now: number) => `${pad(now, 15)}#~`,
   /** "Recent runs" index, newest first. */
   recent: (createdAt: number, runId: string) => ({ gsi2pk: 'RUNS', gsi2sk: `${pad(createdAt, 15)}#${runId}` }),
 };

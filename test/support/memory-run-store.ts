@@ -73,13 +73,7 @@ export function createMemoryRunStore(): RunStore {
       if (run) save({ ...run, status: 'failed', error: message, dueAt: undefined, leaseOwner: undefined });
     },
     async listDue(now, limit) {
-      const due = [...runs.values()]
-        .map((j) => JSON.parse(j) as Run)
-        .filter((r) => !isTerminal(r.status) && r.dueAt !== undefined && r.dueAt <= now);
-      return due
-        .sort((a, b) => (a.dueAt as number) - (b.dueAt as number))
-        .slice(0, limit)
-        .map((r) => r.id);
+      return (await this.dueWork(now, limit)).due;
     },
     async dueWork(now, limit) {
       const pending = [...runs.values()]
