@@ -215,6 +215,48 @@ describe('the Lambda bundle (AwsLambdaReceiver), as the stack deploys it', () =>
     }
   }, 60_000);
 
+  it('answers an interaction (an Approve click) within the ack; the decision is made in another invocation', async () => {
+    const seen = { responses: slack.responses.length, ephemerals: slack.ephemerals.length };
+    const payload = {
+      type: 'block_actions',
+      user: { id: 'UREQ', username: 'rea', name: 'rea', team_id: 'T0EMU' },
+      api_app_id: 'A0EMU',
+      token: 'legacy',
+      container: { type: 'message', message_ts: '1700000000.000100', channel_id: 'C0IDC', is_ephemeral: false },
+      trigger_id: `${Date.now()}.1.click`,
+      team: { id: 'T0EMU', domain: 'emu' },
+      enterprise: null,
+      is_enterprise_install: false,
+      channel: { id: 'C0IDC', name: 'idc' },
+      message: { type: 'message', ts: '1700000000.000100', text: 'x', blocks: [] },
+      response_url: `${slack.apiUrl.replace(/\/api\/?$/, '')}/response/lambda-click`,
+      actions: [
+        {
+          type: 'button',
+          action_id: 'run.approve',
+          block_id: 'gate:approve',
+          value: JSON.stringify({ runId: '20261126-abcdef', stepId: 'approve', planHash: 'ffffffffffff' }),
+          action_ts: `${Date.now() / 1000}`,
+        },
+      ],
+    };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const started = Date.now();
+    const res = (await handler(apiGatewayEvent(body, slack.signedHeaders(body)), {})) as { statusCode: number };
+    expect(res.statusCode).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    // The clicker is told why nothing happened (the button names no workflow of that message), through Slack.
+    for (let i = 0; i < 200; i++) {
+      if (slack.responses.length > seen.responses || slack.ephemerals.length > seen.ephemerals) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const told = [
+      ...slack.responses.slice(seen.responses).map((r) => String(r.body.text)),
+      ...slack.ephemerals.slice(seen.ephemerals).map((e) => e.text),
+    ];
+    expect(told).toEqual(['This button does not belong to a workflow message; nothing was changed.']);
+  });
+
   it('runs a handed-over job once, however often Lambda delivers it', async () => {
     const job = {
       type: 'command',
