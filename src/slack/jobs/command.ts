@@ -1,5 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
 import { EngineInputError, LockHeldError } from '../../engine';
 import { esc } from '../blocks';
 import { perPersonBudget } from '../limiter';
@@ -8,34 +6,14 @@ import { parseCommand } from '../parse-command';
 import { subcommand, type CommandContext } from '../subcommands';
 import type { SlowJob } from './types';
 
-/** Kept-alive connections to Slack's response_url host (node:https costs a fraction of fetch's CPU per call). */
-const agents = { 'https:': new https.Agent({ keepAlive: true }), 'http:': new http.Agent({ keepAlive: true }) };
-
 /** Posts an ephemeral answer to the person through the command's response_url (valid 30 minutes, 5 uses). */
-export function replyVia(responseUrl: string, text: string): Promise<void> {
-  const url = new URL(responseUrl);
-  const body = JSON.stringify({ response_type: 'ephemeral', text });
-  const request = url.protocol === 'https:' ? https.request : http.request;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent: agents[url.protocol as 'https:' | 'http:'],
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        timeout: 10_000,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          (res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`response_url answered ${res.statusCode}`)),
-        );
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('response_url did not answer within 10 s')));
-    req.on('error', reject);
-    req.end(body);
+export async function replyVia(responseUrl: string, text: string): Promise<void> {
+  const res = await fetch(responseUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ response_type: 'ephemeral', text }),
   });
+  if (!res.ok) throw new Error(`response_url answered ${res.status}`);
 }
 
 /** The slow part of `/idc`: who may run it, the per-person budget, then the subcommand itself. */
