@@ -1,6 +1,6 @@
 import { cpSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 /**
  * Bolt's index loads every receiver; on Lambda only AwsLambdaReceiver runs. Express (with
@@ -22,6 +22,21 @@ module.exports = new Proxy(why, { get: (_t, k) => (k === '__esModule' || typeof 
 
 const ROOT = join(__dirname, '..', ...(__dirname.includes('dist-dev') ? ['..'] : []));
 
+/** One minified CommonJS file for Node 22+ with everything `entry` imports (the bench's bare bundle too). */
+export function bundleForNode(entry: string, outfile: string, extra: BuildOptions = {}) {
+  return build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    logLevel: 'error',
+    ...extra,
+  });
+}
+
 /**
  * The Lambda deployment package: `src/lambda.ts` and only what it imports (the AWS SDK clients, Bolt,
  * zod, pino, yaml), bundled and minified by esbuild for Node 22, plus the workflow definitions. No
@@ -30,17 +45,9 @@ const ROOT = join(__dirname, '..', ...(__dirname.includes('dist-dev') ? ['..'] :
 export async function bundleLambda(outDir = join(ROOT, 'dist-lambda')): Promise<{ dir: string; bytes: number }> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, 'src/lambda.ts')],
-    outfile: join(outDir, 'index.js'),
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
+  await bundleForNode(join(ROOT, 'src/lambda.ts'), join(outDir, 'index.js'), {
     sourcemap: true,
     legalComments: 'external',
-    logLevel: 'error',
     plugins: [notOnLambda],
   });
   cpSync(join(ROOT, 'workflows'), join(outDir, 'workflows'), { recursive: true });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { REGION_PATTERN } from './engine/inputs';
+import { SECRET_ARN } from './secrets';
 
 const REGION = REGION_PATTERN.source.slice(1, -1);
 
@@ -46,12 +47,7 @@ export const EnvSchema = z.object({
     z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp- (only for Socket Mode)'),
   ),
   SLACK_SECRET_ARN: optional(
-    z
-      .string()
-      .regex(
-        /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
-        'must be a Secrets Manager secret ARN (arn:aws:secretsmanager:…)',
-      ),
+    z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN (arn:aws:secretsmanager:…)'),
   ),
   SLACK_API_URL: optional(z.string().url('must be a URL such as https://slack.com/api/')),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),

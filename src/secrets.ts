@@ -5,10 +5,13 @@
  */
 export const SECRET_KEYS = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const;
 
+/** A Secrets Manager secret ARN; group 1 is its Region. */
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$/;
+
 export async function withSecrets(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
   const arn = env.SLACK_SECRET_ARN;
   if (!arn) return env;
-  const m = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$/.exec(arn);
+  const m = SECRET_ARN.exec(arn);
   if (!m) throw new Error(`SLACK_SECRET_ARN: must be a Secrets Manager secret ARN (arn:aws:secretsmanager:…)`);
   const plain = SECRET_KEYS.filter((k) => env[k]);
   if (plain.length)

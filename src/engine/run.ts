@@ -109,8 +109,6 @@ export interface Run {
   lockKey?: string;
   /** The Region lock: held for the whole run (an add and a remove of one Region never overlap). */
   regionLockKey?: string;
-  /** The instance lock was given up (the run passed its definition's `regionLock.after` step). */
-  instanceLockReleased?: boolean;
   error?: string;
   /** How a run that finished early ended (its definition's finishWhen summary). */
   outcome?: string;
@@ -130,6 +128,12 @@ export interface AuditEvent {
   data?: Record<string, unknown>;
 }
 
+/** The run has given up its instance lock: it passed its definition's `regionLock.after` step. */
+export const instanceLockGivenUp = (run: Run): boolean => {
+  const after = run.definition.regionLock?.after;
+  return after !== undefined && run.steps[after]?.status === 'succeeded';
+};
+
 /** The locks a run holds now. */
 export const heldLocks = (run: Run): string[] =>
-  [run.instanceLockReleased ? undefined : run.lockKey, run.regionLockKey].filter((k): k is string => Boolean(k));
+  [instanceLockGivenUp(run) ? undefined : run.lockKey, run.regionLockKey].filter((k): k is string => Boolean(k));

@@ -3,14 +3,17 @@ import { isTerminal, type Engine, type EngineEvent, type Logger, type Run } from
 import { buildRunMessage, esc } from './blocks';
 import type { SlackSettings } from './settings';
 
+/** Why Slack refused a post because of the channel (the bot is not in it, or cannot see it), if it did. */
+export function outsideChannel(err: unknown): 'not_in_channel' | 'channel_not_found' | undefined {
+  const code = (err as { data?: { error?: string } })?.data?.error;
+  return code === 'not_in_channel' || code === 'channel_not_found' ? code : undefined;
+}
+
 /**
  * Live messages: one per run, rendered from the newest run the engine reported, so a Slack outage
  * only delays them. Changes that arrive within `coalesceMs` become one update; an update identical
  * to the last one is not sent; thread notes since the last update go out as one reply.
  */
-/** Slack's error code of a failed Web API call (`not_in_channel`…), if it is one. */
-export const slackError = (err: unknown): string | undefined => (err as { data?: { error?: string } })?.data?.error;
-
 export function createLiveMessages(s: SlackSettings, engine: Engine, client: webApi.WebClient, logger: Logger) {
   interface Pending {
     /** The newest version of the run seen (from the engine's events, or read at catch-up). */
@@ -127,12 +130,10 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
         }
       } while (q.dirty);
     } catch (err) {
-      const why = slackError(err);
-      const channel = String(q.run.meta.channel ?? s.channel);
-      // Not in the channel: say once how to fix it, then retry slowly (it works once someone invites the bot).
-      const outside = why === 'not_in_channel' || why === 'channel_not_found';
-      const retryMs = outside ? 60_000 : (s.retryMs ?? 5000);
-      if (outside) notInChannel(channel, why);
+      // Not in the channel: say once how to fix it (the retries succeed once someone invites the bot).
+      const outside = outsideChannel(err);
+      const retryMs = s.retryMs ?? 5000;
+      if (outside) notInChannel(String(q.run.meta.channel ?? s.channel), outside);
       else logger.warn({ err, runId }, `Slack update failed; retrying in ${retryMs} ms`);
       q.dirty = false;
       schedule(runId, q, retryMs);

@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from '../engine';
 import { esc } from './blocks';
-import { slackError } from './live-messages';
+import { outsideChannel } from './live-messages';
 
 /**
  * Posts the watch's findings to the notifications channel. When the bot is not in it, says so once
@@ -13,8 +13,8 @@ export function createNotifier(client: webApi.WebClient, channel: string, workfl
     try {
       await client.chat.postMessage({ channel, text: esc(text) });
     } catch (err) {
-      const why = slackError(err);
-      if (!told && (why === 'not_in_channel' || why === 'channel_not_found')) {
+      const why = outsideChannel(err);
+      if (!told && why) {
         told = true;
         logger.error(
           { channel, slackError: why },
