@@ -11,5 +11,6 @@ export const stubQueries = (): Queries => {
     plan: async (region) => ({ region, changes: [], skips: [], confirmations: [] }),
     watchNow: async () => ({ status: status(), sent: 0 }),
     drill: async (region) => ({ region, passed: true, checks: [] }),
+    regionChoices: async () => ({ add: ['eu-central-1', 'eu-west-1'], remove: ['us-west-2'] }),
   };
 };

@@ -101,6 +101,7 @@ export function botIamPolicy(s: PolicySettings): PolicyDocument {
       Action: [
         'organizations:DescribeOrganization',
         'account:GetRegionOptStatus',
+        'account:ListRegions',
         'servicequotas:GetServiceQuota',
         'sts:GetCallerIdentity',
       ],

@@ -1,6 +1,7 @@
 import type { StepClients } from './steps';
 import { detachedContext, type Clock, type StepKind } from './engine';
 import { drillRegion } from './health';
+import { regionChoices } from './health/region-choices';
 import type { PlanView, Queries } from './slack/app';
 import type { Watcher } from './watch';
 
@@ -31,6 +32,12 @@ export function createQueries({ clients, watcher, preflight, baseInput, clock }:
       return { status: { state: r.state, now: clock.now() }, sent: r.sent };
     },
     drill: (region) => drillRegion(clients, region),
+    async regionChoices() {
+      const { snapshot, error } = await watcher.current();
+      if (!snapshot) throw new Error(`The bot cannot read the instance's Regions just now: ${error ?? 'no answer yet'}`);
+      const allowed = typeof baseInput.allowedRegions === 'string' ? baseInput.allowedRegions.split(',') : undefined;
+      return regionChoices(clients, snapshot.primaryRegion, snapshot.regions, allowed);
+    },
     async plan(region): Promise<PlanView> {
       try {
         const input = preflight.input.parse({ operation: 'add', ...baseInput, region });

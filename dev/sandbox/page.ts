@@ -80,8 +80,16 @@ export async function startSandboxPage(port: number) {
         const r = await w.slack.submitView(
           user,
           String(body.viewId),
-          body.values as Record<string, Record<string, string>>,
+          body.values as Parameters<SlackEmulator['submitView']>[2],
         );
+        return send(res, 200, { ok: r.status === 200 });
+      }
+      case '/api/home': {
+        const r = await w.slack.homeOpened(user);
+        return send(res, 200, { ok: r.status === 200 });
+      }
+      case '/api/click-home': {
+        const r = await w.slack.clickHome(user, String(body.actionId), String(body.value));
         return send(res, 200, { ok: r.status === 200 });
       }
       case '/api/close':
@@ -142,6 +150,7 @@ function state(w: PageWorld, user: string) {
     messages: w.slack.messages,
     ephemerals: w.slack.ephemerals.filter((e) => e.user === user),
     views: w.slack.views.filter((v) => v.user === user && !v.closed),
+    home: w.slack.home(user)?.view,
     aws: {
       primaryRegion: world.instance.primaryRegion,
       regions: [...world.instance.regions.values()].map((r) => ({ name: r.name, status: r.status })),

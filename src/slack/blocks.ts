@@ -7,7 +7,7 @@ const cut = (text: string, max = 2900): string => (text.length > max ? `${text.s
 
 export const ACTIONS = { approve: 'run.approve', reject: 'run.reject', taskDone: 'task.done' } as const;
 
-const ICON: Record<string, string> = {
+export const ICON: Record<string, string> = {
   pending: '⚪',
   running: '🔄',
   waiting: '⏳',
@@ -23,11 +23,11 @@ const ICON: Record<string, string> = {
   cancelled: '🚫',
 };
 
-type Block = Record<string, unknown>;
+export type Block = Record<string, unknown>;
 /** A time Slack shows in each reader's own time zone. */
-const slackTime = (ms: number) => `<!date^${Math.floor(ms / 1000)}^{time}|${new Date(ms).toISOString()}>`;
+export const slackTime = (ms: number) => `<!date^${Math.floor(ms / 1000)}^{time}|${new Date(ms).toISOString()}>`;
 /** A mrkdwn section, verbatim: Slack turns no bare URL or channel name in it into a link or a mention. */
-const section = (text: string): Block => ({
+export const section = (text: string): Block => ({
   type: 'section',
   text: { type: 'mrkdwn', text: cut(text), verbatim: true },
 });
@@ -37,6 +37,52 @@ interface PlanLike {
   skips?: string[];
   confirmations?: string[];
 }
+
+/** Approve (behind Slack's confirm dialog) and Reject…: the same buttons on the message and the Home tab. */
+export function gateActions(runId: string, stepId: string, planHash: string | undefined): Block {
+  const value = JSON.stringify({ runId, stepId, planHash });
+  return {
+    type: 'actions',
+    block_id: `gate:${stepId}`,
+    elements: [
+      {
+        type: 'button',
+        action_id: ACTIONS.approve,
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Approve' },
+        value,
+        confirm: {
+          title: { type: 'plain_text', text: 'Approve this change?' },
+          text: { type: 'mrkdwn', text: `This lets the bot change AWS (plan \`${planHash ?? '-'}\`).` },
+          confirm: { type: 'plain_text', text: 'Approve' },
+          deny: { type: 'plain_text', text: 'Back' },
+        },
+      },
+      {
+        type: 'button',
+        action_id: ACTIONS.reject,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Reject…' },
+        value,
+      },
+    ],
+  };
+}
+
+/** Done on a person's task. */
+export const taskActions = (runId: string, stepId: string): Block => ({
+  type: 'actions',
+  block_id: `task:${stepId}`,
+  elements: [
+    {
+      type: 'button',
+      action_id: ACTIONS.taskDone,
+      style: 'primary',
+      text: { type: 'plain_text', text: 'Done' },
+      value: JSON.stringify({ runId, stepId }),
+    },
+  ],
+});
 
 /** The one live message of a workflow: who, why, the plan, each step, and the buttons that apply now. */
 export function buildRunMessage(run: Run): { text: string; blocks: Block[] } {
@@ -83,52 +129,12 @@ export function buildRunMessage(run: Run): { text: string; blocks: Block[] } {
         `*Approvals* (${(st.decisions ?? []).filter((d) => d.verdict === 'approve').length} of ${step.approval.minApprovals} from ${step.approval.approvers.join(', ')}): ${got}`,
       ),
     );
-    if (st.status === 'awaiting_approval') {
-      const value = JSON.stringify({ runId: run.id, stepId: step.id, planHash: st.planHash });
-      blocks.push({
-        type: 'actions',
-        block_id: `gate:${step.id}`,
-        elements: [
-          {
-            type: 'button',
-            action_id: ACTIONS.approve,
-            style: 'primary',
-            text: { type: 'plain_text', text: 'Approve' },
-            value,
-            confirm: {
-              title: { type: 'plain_text', text: 'Approve this change?' },
-              text: { type: 'mrkdwn', text: `This lets the bot change AWS (plan \`${st.planHash ?? '-'}\`).` },
-              confirm: { type: 'plain_text', text: 'Approve' },
-              deny: { type: 'plain_text', text: 'Back' },
-            },
-          },
-          {
-            type: 'button',
-            action_id: ACTIONS.reject,
-            style: 'danger',
-            text: { type: 'plain_text', text: 'Reject…' },
-            value,
-          },
-        ],
-      });
-    }
+    if (st.status === 'awaiting_approval') blocks.push(gateActions(run.id, step.id, st.planHash));
   }
   if (step && 'task' in step && st?.status === 'awaiting_task') {
     const task = st.output as { title?: string; instructions?: string } | undefined;
     blocks.push(section(`*🙋 ${esc(task?.title ?? step.id)}*\n${esc(task?.instructions ?? '')}`));
-    blocks.push({
-      type: 'actions',
-      block_id: `task:${step.id}`,
-      elements: [
-        {
-          type: 'button',
-          action_id: ACTIONS.taskDone,
-          style: 'primary',
-          text: { type: 'plain_text', text: 'Done' },
-          value: JSON.stringify({ runId: run.id, stepId: step.id }),
-        },
-      ],
-    });
+    blocks.push(taskActions(run.id, step.id));
   }
   if (run.outcome) blocks.push(section(`*Outcome:* ${esc(run.outcome)}`));
   if (run.error) blocks.push(section(`*Why it stopped:* ${esc(run.error)}`));

@@ -6,6 +6,8 @@ const RUN_ID = /^\d{8}-[0-9a-f]{6}$/;
 /** What the person typed, safe to echo: no mrkdwn controls, control characters or bidi overrides, at most 40 characters. */
 // eslint-disable-next-line no-control-regex -- stripping control characters is the point
 const UNSAFE = /[<>&`*_~\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+/** Text without mrkdwn controls, control characters or bidi overrides (a ticket reference, say). */
+export const cleanText = (s: string): string => s.replace(UNSAFE, '');
 const shown = (s: string) => {
   const clean = s.replace(UNSAFE, '');
   return clean.length > 40 ? `${clean.slice(0, 40)}…` : clean;
@@ -83,6 +85,8 @@ export function parseCommand(
     case 'region':
     case 'region-reason': {
       const region = rest[0]?.toLowerCase();
+      // A change without its Region opens the form (a modal) that offers only what may be chosen.
+      if (!region && spec.workflow && spec.restricted) return { ok: true, command: { name, form: true } };
       if (!region) return fail('The Region is missing.');
       if (!REGION_PATTERN.test(region) || (regions && !regions.has(region))) {
         const guess = regions ? closest(region.slice(0, 40), regions) : undefined;
@@ -122,7 +126,7 @@ export function parseCommand(
           if (value === undefined || value.startsWith('--')) return fail(`\`--${flag}\` needs a value.`);
           i++;
         }
-        if (flag === 'ticket') ticket = String(value).replace(UNSAFE, '').slice(0, 100);
+        if (flag === 'ticket') ticket = cleanText(String(value)).slice(0, 100);
         else options[option.input] = value;
       }
       const reason = words.join(' ').slice(0, 500) || undefined;

@@ -45,4 +45,6 @@ export interface Queries {
   watchNow(): Promise<{ status: StatusView; sent: number }>;
   /** Read-only DR drill of one additional Region. */
   drill(region: string): Promise<DrillResult>;
+  /** The Regions the change form offers (add: allowed, enabled, not on the instance; remove: additional ones). */
+  regionChoices(): Promise<{ add: string[]; remove: string[] }>;
 }

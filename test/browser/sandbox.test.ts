@@ -117,4 +117,37 @@ describe('the sandbox page, driven like a person would', () => {
     await message.getByText('We still need EU sign-in').first().waitFor();
     expect(sandbox.aws.world.instance.regions.get('eu-central-1')?.status).toBe('ACTIVE');
   }, 60_000);
+
+  it('opens the change form on /idc add-region without a Region, and approvers act from their Home tab', async () => {
+    await as('UREQ');
+    await page.locator('#channels li', { hasText: 'idc-ops' }).click();
+    await page.fill('#text', '/idc add-region');
+    await page.press('#text', 'Enter');
+    const form = page.getByRole('dialog', { name: 'Add a Region' });
+    const region = form.getByLabel('Region', { exact: true });
+    await region.waitFor({ timeout: 20_000 });
+    // Only Regions that may be added: eu-central-1 is on the instance already.
+    await expect(region.locator('option', { hasText: 'eu-west-1' }).count()).resolves.toBe(1);
+    await expect(region.locator('option', { hasText: 'eu-central-1' }).count()).resolves.toBe(0);
+    await form.getByRole('button', { name: 'Plan and ask' }).click();
+    await form.getByText('Choose one of the Regions listed.').waitFor();
+    await region.selectOption('eu-west-1');
+    await form.getByLabel('Reason').fill('Second EU Region for DR');
+    await form.getByRole('button', { name: 'Plan and ask' }).click();
+    await page
+      .getByText(/Started workflow/)
+      .last()
+      .waitFor({ timeout: 10_000 });
+    const message = page.locator('#messages .msg', { hasText: 'eu-west-1' }).last();
+    await message.getByText('awaiting approval').waitFor({ timeout: 20_000 });
+
+    await as('UALICE');
+    await page.locator('#channels li', { hasText: 'Home' }).click();
+    await page.locator('.home').getByText('Waiting for you').waitFor({ timeout: 10_000 });
+    await page.locator('.home').getByText('Second EU Region for DR').waitFor();
+    await page.locator('.home').getByRole('button', { name: 'Approve' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Approve' }).click();
+    await page.locator('.home').getByText('Your approval is recorded.').waitFor({ timeout: 10_000 });
+    await expect(page.locator('.home').getByRole('button', { name: 'Approve' }).count()).resolves.toBe(0);
+  }, 60_000);
 });

@@ -220,7 +220,7 @@ describe('Slack end to end over HTTP', () => {
     ).toBe(401);
     for (const [text, expected] of [
       ['frobnicate', 'Unknown command `frobnicate`'],
-      ['add-region', 'The Region is missing.\nUsage: `/idc add-region <region> [reason]`'],
+      ['verify', 'The Region is missing.\nUsage: `/idc verify <region>`'],
       ['add-region eu-central-one', '`eu-central-one` is not an AWS Region name'],
       ['status now please', '`status` takes no arguments'],
       ['show 42', '`42` is not a workflow id'],
@@ -432,6 +432,177 @@ describe('requests from outside this installation (Enterprise Grid, Slack Connec
     await until(() => ephemeralFor('UA').find((t) => /does not belong/.test(t)), 'other-message refusal');
     expect(await decisions()).toEqual([]);
     await engine.cancel({ runId, user: 'UREQ' });
+  });
+});
+
+const selected = (value: string) => ({
+  type: 'static_select',
+  selected_option: { text: { type: 'plain_text' as const, text: value }, value },
+});
+const ticked = (name: string) => ({
+  type: 'checkboxes',
+  selected_options: [{ text: { type: 'plain_text' as const, text: `--${name}` }, value: 'true' }],
+});
+/** The modal the command opened for `user`, once the bot has filled it (views.update). */
+const openedForm = (user: string, before: number) =>
+  until(() => slack.views.slice(before).find((v) => v.user === user && v.updates), 'the form filled in');
+
+describe('the change form (a modal)', () => {
+  it('opens on /idc add-region without a Region, offers only what may be added, checks each field, and starts the same workflow', async () => {
+    const before = slack.views.length;
+    const res = await slack.command('UREQ', 'add-region');
+    expect(res.status).toBe(200);
+    expect(res.text).toBe(''); // nothing in the channel: the form opens instead
+    const form = await openedForm('UREQ', before);
+    expect(form.view.callback_id).toBe('change.form');
+    const select = JSON.stringify(form.view.blocks);
+    // Only what regionChoices offered (stubbed here; the AWS side is tested in aws-workflows).
+    expect(select).toContain('"value":"eu-central-1"');
+    expect(select).toContain('"value":"eu-west-1"');
+    expect(select).not.toContain('"value":"us-west-2"');
+    // Every field is checked as the command parser checks it; Slack shows each error at its field.
+    const bad = await slack.submitView('UREQ', form.id, {
+      region: { region: selected('us-west-2') },
+      reason: { reason: 'x' },
+      ticket: { ticket: 'INC9' },
+    });
+    expect(bad.json()).toEqual({
+      response_action: 'errors',
+      errors: {
+        region: expect.stringContaining('Choose one of the Regions'),
+        reason: expect.stringContaining('Say why'),
+        ticket: expect.stringContaining('Not a change ticket reference'),
+      },
+    });
+    const started = slack.ephemerals.length;
+    const ok = await slack.submitView('UREQ', form.id, {
+      region: { region: selected('eu-west-1') },
+      reason: { reason: 'DR for the EU' },
+      ticket: { ticket: 'CHG77' },
+    });
+    expect(ok.text).toBe('');
+    const reply = await until(
+      () => slack.ephemerals.slice(started).find((e) => e.user === 'UREQ' && /Started workflow/.test(e.text)),
+      'started, told to the person',
+    );
+    const runId = /`([^`]+)`/.exec(reply.text)?.[1] as string;
+    const run = (await engine.get(runId)) as Run;
+    expect(run.input).toMatchObject({ region: 'eu-west-1' });
+    expect([run.requester, run.reason, run.ticket, run.definition.id]).toEqual([
+      'UREQ',
+      'DR for the EU',
+      'CHG77',
+      'add-region',
+    ]);
+    await engine.cancel({ runId, user: 'UREQ' });
+  });
+
+  it('carries the workflow options (remove-region: delete the replica key) and refuses people who may not request', async () => {
+    const before = slack.views.length;
+    await slack.command('UREQ', 'remove-region');
+    const form = await openedForm('UREQ', before);
+    expect(JSON.stringify(form.view.blocks)).toContain('delete-replica-key');
+    const bad = await slack.submitView('UREQ', form.id, {
+      region: { region: selected('us-west-2') },
+      reason: { reason: 'cleanup' },
+      'opt:deletion-window-days': { 'deletion-window-days': { type: 'number_input', value: '7.5' } },
+    });
+    expect(bad.json()).toMatchObject({ errors: { 'opt:deletion-window-days': 'A whole number, please.' } });
+    const started = slack.ephemerals.length;
+    await slack.submitView('UREQ', form.id, {
+      region: { region: selected('us-west-2') },
+      reason: { reason: 'cleanup' },
+      'opt:delete-replica-key': { 'delete-replica-key': ticked('delete-replica-key') },
+      'opt:deletion-window-days': { 'deletion-window-days': { type: 'number_input', value: '9' } },
+    });
+    const reply = await until(
+      () => slack.ephemerals.slice(started).find((e) => e.user === 'UREQ' && /Started workflow/.test(e.text)),
+      'started',
+    );
+    const run = (await engine.get(/`([^`]+)`/.exec(reply.text)?.[1] as string)) as Run;
+    expect(run.input).toMatchObject({ region: 'us-west-2', deleteReplicaKey: true, deletionWindowDays: 9 });
+    await engine.cancel({ runId: run.id, user: 'UREQ' });
+
+    // Not a requester: the form says why, offers nothing, and nothing starts.
+    const count = (await engine.listRecent(100)).length;
+    const seen = slack.views.length;
+    await slack.command('UB', 'add-region');
+    const refused = await openedForm('UB', seen);
+    expect(JSON.stringify(refused.view)).toContain('Only members of the `requesters` role');
+    expect(refused.view.submit).toBeUndefined();
+    expect((await engine.listRecent(100)).length).toBe(count);
+  });
+});
+
+describe('the Home tab', () => {
+  const homeText = (user: string) => JSON.stringify(slack.home(user)?.view ?? {});
+  const published = (user: string, n: number) =>
+    until(() => ((slack.home(user)?.publishes ?? 0) > n ? slack.home(user) : undefined), `${user}'s Home tab`);
+
+  it('shows each person what waits for them, with buttons that act as the channel ones do', async () => {
+    const opened = async (user: string) => {
+      const n = slack.home(user)?.publishes ?? 0;
+      const res = await slack.homeOpened(user);
+      expect(res.status).toBe(200);
+      return published(user, n);
+    };
+    await opened('UA');
+    expect(homeText('UA')).toContain('Nothing: no approval or task waits for you.');
+    const runId = await startViaSlack('add-region sa-east-1 latency for Brazil');
+    await drive(runId, (r) => r.status === 'awaiting_approval');
+    const msg = await until(() => {
+      const m = liveMessage(runId);
+      return m && JSON.stringify(m.blocks).includes('run.approve') ? m : undefined;
+    }, 'approval message');
+    const realValue = String(
+      (msg.blocks ?? [])
+        .flatMap((b) => (b.elements as { action_id: string; value: string }[] | undefined) ?? [])
+        .find((e) => e.action_id === 'run.approve')?.value,
+    );
+    // A value that is not on the published tab (published before the gate opened) changes nothing.
+    await slack.clickHome('UA', 'run.approve', undefined, realValue);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await engine.get(runId))?.steps.approve?.decisions ?? []).toEqual([]);
+
+    await opened('UA');
+    expect(homeText('UA')).toContain(runId);
+    expect(homeText('UA')).toContain('run.approve');
+    expect(homeText('UA')).toContain('Replication');
+    // The requester cannot approve their own change: no button for them; a guest sees nothing.
+    await opened('UREQ');
+    expect(homeText('UREQ')).not.toContain('run.approve');
+    expect(homeText('UREQ')).toContain(runId); // but it is in flight
+    await opened('UGUEST');
+    expect(homeText('UGUEST')).toContain('Guests and other restricted accounts');
+    expect(homeText('UGUEST')).not.toContain(runId);
+    const n0 = slack.home('UA')?.publishes ?? 0;
+
+    // Approve from the Home tab: counted like a click in the channel, and the tab says so.
+    const value = JSON.parse(
+      String(
+        ((slack.home('UA')?.view.blocks as { elements?: { action_id: string; value: string }[] }[]) ?? [])
+          .flatMap((b) => b.elements ?? [])
+          .find((e) => e.action_id === 'run.approve' && e.value.includes(runId))?.value,
+      ),
+    ) as { stepId: string };
+    await slack.clickHome('UA', 'run.approve', undefined);
+    const after = await published('UA', n0);
+    expect(JSON.stringify(after.view)).toContain('Your approval is recorded.');
+    expect((await engine.get(runId))?.steps[value.stepId]?.decisions?.map((d) => d.user)).toEqual(['UA']);
+    expect(JSON.stringify(after.view)).not.toContain('run.approve'); // decided: nothing waits for UA
+
+    // Reject from the Home tab: the same reason modal, and the tab is published again.
+    await opened('UB');
+    const views = slack.views.length;
+    await slack.clickHome('UB', 'run.reject');
+    const modal = await until(
+      () => slack.views.slice(views).find((v) => v.view.callback_id === 'reject.reason'),
+      'reason modal',
+    );
+    const n1 = slack.home('UB')?.publishes ?? 0;
+    await slack.submitView('UB', modal.id, { reason: { reason: 'Not in this quarter' } });
+    expect((await engine.get(runId))?.status).toBe('rejected');
+    expect(JSON.stringify((await published('UB', n1)).view)).toContain('Rejected');
   });
 });
 

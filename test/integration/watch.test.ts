@@ -2,6 +2,7 @@ import { createAwsClients } from '../../src/aws/clients';
 import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
 import { identityCenterKeyPolicy } from '../../src/steps';
 import { drillRegion, readHealth } from '../../src/health';
+import { regionChoices } from '../../src/health/region-choices';
 import { createStateStore } from '../../src/store';
 import { createWatcher } from '../../src/watch';
 import { freshStore } from '../support/dynamo';
@@ -264,6 +265,33 @@ describe('replication watch against the AWS emulator and DynamoDB Local', () => 
       expect(other.checks[0]?.detail).toContain('no instance answers in sa-east-1');
     } finally {
       emu.world.faults.outage.delete('us-east-1');
+    }
+  });
+});
+
+describe("the change form's Regions, from the watcher's picture and the account", () => {
+  it('offers allowed Regions that are enabled and not on the instance, and removes only additional ones', async () => {
+    const snapshot = await readHealth(clients, { homeRegion: 'us-east-1', now: clock.now });
+    emu.world.instance.regions.set('ap-south-1', { name: 'ap-south-1', status: 'REMOVING', addedDate: clock.now() });
+    try {
+      const regions = [...snapshot.regions, { name: 'ap-south-1', status: 'REMOVING', primary: false }];
+      const allowed = ['eu-central-1', 'eu-west-1', 'eu-south-1', 'us-east-1', 'ap-south-1', 'us-west-2'];
+      // eu-central-1 is on the instance, us-east-1 its primary, eu-south-1 an opt-in Region not enabled.
+      expect(await regionChoices(clients, 'us-east-1', regions, allowed)).toEqual({
+        add: ['eu-west-1', 'us-west-2'],
+        remove: ['eu-central-1'],
+      });
+      emu.world.enabledRegions.add('eu-south-1');
+      expect((await regionChoices(clients, 'us-east-1', regions, allowed)).add).toEqual([
+        'eu-south-1',
+        'eu-west-1',
+        'us-west-2',
+      ]);
+      // Without IDC_ALLOWED_REGIONS every known Region the account has enabled is a candidate.
+      expect((await regionChoices(clients, 'us-east-1', regions)).add.length).toBeGreaterThan(10);
+    } finally {
+      emu.world.enabledRegions.delete('eu-south-1');
+      emu.world.instance.regions.delete('ap-south-1');
     }
   });
 });

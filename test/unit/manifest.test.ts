@@ -12,6 +12,8 @@ function scopesUsed(): string[] {
     'usergroups.users.list': 'usergroups:read',
     'users.info': 'users:read',
     'views.open': null,
+    'views.update': null,
+    'views.publish': null,
     'auth.test': null,
     'bots.info': 'users:read',
     'conversations.open': 'im:write',
@@ -39,6 +41,8 @@ describe('manifest.yml', () => {
     delete schema.$schema;
     const manifest = parse(readFileSync(join(__dirname, '../../manifest.yml'), 'utf8')) as {
       oauth_config: { scopes: { bot: string[] } };
+      settings: { event_subscriptions: { bot_events: string[] } };
+      features: { app_home: { home_tab_enabled: boolean } };
     };
     const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
     const valid = ajv.validate(schema, manifest);
@@ -47,5 +51,11 @@ describe('manifest.yml', () => {
     // The schema really bites: a misspelt section is refused.
     expect(ajv.validate(schema, { ...manifest, setings: {} })).toBe(false);
     expect(manifest.oauth_config.scopes.bot.sort()).toEqual(scopesUsed());
+    // Every event the app listens to is subscribed, and the Home tab it publishes is on.
+    const events = [...readdirSync(join(__dirname, '../../src/slack/listeners/events'))].map((f) =>
+      f.replace(/-/g, '_').replace(/\.ts$/, ''),
+    );
+    expect(manifest.settings.event_subscriptions.bot_events.sort()).toEqual(events.sort());
+    expect(manifest.features.app_home.home_tab_enabled).toBe(true);
   });
 });

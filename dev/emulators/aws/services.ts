@@ -550,6 +550,15 @@ export const account: Record<string, Handler> = {
     const status = !w.enabledRegions.has(name) ? 'DISABLED' : OPT_IN.has(name) ? 'ENABLED' : 'ENABLED_BY_DEFAULT';
     return { RegionName: name, RegionOptStatus: status };
   },
+  ListRegions(w, _region, body) {
+    const wanted = (body.RegionOptStatusContains as string[] | undefined) ?? [];
+    const all = REGIONS.map((name) => ({
+      RegionName: name,
+      RegionOptStatus: !w.enabledRegions.has(name) ? 'DISABLED' : OPT_IN.has(name) ? 'ENABLED' : 'ENABLED_BY_DEFAULT',
+    })).filter((r) => !wanted.length || wanted.includes(r.RegionOptStatus));
+    const { page, NextToken } = paginate(all, body, 50);
+    return { Regions: page, ...(NextToken ? { NextToken } : {}) };
+  },
 };
 
 /** Secrets Manager (JSON 1.1, `secretsmanager.GetSecretValue`): the bot reads its Slack credentials at start. */
@@ -585,7 +594,7 @@ export const SERVICES: Record<string, ServiceDef> = {
   AWSOrganizationsV20161128: { signingName: 'organizations', handlers: organizations },
   ServiceQuotasV20190624: { signingName: 'servicequotas', handlers: serviceQuotas },
   secretsmanager: { signingName: 'secretsmanager', handlers: secretsManager },
-  Account: { signingName: 'account', handlers: account, routes: { 'POST /getRegionOptStatus': 'GetRegionOptStatus' } },
+  Account: { signingName: 'account', handlers: account, routes: { 'POST /getRegionOptStatus': 'GetRegionOptStatus', 'POST /listRegions': 'ListRegions' } },
 };
 
 export const requestId = () =>

@@ -55,6 +55,8 @@ export const SLACK_RATE_LIMITS: Record<string, number> = {
   'chat.update': 50,
   'chat.postEphemeral': 100,
   'views.open': 100,
+  'views.update': 100,
+  'views.publish': 100,
   'users.info': 100,
   'usergroups.users.list': 20,
   'apps.connections.open': 100,
@@ -68,6 +70,8 @@ export interface OpenView {
   closed: boolean;
   /** field errors the app answered with (response_action: errors) */
   errors?: Record<string, string>;
+  /** views.update calls on it */
+  updates?: number;
 }
 
 /**
@@ -96,6 +100,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
   /** Every 429 the emulator answered, by method. */
   const limited: string[] = [];
   const views: OpenView[] = [];
+  /** Each person's Home tab as last published. */
+  const homes = new Map<string, { id: string; view: Record<string, unknown>; publishes: number }>();
   const triggers = new Map<string, { at: number; used: boolean; user: string }>();
   let seq = 0;
   const fault = { failing: 0 };
@@ -213,6 +219,38 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
           bot_id: 'BBOT',
         },
       };
+    },
+    'views.update': (p) => {
+      const v = views.find((x) => x.id === p.view_id);
+      if (!v) return { ok: false, error: 'not_found' };
+      let view: Record<string, unknown>;
+      try {
+        view = JSON.parse(p.view ?? '') as Record<string, unknown>;
+      } catch {
+        return { ok: false, error: 'invalid_arguments' };
+      }
+      const problem = checkView(view);
+      if (problem)
+        return { ok: false, error: 'invalid_arguments', response_metadata: { messages: [`[ERROR] ${problem}`] } };
+      v.view = view;
+      v.updates = (v.updates ?? 0) + 1;
+      return { ok: true, view: { id: v.id, ...view, state: { values: {} }, hash: `${Date.now()}.${v.id}` } };
+    },
+    // The Home tab: one view per person, replaced on each publish.
+    'views.publish': (p) => {
+      if (!p.user_id) return { ok: false, error: 'invalid_arguments' };
+      let view: Record<string, unknown>;
+      try {
+        view = JSON.parse(p.view ?? '') as Record<string, unknown>;
+      } catch {
+        return { ok: false, error: 'invalid_arguments' };
+      }
+      const blocks = view.blocks as unknown[] | undefined;
+      if (view.type !== 'home') return { ok: false, error: 'invalid_arguments' };
+      if (!Array.isArray(blocks) || blocks.length > 100) return { ok: false, error: 'invalid_blocks' };
+      const id = homes.get(p.user_id)?.id ?? `VH${randomBytes(4).toString('hex').toUpperCase()}`;
+      homes.set(p.user_id, { id, view, publishes: (homes.get(p.user_id)?.publishes ?? 0) + 1 });
+      return { ok: true, view: { id, ...view, hash: `${Date.now()}.${id}` } };
     },
     'users.info': (p) => {
       const u = opts.users?.[p.user ?? ''];
@@ -368,7 +406,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     });
   });
   /** Sends an envelope over the app's socket and waits for its ack, like Slack (3 s). */
-  async function overSocket(type: 'slash_commands' | 'interactive', payload: Record<string, unknown>) {
+  async function overSocket(type: 'slash_commands' | 'interactive' | 'events_api', payload: Record<string, unknown>) {
     const ws = socket;
     if (!ws) throw new Error('no Socket Mode connection');
     const envelope_id = randomBytes(8).toString('hex');
@@ -423,6 +461,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
 
   /** Delivers a payload as Slack does (signed HTTP POST, or an envelope over Socket Mode); fails after 3 s like Slack. */
   async function deliver(body: string, sign = true, timestamp = Math.floor(Date.now() / 1000)) {
+    const json = body.startsWith('{');
+    if (socket && json) return overSocket('events_api', JSON.parse(body) as Record<string, unknown>);
     if (socket) {
       const form = new URLSearchParams(body);
       const payload = form.get('payload');
@@ -433,6 +473,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     }
     if (!opts.botUrl) throw new Error('botUrl is not set');
     const headers = signedHeaders(body, timestamp);
+    if (json) headers['content-type'] = 'application/json';
     if (!sign) headers['x-slack-signature'] = `v0=${'0'.repeat(64)}`;
     const started = Date.now();
     const res = await fetch(opts.botUrl, {
@@ -524,7 +565,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       return deliver(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
     },
     /** Submits an open modal with `values` ({block_id: {action_id: value}}), as view_submission. */
-    async submitView(user: string, viewId: string, values: Record<string, Record<string, string>>) {
+    async submitView(user: string, viewId: string, values: Record<string, Record<string, string | FieldState>>) {
       const v = views.find((x) => x.id === viewId && !x.closed);
       if (!v) throw new Error(`no open view ${viewId}`);
       const state = {
@@ -532,7 +573,10 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
           Object.entries(values).map(([block, actions]) => [
             block,
             Object.fromEntries(
-              Object.entries(actions).map(([action, value]) => [action, { type: 'plain_text_input', value }]),
+              Object.entries(actions).map(([action, value]) => [
+                action,
+                typeof value === 'string' ? { type: 'plain_text_input', value } : value,
+              ]),
             ),
           ]),
         ),
@@ -571,6 +615,62 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       if (res.status === 200 && ack.response_action === 'errors') v.errors = ack.errors as Record<string, string>;
       else if (res.status === 200) Object.assign(v, { closed: true, errors: undefined });
       return res;
+    },
+    /** The person opens the app's Home tab: Slack sends app_home_opened (Events API, JSON, signed). */
+    homeOpened(user: string) {
+      const home = homes.get(user);
+      const body = {
+        token: 'legacy',
+        team_id: 'T0EMU',
+        api_app_id: 'A0EMU',
+        event: {
+          type: 'app_home_opened',
+          user,
+          channel: `D${user}`,
+          tab: 'home',
+          event_ts: `${Date.now() / 1000}`,
+          ...(home ? { view: { id: home.id, ...home.view } } : {}),
+        },
+        type: 'event_callback',
+        event_id: `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
+        event_time: Math.floor(Date.now() / 1000),
+        authorizations: [{ team_id: 'T0EMU', user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
+        is_ext_shared_channel: false,
+      };
+      return deliver(JSON.stringify(body));
+    },
+    /** A person's Home tab as last published. */
+    home: (user: string) => homes.get(user),
+    /** A button click on the person's Home tab, as block_actions from a view (`send`: a forged value instead). */
+    clickHome(user: string, actionId: string, value?: string, send?: string) {
+      const home = homes.get(user);
+      if (!home) throw new Error(`no Home tab published for ${user}`);
+      const button = ((home.view.blocks as Record<string, unknown>[]) ?? [])
+        .flatMap((b) => (b.elements as Record<string, unknown>[]) ?? [])
+        .find((e) => e.action_id === actionId && (value === undefined || e.value === value));
+      if (!button && send === undefined) throw new Error(`no ${actionId} button on ${user}'s Home tab`);
+      const payload = {
+        type: 'block_actions',
+        user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: 'T0EMU' },
+        api_app_id: 'A0EMU',
+        token: 'legacy',
+        container: { type: 'view', view_id: home.id },
+        trigger_id: newTrigger(user),
+        team: { id: 'T0EMU', domain: 'emu' },
+        enterprise: null,
+        is_enterprise_install: false,
+        view: { id: home.id, team_id: 'T0EMU', ...home.view, state: { values: {} }, app_id: 'A0EMU', bot_id: 'BBOT' },
+        actions: [
+          {
+            type: 'button',
+            action_id: actionId,
+            block_id: 'b',
+            value: send ?? String(button?.value),
+            action_ts: `${Date.now() / 1000}`,
+          },
+        ],
+      };
+      return deliver(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
     },
     /** The person closed the modal without submitting. */
     closeView(viewId: string) {
@@ -625,6 +725,14 @@ function checkBlocks(p: Record<string, string>): string | undefined {
   if (blocks.some((b) => !b.type || (b.type === 'section' && (b.text?.text?.length ?? 0) > 3000)))
     return 'invalid_blocks';
   return undefined;
+}
+
+/** A submitted field's state as Slack sends it (select, checkboxes, number input…). */
+export interface FieldState {
+  type: string;
+  value?: string;
+  selected_option?: { text: { type: 'plain_text'; text: string }; value: string };
+  selected_options?: { text: { type: 'plain_text'; text: string }; value: string }[];
 }
 
 export type SlackEmulator = Awaited<ReturnType<typeof startSlackEmulator>>;

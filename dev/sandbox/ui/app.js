@@ -56,7 +56,47 @@ const textObj = (t) => (!t ? '' : t.type === 'mrkdwn' ? mrkdwn(t.text) : html(t.
 
 function button(el, ctx) {
   const style = el.style ? ` ${el.style}` : '';
-  return `<button class="btn${style}" data-action="${html(el.action_id)}" data-value="${html(el.value || '')}" data-channel="${html(ctx.channel)}" data-ts="${html(ctx.ts)}" data-confirm="${html(el.confirm ? JSON.stringify(el.confirm) : '')}">${html(el.text.text)}</button>`;
+  return `<button class="btn${style}" data-action="${html(el.action_id)}" data-value="${html(el.value || '')}" data-channel="${html(ctx.channel)}" data-ts="${html(ctx.ts)}"${ctx.home ? ' data-home="1"' : ''} data-confirm="${html(el.confirm ? JSON.stringify(el.confirm) : '')}">${html(el.text.text)}</button>`;
+}
+
+/** An input block's element: a text field, a select, checkboxes or a number. */
+function field(b) {
+  const el = b.element;
+  const attrs = `data-block="${html(b.block_id)}" data-input="${html(el.action_id)}" aria-label="${html(b.label.text)}"`;
+  switch (el.type) {
+    case 'static_select':
+      return `<select ${attrs} data-kind="select"><option value="">${html((el.placeholder || { text: 'Choose' }).text)}</option>${el.options
+        .map((o) => `<option value="${html(o.value)}">${html(o.text.text)}</option>`)
+        .join('')}</select>`;
+    case 'checkboxes':
+      return el.options
+        .map(
+          (o) =>
+            `<label class="check"><input type="checkbox" ${attrs} data-kind="checkbox" value="${html(o.value)}"${(el.initial_options || []).some((i) => i.value === o.value) ? ' checked' : ''}>${html(o.text.text)}</label>`,
+        )
+        .join('');
+    case 'number_input':
+      return `<input type="number" ${attrs} data-kind="number" value="${html(el.initial_value || '')}">`;
+    default:
+      return el.multiline ? `<textarea rows="3" ${attrs}></textarea>` : `<input ${attrs}>`;
+  }
+}
+
+/** What Slack sends for each field of a submitted modal (view.state.values). */
+function fieldState(el) {
+  const text = (t) => ({ type: 'plain_text', text: t });
+  switch (el.dataset.kind) {
+    case 'select':
+      return el.value
+        ? { type: 'static_select', selected_option: { text: text(el.value), value: el.value } }
+        : { type: 'static_select', selected_option: null };
+    case 'checkbox':
+      return { type: 'checkboxes', selected_options: el.checked ? [{ text: text(el.value), value: el.value }] : [] };
+    case 'number':
+      return { type: 'number_input', value: el.value || null };
+    default:
+      return el.value;
+  }
 }
 
 function blocks(list, ctx) {
@@ -76,13 +116,8 @@ function blocks(list, ctx) {
             .filter((e) => e.type === 'button')
             .map((e) => button(e, ctx))
             .join('')}</div>`;
-        case 'input': {
-          const el = b.element;
-          const field = el.multiline
-            ? `<textarea rows="3" data-block="${html(b.block_id)}" data-input="${html(el.action_id)}"></textarea>`
-            : `<input data-block="${html(b.block_id)}" data-input="${html(el.action_id)}">`;
-          return `<label>${html(b.label.text)}</label>${field}${ctx.errors && ctx.errors[b.block_id] ? `<div class="error">${html(ctx.errors[b.block_id])}</div>` : ''}`;
-        }
+        case 'input':
+          return `<label>${html(b.label.text)}${b.optional ? ' <span class="muted">(optional)</span>' : ''}</label>${field(b)}${b.hint ? `<div class="small muted">${html(b.hint.text)}</div>` : ''}${ctx.errors && ctx.errors[b.block_id] ? `<div class="error">${html(ctx.errors[b.block_id])}</div>` : ''}`;
         default:
           return '';
       }
@@ -118,7 +153,10 @@ function render() {
       return `<li data-channel="${id}" class="${id === ui.channel ? 'active' : ''}"># ${html(name)}<span class="badge">${n}</span></li>`;
     })
     .join('');
-  $('channel-name').textContent = `# ${s.channels[ui.channel]}`;
+  $('channels').innerHTML +=
+    `<li data-channel="@home" class="${ui.channel === '@home' ? 'active' : ''}">🏠 idc-bot Home</li>`;
+  $('channel-name').textContent = ui.channel === '@home' ? 'idc-bot · Home' : `# ${s.channels[ui.channel]}`;
+  $('composer').hidden = ui.channel === '@home';
   const a = s.aws;
   const down = new Set(a.faults.outage);
   $('aws').innerHTML = [
@@ -148,11 +186,16 @@ function render() {
   const eph = s.ephemerals.filter((e) => e.channel === ui.channel).map((e) => ({ at: e.at, html: ephemeralHtml(e) }));
   const list = $('messages');
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  list.innerHTML =
-    [...top, ...eph]
-      .sort((x, y) => x.at - y.at)
-      .map((x) => x.html)
-      .join('') || '<p class="muted" style="padding:0 18px">No messages yet. Type <code>/idc help</code> below.</p>';
+  if (ui.channel === '@home')
+    list.innerHTML = s.home
+      ? `<div class="home">${blocks(s.home.blocks, { home: true })}</div>`
+      : '<p class="muted" style="padding:0 18px">Opening the Home tab…</p>';
+  else
+    list.innerHTML =
+      [...top, ...eph]
+        .sort((x, y) => x.at - y.at)
+        .map((x) => x.html)
+        .join('') || '<p class="muted" style="padding:0 18px">No messages yet. Type <code>/idc help</code> below.</p>';
   if (atBottom) list.scrollTop = list.scrollHeight;
 
   const thread = ui.thread && s.messages.find((m) => m.ts === ui.thread);
@@ -163,16 +206,22 @@ function render() {
       .join('');
 
   const view = s.views[s.views.length - 1];
-  const key = view ? `${view.id}:${JSON.stringify(view.errors || {})}` : '';
+  const key = view ? `${view.id}:${view.updates || 0}:${JSON.stringify(view.errors || {})}` : '';
   if (key !== ui.modalKey) {
     const typed = {};
-    document.querySelectorAll('#modal [data-input]').forEach((el) => (typed[el.dataset.block] = el.value));
+    document
+      .querySelectorAll('#modal [data-input]')
+      .forEach((el) => (typed[el.dataset.block] = el.dataset.kind === 'checkbox' ? el.checked : el.value));
     ui.modalKey = key;
     $('modal').hidden = !view;
     $('modal').innerHTML = view
       ? `<div class="dialog" role="dialog" aria-label="${html(view.view.title.text)}"><h2>${html(view.view.title.text)}</h2><div class="content">${blocks(view.view.blocks, { errors: view.errors })}</div><div class="foot"><button class="btn" data-close="${view.id}">${html((view.view.close || { text: 'Cancel' }).text)}</button><button class="btn primary" data-submit="${view.id}">${html((view.view.submit || { text: 'Submit' }).text)}</button></div></div>`
       : '';
-    document.querySelectorAll('#modal [data-input]').forEach((el) => (el.value = typed[el.dataset.block] || ''));
+    document.querySelectorAll('#modal [data-input]').forEach((el) => {
+      if (!(el.dataset.block in typed)) return;
+      if (el.dataset.kind === 'checkbox') el.checked = typed[el.dataset.block];
+      else el.value = typed[el.dataset.block];
+    });
   }
 }
 
@@ -221,13 +270,16 @@ document.addEventListener('click', async (ev) => {
     const confirm = t.dataset.confirm ? JSON.parse(t.dataset.confirm) : null;
     if (confirm && !(await confirmDialog(confirm))) return;
     t.disabled = true;
-    await api('/api/click', {
-      user: ui.user,
-      channel: t.dataset.channel,
-      ts: t.dataset.ts,
-      actionId: t.dataset.action,
-      value: t.dataset.value,
-    });
+    if (t.dataset.home)
+      await api('/api/click-home', { user: ui.user, actionId: t.dataset.action, value: t.dataset.value });
+    else
+      await api('/api/click', {
+        user: ui.user,
+        channel: t.dataset.channel,
+        ts: t.dataset.ts,
+        actionId: t.dataset.action,
+        value: t.dataset.value,
+      });
     t.disabled = false;
   } else if (t.dataset.thread) {
     ui.thread = t.dataset.thread;
@@ -235,14 +287,16 @@ document.addEventListener('click', async (ev) => {
   } else if (t.dataset.channel && t.tagName === 'LI') {
     ui.channel = t.dataset.channel;
     ui.thread = null;
+    // Opening the Home tab is what makes Slack send app_home_opened.
+    if (ui.channel === '@home') await api('/api/home', { user: ui.user });
     render();
   } else if (t.dataset.submit) {
     const values = {};
     document
       .querySelectorAll('#modal [data-input]')
-      .forEach((el) => (values[el.dataset.block] = { [el.dataset.input]: el.value }));
+      .forEach((el) => (values[el.dataset.block] = { [el.dataset.input]: fieldState(el) }));
     await api('/api/submit', { user: ui.user, viewId: t.dataset.submit, values });
-    ui.modalKey = '';
+    ui.modalKey = null; // redraw (or hide) the modal on the next render
   } else if (t.dataset.close) {
     await api('/api/close', { viewId: t.dataset.close });
   }
@@ -253,11 +307,12 @@ $('close-thread').onclick = () => {
   ui.thread = null;
   render();
 };
-$('who').onchange = (ev) => {
+$('who').onchange = async (ev) => {
   ui.user = ev.target.value;
   localStorage.setItem('idc-sandbox-user', ui.user);
   ui.seen = '';
-  ui.modalKey = '';
+  ui.modalKey = null; // redraw (or hide) the modal on the next render
+  if (ui.channel === '@home') await api('/api/home', { user: ui.user });
   refresh();
 };
 $('speed').onchange = (ev) => api('/api/speed', { speed: Number(ev.target.value) }).then(refresh);

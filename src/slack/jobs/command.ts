@@ -1,7 +1,7 @@
 import { EngineInputError, LockHeldError } from '../../engine';
 import { esc } from '../blocks';
 import { perPersonBudget } from '../limiter';
-import type { ListenerContext } from '../listeners/context';
+import { ephemeral, type ListenerContext } from '../listeners/context';
 import { parseCommand } from '../parse-command';
 import { subcommand, type CommandContext } from '../subcommands';
 import type { SlowJob } from './types';
@@ -20,9 +20,13 @@ export async function replyVia(responseUrl: string, text: string): Promise<void>
 export function createCommandJob({ app, settings, engine, queries, directory, logger, rules }: ListenerContext) {
   const budget = perPersonBudget(settings.commandsPerMinute ?? 20);
   return async (job: Extract<SlowJob, { type: 'command' }>): Promise<void> => {
-    const say = (text: string) =>
-      replyVia(job.responseUrl, text).catch((err) => logger.warn({ err }, 'respond failed'));
-    const parsed = parseCommand(job.text, settings.regions, rules);
+    const say = async (text: string) =>
+      job.responseUrl
+        ? replyVia(job.responseUrl, text).catch((err) => logger.warn({ err }, 'respond failed'))
+        : ephemeral(logger, app.client, job.channel, job.user, text);
+    const parsed = job.command
+      ? { ok: true as const, command: job.command }
+      : parseCommand(job.text, settings.regions, rules);
     const spec = parsed.ok ? subcommand(parsed.command.name) : undefined;
     if (!parsed.ok || !spec) return; // refused in the ack already
     const ctx: CommandContext = {

@@ -1,3 +1,5 @@
+import type { Command } from '../subcommands/types';
+
 /**
  * The slow part of a Slack request (what comes after the ack), as data: it runs in this process
  * after the ack (HTTP, Socket Mode) or in another invocation of the function (Lambda), where the
@@ -10,8 +12,11 @@ export type SlowJob =
       user: string;
       /** Slack's trigger id: the job's idempotency key (and a started run's request id). */
       triggerId: string;
-      responseUrl: string;
+      /** Where the answer goes (a slash command's); without it, an ephemeral in `channel`. */
+      responseUrl?: string;
       channel: string;
+      /** Already parsed and checked (a submitted change form); `text` is then only for the log. */
+      command?: Command;
     }
   | {
       type: 'approve' | 'task-done';
@@ -20,7 +25,25 @@ export type SlowJob =
       triggerId: string;
       channel?: string;
       messageTs?: string;
+      /** Clicked on the person's Home tab (checked against the published view), not on a message. */
+      home?: boolean;
       value: string;
+    }
+  | {
+      /** Fill the change form opened as a placeholder (`viewId`): who may, which Regions. */
+      type: 'form';
+      user: string;
+      triggerId: string;
+      channel: string;
+      sub: string;
+      viewId: string;
+    }
+  | {
+      /** Publish the person's Home tab, with `notice` on top (what their last click did). */
+      type: 'home';
+      user: string;
+      triggerId: string;
+      notice?: string;
     };
 
 /** Runs a slow job somewhere: here, after the ack, or in another invocation. */

@@ -2,7 +2,9 @@ import { registerApprove } from './actions/approve';
 import { registerReject } from './actions/reject';
 import { registerTaskDone } from './actions/task-done';
 import { registerIdcCommand } from './commands/idc';
+import { registerAppHomeOpened } from './events/app-home-opened';
 import type { ListenerContext } from './context';
+import { registerChangeForm } from './views/change-form';
 import { registerRejectReason } from './views/reject-reason';
 
 /** Every listener of the app (one per file, grouped by what Slack sends). */
@@ -12,6 +14,8 @@ export function registerListeners(ctx: ListenerContext): void {
   registerReject(ctx);
   registerTaskDone(ctx);
   registerRejectReason(ctx);
+  registerChangeForm(ctx);
+  registerAppHomeOpened(ctx);
 }
 
 export type { ListenerContext } from './context';

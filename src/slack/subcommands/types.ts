@@ -8,6 +8,8 @@ export type ArgSpec = 'none' | 'now' | 'region' | 'region-reason' | 'run-id' | '
 /** A parsed command: its name and, by its ArgSpec, a Region (a reason, options, a ticket) or a workflow id. */
 export type Command =
   | { name: string; topic?: string }
+  /** A change typed without its Region: the change form opens. */
+  | { name: string; form: true }
   | {
       name: string;
       region: string;

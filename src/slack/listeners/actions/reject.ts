@@ -4,13 +4,12 @@ import { onWorkflowButton } from './workflow-button';
 
 /** Reject asks for a reason in a modal; the modal carries which message it came from. */
 export function registerReject(ctx: ListenerContext): void {
-  onWorkflowButton(ctx, ACTIONS.reject, async (target, click, client) => {
+  onWorkflowButton(ctx, ACTIONS.reject, async (target, click, client, home) => {
     const metadata = JSON.stringify({
       runId: target.run.id,
       stepId: target.stepId,
       planHash: target.planHash,
-      channel: click.channel?.id,
-      ts: click.message?.ts,
+      ...(home ? { home } : { channel: click.channel?.id, ts: click.message?.ts }),
     });
     await client.views
       .open({ trigger_id: click.trigger_id, view: buildRejectModal(target.run, metadata) })

@@ -13,11 +13,15 @@ export interface Target {
   planHash?: string;
 }
 
-/** The button value names a run; it must be the run whose message was clicked (no forged values). */
+/**
+ * The button value names a run; it must be the run whose message was clicked (no forged values), or
+ * a button of the person's Home tab (`home`, checked by `onHomeTab` against the view Slack sent).
+ */
 export async function clicked(
   engine: Engine,
   where: { channel?: { id?: string }; message?: { ts?: string }; container?: { message_ts?: string } },
   value: string,
+  home = false,
 ): Promise<Target | undefined> {
   let v: { runId?: string; stepId?: string; planHash?: string };
   try {
@@ -27,11 +31,22 @@ export async function clicked(
   }
   const run = v.runId ? await engine.get(v.runId) : undefined;
   const ts = where.message?.ts ?? where.container?.message_ts;
-  if (!run || run.meta.ts !== ts || run.meta.channel !== where.channel?.id) return undefined;
+  if (!run || (!home && (run.meta.ts !== ts || run.meta.channel !== where.channel?.id))) return undefined;
   return { run, ...v };
 }
 
-export type Click = { user: { id: string }; channel?: { id?: string }; message?: { ts?: string }; trigger_id: string };
+export type Click = {
+  user: { id: string };
+  channel?: { id?: string };
+  message?: { ts?: string };
+  trigger_id: string;
+  view?: { type?: string; blocks?: { elements?: { value?: string }[] }[] };
+};
+
+/** Clicked on the Home tab, on a button the bot published there with exactly this value. */
+export const onHomeTab = (click: Click, value: string): boolean =>
+  click.view?.type === 'home' &&
+  (click.view.blocks ?? []).some((b) => (b.elements ?? []).some((e) => e.value === value));
 
 /** A button whose slow part is a job (Approve, Done): acked at once, then dispatched. */
 export function dispatchButton(ctx: ListenerContext, actionId: string, type: 'approve' | 'task-done'): void {
@@ -39,13 +54,15 @@ export function dispatchButton(ctx: ListenerContext, actionId: string, type: 'ap
     await ack();
     if (!(await firstDelivery(context))) return;
     const click = body as unknown as Click;
+    const value = (action as { value?: string }).value ?? '';
     await ctx.dispatch({
       type,
       user: click.user.id,
       triggerId: click.trigger_id,
       channel: click.channel?.id,
       messageTs: click.message?.ts ?? (body as { container?: { message_ts?: string } }).container?.message_ts,
-      value: (action as { value?: string }).value ?? '',
+      ...(onHomeTab(click, value) ? { home: true } : {}),
+      value,
     });
   });
 }
@@ -54,14 +71,16 @@ export function dispatchButton(ctx: ListenerContext, actionId: string, type: 'ap
 export function onWorkflowButton(
   ctx: ListenerContext,
   actionId: string,
-  handle: (target: Target, click: Click, client: webApi.WebClient) => Promise<unknown>,
+  handle: (target: Target, click: Click, client: webApi.WebClient, home: boolean) => Promise<unknown>,
 ): void {
   ctx.app.action(actionId, async ({ ack, body, action, client, context }) => {
     await ack();
     if (!(await firstDelivery(context))) return;
     const click = body as unknown as Click;
-    const target = await clicked(ctx.engine, click, (action as { value?: string }).value ?? '');
+    const value = (action as { value?: string }).value ?? '';
+    const home = onHomeTab(click, value);
+    const target = await clicked(ctx.engine, click, value, home);
     if (!target) return void (await ephemeral(ctx.logger, client, click.channel?.id, click.user.id, NOT_OURS));
-    await handle(target, click, client);
+    await handle(target, click, client, home);
   });
 }

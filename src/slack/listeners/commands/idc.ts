@@ -1,4 +1,5 @@
 import { esc } from '../../blocks';
+import { messageView } from '../../change-form';
 import { firstDelivery } from '../../middleware/replay';
 import { parseCommand } from '../../parse-command';
 import { HELP, subcommand, usageOf, type CommandContext } from '../../subcommands';
@@ -10,7 +11,7 @@ import type { ListenerContext } from '../context';
  * usage); the slow part (role check, AWS reads, starting a run) is a job dispatched after the ack.
  */
 export function registerIdcCommand({ app, settings, engine, queries, dispatch, logger, rules }: ListenerContext): void {
-  app.command('/idc', async ({ command, ack, respond, context }) => {
+  app.command('/idc', async ({ command, ack, respond, context, client }) => {
     const parsed = parseCommand(command.text ?? '', settings.regions, rules);
     if (!parsed.ok) return ack({ response_type: 'ephemeral', text: parsed.error });
     const spec = subcommand(parsed.command.name);
@@ -19,6 +20,30 @@ export function registerIdcCommand({ app, settings, engine, queries, dispatch, l
       return ack({
         response_type: 'ephemeral',
         text: topic ? helpFor(usageOf(topic), rules.options?.[topic.name]) : HELP,
+      });
+    }
+    if ('form' in parsed.command) {
+      // The trigger id is valid for 3 s: the form opens as a placeholder now, and is filled after the checks.
+      await ack();
+      if (!(await firstDelivery(context))) return;
+      const opened = await client.views
+        .open({
+          trigger_id: command.trigger_id,
+          view: messageView(spec.name, 'Looking up which Regions you can choose…'),
+        })
+        .catch((err: unknown) => void logger.warn({ err }, 'views.open failed'));
+      if (!opened?.view?.id)
+        return void (await respond({
+          response_type: 'ephemeral',
+          text: `Slack could not open the form; type \`/idc ${spec.name} <region> <reason>\` instead.`,
+        }));
+      return dispatch({
+        type: 'form',
+        user: command.user_id,
+        triggerId: command.trigger_id,
+        channel: command.channel_id,
+        sub: spec.name,
+        viewId: opened.view.id,
       });
     }
     const ctx: CommandContext = { user: command.user_id, triggerId: command.trigger_id, engine, queries, settings };
