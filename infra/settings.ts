@@ -13,33 +13,50 @@ const jsonOr = <T extends z.ZodTypeAny>(schema: T) =>
   }, schema);
 
 /** The deployment's settings, from CDK context (`-c name=value` or cdk.context.json); validated before synth. */
-export const BotSettingsSchema = z.object({
-  runtime: z.enum(['lambda', 'container']).default('lambda'),
-  homeRegion: Region.describe("Identity Center's primary Region (IDC_HOME_REGION)"),
-  allowedRegions: z
-    .preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(Region).min(1))
-    .describe('Regions the bot may add (IDC_ALLOWED_REGIONS), comma-separated'),
-  channel: Channel,
-  notifyChannel: Channel.optional(),
-  roles: jsonOr(z.record(z.string(), z.array(z.string()).min(1))).describe('IDC_ROLES as JSON'),
-  viewerRole: z.string().optional(),
-  instanceArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/)
-    .optional(),
-  idcRoleArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/)
-    .optional(),
-  idcRoleExternalId: z.string().optional(),
-  keyAlias: z
-    .string()
-    .regex(/^alias\/[a-zA-Z0-9/_-]+$/)
-    .default('alias/identity-center'),
-  tableName: z.string().default('idc-bot'),
-  reservedConcurrency: z.coerce.number().int().min(1).max(100).default(5),
-  alarmEmail: z.string().email().optional(),
-});
+export const BotSettingsSchema = z
+  .object({
+    runtime: z.enum(['lambda', 'container']).default('lambda'),
+    /** The container's way to Slack: Socket Mode (no inbound port) or HTTP behind a load balancer. */
+    containerTransport: z.enum(['socket', 'http']).default('socket'),
+    /** HTTP container: the bot's public host name (Slack's request URL), and its ACM certificate in the stack's Region. */
+    domainName: z
+      .string()
+      .regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, 'must be a host name such as idc-bot.example.com')
+      .optional(),
+    certificateArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, 'must be an ACM certificate ARN')
+      .optional(),
+    homeRegion: Region.describe("Identity Center's primary Region (IDC_HOME_REGION)"),
+    allowedRegions: z
+      .preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(Region).min(1))
+      .describe('Regions the bot may add (IDC_ALLOWED_REGIONS), comma-separated'),
+    channel: Channel,
+    notifyChannel: Channel.optional(),
+    roles: jsonOr(z.record(z.string(), z.array(z.string()).min(1))).describe('IDC_ROLES as JSON'),
+    viewerRole: z.string().optional(),
+    instanceArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/)
+      .optional(),
+    idcRoleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/)
+      .optional(),
+    idcRoleExternalId: z.string().optional(),
+    keyAlias: z
+      .string()
+      .regex(/^alias\/[a-zA-Z0-9/_-]+$/)
+      .default('alias/identity-center'),
+    tableName: z.string().default('idc-bot'),
+    reservedConcurrency: z.coerce.number().int().min(1).max(100).default(5),
+    alarmEmail: z.string().email().optional(),
+  })
+  .refine((s) => s.runtime !== 'container' || s.containerTransport !== 'http' || (s.domainName && s.certificateArn), {
+    path: ['certificateArn'],
+    message:
+      'containerTransport=http needs domainName and certificateArn (Slack only calls HTTPS URLs): -c domainName=idc-bot.example.com -c certificateArn=arn:aws:acm:…',
+  });
 export type BotSettings = z.infer<typeof BotSettingsSchema>;
 
 /** Reads the settings from a context getter; throws with every bad value and its fix. */

@@ -19,6 +19,7 @@ import type { Construct } from 'constructs';
 import { botIamPolicy } from '../src/iam-policy';
 import { TABLE_SCHEMA } from '../src/store/keys';
 import { logAlarms } from './alarms';
+import { httpsIngress } from './https-ingress';
 import type { BotSettings } from './settings';
 
 const ROOT = join(__dirname, '..', ...(__dirname.includes('dist-dev') ? ['..'] : []));
@@ -212,6 +213,7 @@ export class IdcBotStack extends Stack {
 
   private container(props: IdcBotStackProps, environment: Record<string, string>) {
     // Socket Mode needs no inbound port: public subnets, a public IP for outbound, no NAT gateway.
+    // HTTP adds a load balancer in front, and only it may reach the tasks.
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
       natGateways: 0,
@@ -231,7 +233,7 @@ export class IdcBotStack extends Stack {
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
     });
-    task.addContainer('bot', {
+    const container = task.addContainer('bot', {
       image: props.containerImage ?? ecs.ContainerImage.fromAsset(ROOT),
       environment: { ...environment, PORT: '3000' },
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'bot', logGroup: this.logGroup }),
@@ -250,12 +252,16 @@ export class IdcBotStack extends Stack {
         startPeriod: Duration.seconds(30),
       },
     });
+    const http = props.settings.containerTransport === 'http';
+    if (http) container.addPortMappings({ containerPort: 3000 });
     const securityGroup = new ec2.SecurityGroup(this, 'NoInbound', {
       vpc,
       allowAllOutbound: true,
-      description: 'idc-bot: outbound to Slack and AWS only',
+      description: http
+        ? 'idc-bot: inbound from its load balancer only; outbound to Slack and AWS'
+        : 'idc-bot: outbound to Slack and AWS only',
     });
-    new ecs.FargateService(this, 'Service', {
+    const service = new ecs.FargateService(this, 'Service', {
       cluster,
       taskDefinition: task,
       desiredCount: 1,
@@ -265,6 +271,8 @@ export class IdcBotStack extends Stack {
       maxHealthyPercent: 200,
       circuitBreaker: { rollback: true },
     });
+    const { domainName, certificateArn } = props.settings;
+    if (http && domainName && certificateArn) httpsIngress(this, { vpc, service, domainName, certificateArn });
     NagSuppressions.addResourceSuppressions(task, [
       {
         id: 'AwsSolutions-ECS2',

@@ -200,6 +200,47 @@ describe('the deployment stack (infra/), synthesized', () => {
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
   });
 
+  it('container over HTTP: an HTTPS-only load balancer in front, health checks on /healthz, tasks reachable only from it', () => {
+    const certificateArn = 'arn:aws:acm:eu-central-1:111122223333:certificate/0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e';
+    const { template, nag } = synth({
+      runtime: 'container',
+      containerTransport: 'http',
+      domainName: 'idc-bot.example.com',
+      certificateArn,
+    });
+    expect(nag).toEqual([]);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+      ]),
+    });
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Protocol: 'HTTPS',
+      Certificates: [{ CertificateArn: certificateArn }],
+      SslPolicy: Match.stringLikeRegexp('TLS1[23]'),
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 3000,
+      HealthCheckPath: '/healthz',
+      TargetType: 'ip',
+    });
+    // The tasks accept port 3000 from the load balancer's security group, and nothing else.
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map(
+      (r) => (r as { Properties: Record<string, unknown> }).Properties,
+    );
+    expect(ingress).toEqual([
+      expect.objectContaining({ FromPort: 3000, ToPort: 3000, SourceSecurityGroupId: expect.anything() }),
+    ]);
+    template.hasOutput('SlackRequestUrl', { Value: 'https://idc-bot.example.com/slack/events' });
+    expect(() =>
+      settingsFromContext((k) => ({ ...CONTEXT, runtime: 'container', containerTransport: 'http' })[k]),
+    ).toThrow(/certificateArn: containerTransport=http needs domainName and certificateArn/);
+  });
+
   it('container image: a multi-stage Dockerfile, production tree only, non-root; the build context holds only what it needs', () => {
     const root = join(__dirname, '../..');
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
