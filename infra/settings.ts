@@ -44,6 +44,11 @@ export const BotSettingsSchema = z
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/)
       .optional(),
     idcRoleExternalId: z.string().optional(),
+    /** The organization's delegated administrator account: it administers the key too (IDC_DELEGATED_ADMIN_ACCOUNT). */
+    delegatedAdminAccount: z
+      .string()
+      .regex(/^\d{12}$/)
+      .optional(),
     keyAlias: z
       .string()
       .regex(/^alias\/[a-zA-Z0-9/_-]+$/)

@@ -128,6 +128,7 @@ export class IdcBotStack extends Stack {
       ...(s.idcRoleArn ? { IDC_ROLE_ARN: s.idcRoleArn } : {}),
       ...(s.idcRoleExternalId ? { IDC_ROLE_EXTERNAL_ID: s.idcRoleExternalId } : {}),
       ...(s.viewerRole ? { IDC_VIEWER_ROLE: s.viewerRole } : {}),
+      ...(s.delegatedAdminAccount ? { IDC_DELEGATED_ADMIN_ACCOUNT: s.delegatedAdminAccount } : {}),
     };
 
     this.alarms = new sns.Topic(this, 'Alarms', {

@@ -87,6 +87,9 @@ export const EnvSchema = z.object({
   IDC_ROLE_EXTERNAL_ID: optional(
     z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 characters: letters, digits and +=,.@:/-'),
   ),
+  IDC_DELEGATED_ADMIN_ACCOUNT: optional(
+    z.string().regex(/^\d{12}$/, "must be the 12-digit ID of the organization's delegated administrator account"),
+  ),
   IDC_KEY_ALIAS: z
     .string()
     .regex(/^alias\/[a-zA-Z0-9/_-]+$/, 'must look like alias/identity-center')

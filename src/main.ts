@@ -76,7 +76,8 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const clock = extra.clock ?? { now: () => Date.now() };
   const homeRegion = config.IDC_HOME_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
   const clients = createAwsClients({ roleArn: config.IDC_ROLE_ARN, externalId: config.IDC_ROLE_EXTERNAL_ID });
-  const registry = createStepRegistry(clients);
+  const keyPolicy = { delegatedAdminAccountId: config.IDC_DELEGATED_ADMIN_ACCOUNT };
+  const registry = createStepRegistry(clients, keyPolicy);
   const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
   lap('workflows loaded');
   refuseOpenApprovers(definitions, config);
@@ -131,7 +132,8 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const watcher = createWatcher({
     name: `watch#${homeRegion}`,
     homeRegion,
-    read: () => readHealth(clients, { homeRegion, instanceArn: config.IDC_INSTANCE_ARN, now: () => clock.now() }),
+    read: () =>
+      readHealth(clients, { homeRegion, instanceArn: config.IDC_INSTANCE_ARN, now: () => clock.now(), keyPolicy }),
     store: afterReady(createStateStore(db, config.DYNAMODB_TABLE), tableReady),
     // Findings carry AWS-derived text and placeholders such as --key-id <key>: escaped, never parsed as links.
     notify: createNotifier(slackClient, notifyChannel, config.IDC_CHANNEL as string, log),

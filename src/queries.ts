@@ -34,7 +34,8 @@ export function createQueries({ clients, watcher, preflight, baseInput, clock }:
     drill: (region) => drillRegion(clients, region),
     async regionChoices() {
       const { snapshot, error } = await watcher.current();
-      if (!snapshot) throw new Error(`The bot cannot read the instance's Regions just now: ${error ?? 'no answer yet'}`);
+      if (!snapshot)
+        throw new Error(`The bot cannot read the instance's Regions just now: ${error ?? 'no answer yet'}`);
       const allowed = typeof baseInput.allowedRegions === 'string' ? baseInput.allowedRegions.split(',') : undefined;
       return regionChoices(clients, snapshot.primaryRegion, snapshot.regions, allowed);
     },

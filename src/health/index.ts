@@ -4,7 +4,7 @@ import { DescribeRegionCommand, ListInstancesCommand } from '@aws-sdk/client-sso
 import type { StepClients } from '../steps';
 import { aws } from '../steps/lib/aws-errors';
 import { findInstance, listRegions } from '../steps/lib/identity-center';
-import { grantsBeyondIdc, policyGrantsIdc, samePolicy } from '../steps/lib/key-policy';
+import { grantsBeyondIdc, policyGrantsIdc, samePolicy, type KeyPolicyOptions } from '../steps/lib/key-policy';
 
 /** What the watcher sees of replication: each Region, the encryption, the key and its replicas. */
 export interface HealthSnapshot {
@@ -45,7 +45,7 @@ const message = (err: unknown) => ((err as Error).message ?? String(err)).split(
  */
 export async function readHealth(
   c: StepClients,
-  opts: { homeRegion: string; instanceArn?: string; now?: () => number },
+  opts: { homeRegion: string; instanceArn?: string; now?: () => number; keyPolicy?: KeyPolicyOptions },
 ): Promise<HealthSnapshot> {
   let calls = 0;
   const count = <T>(p: Promise<T>) => {
@@ -77,7 +77,7 @@ export async function readHealth(
   const keyId = enc.KeyType === 'CUSTOMER_MANAGED_KEY' ? enc.KmsKeyArn?.split('/').pop() : undefined;
   const keyAccount = enc.KmsKeyArn?.split(':')[4] ?? '';
   const beyond = (policy: string | undefined) => {
-    const extra = grantsBeyondIdc(policy, keyAccount);
+    const extra = grantsBeyondIdc(policy, keyAccount, opts.keyPolicy);
     return extra.length ? { extraGrants: extra } : {};
   };
   let primaryPolicy: string | undefined;

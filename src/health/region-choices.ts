@@ -18,7 +18,11 @@ async function enabledRegions(c: StepClients, primary: string): Promise<Set<stri
   do {
     const page = await aws('account:ListRegions', () =>
       c.account(globalRegionOf(primary)).send(
-        new ListRegionsCommand({ RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'], MaxResults: 50, NextToken }),
+        new ListRegionsCommand({
+          RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'],
+          MaxResults: 50,
+          NextToken,
+        }),
       ),
     );
     for (const r of page.Regions ?? []) if (r.RegionName) enabled.add(r.RegionName);

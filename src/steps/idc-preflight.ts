@@ -7,6 +7,7 @@ import { defineStep, NonRetryableStepError } from '../engine';
 import type { StepClients } from './lib/clients';
 import { aws, isAwsError, mapAwsError } from './lib/aws-errors';
 import { findInstance } from './lib/identity-center';
+import type { KeyPolicyOptions } from './lib/key-policy';
 import { keyBehindAlias, keyFacts } from './lib/preflight-keys';
 import { AwsRegion, globalRegionOf, partitionOf } from './lib/schemas';
 
@@ -78,7 +79,7 @@ async function optStatus(c: StepClients, region: string): Promise<string | undef
 }
 
 /** idc.preflight: read-only checks, and the plan that approvers approve. */
-export const createPreflight = (c: StepClients) =>
+export const createPreflight = (c: StepClients, keyPolicy: KeyPolicyOptions = {}) =>
   defineStep({
     kind: 'idc.preflight',
     description: 'Read-only: check every prerequisite and build the plan (changes, skips, confirmations)',
@@ -123,6 +124,7 @@ export const createPreflight = (c: StepClients) =>
           `The bot calls AWS as account ${caller.Account}, but the instance belongs to account ${inst.OwnerAccountId}, where Identity Center's key must be: run the bot with a role in ${inst.OwnerAccountId} (IDC_ROLE_ARN; README "AWS permissions")`,
         );
       const orgId = await organizationOf(c, primary, inst.OwnerAccountId, problems);
+      const keyArgs = { primary, target, alias: input.keyAlias, accountId: inst.OwnerAccountId, orgId, keyPolicy };
       if (partitionOf(target) !== partitionOf(primary))
         problems.push(
           `${target} is in partition ${partitionOf(target)} but the instance is in ${partitionOf(primary)}: multi-Region keys cannot cross partitions`,
@@ -208,24 +210,11 @@ export const createPreflight = (c: StepClients) =>
           skips.push('Identity Center encryption already uses this key');
         } else {
           const why = `(single-Region key ${k.keyId} cannot be converted)`;
-          changes.push(
-            ...(await keyBehindAlias(
-              c.kms,
-              primary,
-              target,
-              input.keyAlias,
-              inst.OwnerAccountId,
-              orgId,
-              why,
-              problems,
-            )),
-          );
+          changes.push(...(await keyBehindAlias(c.kms, { ...keyArgs, why }, problems)));
         }
       } else {
         const why = '(the instance uses an AWS owned key)';
-        changes.push(
-          ...(await keyBehindAlias(c.kms, primary, target, input.keyAlias, inst.OwnerAccountId, orgId, why, problems)),
-        );
+        changes.push(...(await keyBehindAlias(c.kms, { ...keyArgs, why }, problems)));
       }
       if (!present) changes.push(`Add Region ${target} (AddRegion, sent to ${primary}) and wait until it is ACTIVE`);
       if (problems.length)

@@ -14,6 +14,7 @@ import { createKeyState } from './kms-key-state';
 import { createReplicateKey } from './kms-replicate-key';
 import { createScheduleReplicaDeletion } from './kms-schedule-replica-deletion';
 import type { StepClients } from './lib/clients';
+import type { KeyPolicyOptions } from './lib/key-policy';
 
 /** Records the AWS request ids a step made with its audit event (and with its error). */
 const audited = (k: AnyStepKind): AnyStepKind => ({
@@ -24,12 +25,15 @@ const audited = (k: AnyStepKind): AnyStepKind => ({
   },
 });
 
-/** Every step kind of the bot, by name (one file per kind, named after it). */
-export function createStepRegistry(c: StepClients): StepRegistry {
+/**
+ * Every step kind of the bot, by name (one file per kind, named after it). `keyPolicy`: what the
+ * configuration adds to the key policy the bot writes and accepts.
+ */
+export function createStepRegistry(c: StepClients, keyPolicy: KeyPolicyOptions = {}): StepRegistry {
   return createRegistry(
     [
-      createPreflight(c),
-      createEnsureKey(c.kms),
+      createPreflight(c, keyPolicy),
+      createEnsureKey(c.kms, keyPolicy),
       createReplicateKey(c.kms),
       createKeyState(c.kms),
       createScheduleReplicaDeletion(c.kms),
@@ -47,5 +51,5 @@ export function createStepRegistry(c: StepClients): StepRegistry {
 
 export type { StepClients } from './lib/clients';
 export { findInstance, listRegions, describeInstance } from './lib/identity-center';
-export { identityCenterKeyPolicy, policyGrantsIdc, samePolicy } from './lib/key-policy';
+export { identityCenterKeyPolicy, policyGrantsIdc, samePolicy, type KeyPolicyOptions } from './lib/key-policy';
 export { KNOWN_REGIONS } from './lib/schemas';

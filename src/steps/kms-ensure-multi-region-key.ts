@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { defineStep, NonRetryableStepError } from '../engine';
 import { CREATED_BY } from '../iam-policy';
 import { aws } from './lib/aws-errors';
-import { identityCenterKeyPolicy } from './lib/key-policy';
+import { identityCenterKeyPolicy, type KeyPolicyOptions } from './lib/key-policy';
 import { AccountId, AwsRegion } from './lib/schemas';
 import { type Kms, RUN_TAG, describe, usablePrimary, findTagged, ensureAlias } from './lib/kms';
 
 /** kms.ensure-multi-region-key: reuse Identity Center's key if it is multi-Region, else create one. */
-export const createEnsureKey = (kms: Kms) =>
+export const createEnsureKey = (kms: Kms, keyPolicy: KeyPolicyOptions = {}) =>
   defineStep({
     kind: 'kms.ensure-multi-region-key',
     description:
@@ -53,7 +53,7 @@ export const createEnsureKey = (kms: Kms) =>
               KeySpec: 'SYMMETRIC_DEFAULT',
               KeyUsage: 'ENCRYPT_DECRYPT',
               Description: 'IAM Identity Center encryption at rest (multi-Region), created by idc-bot',
-              Policy: identityCenterKeyPolicy(input.accountId, input.orgId ?? undefined),
+              Policy: identityCenterKeyPolicy(input.accountId, input.orgId ?? undefined, keyPolicy),
               Tags: [
                 { TagKey: RUN_TAG, TagValue: ctx.idempotencyKey },
                 { TagKey: CREATED_BY.key, TagValue: CREATED_BY.value },

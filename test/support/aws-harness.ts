@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { createAwsClients } from '../../src/aws/clients';
 import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
 import { createEngine, isTerminal, loadWorkflows, type Logger, type Run } from '../../src/engine';
-import { createStepRegistry, identityCenterKeyPolicy } from '../../src/steps';
+import { createStepRegistry, identityCenterKeyPolicy, type KeyPolicyOptions } from '../../src/steps';
 import { staticDirectory } from './directory';
 import { freshStore } from './dynamo';
 import { FakeClock } from './fake-clock';
@@ -49,10 +49,10 @@ export function awsHarness() {
   }
   type World = ReturnType<typeof resetWorld>;
 
-  async function setup(logger?: Logger) {
+  async function setup(logger?: Logger, keyPolicy: KeyPolicyOptions = {}) {
     const world = resetWorld();
     const clients = createAwsClients({ maxAttempts: 1 });
-    const registry = createStepRegistry(clients);
+    const registry = createStepRegistry(clients, keyPolicy);
     const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry });
     const { store } = await freshStore(clock.now);
     const engine = createEngine({

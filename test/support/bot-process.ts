@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../dev/dynamo-local';
 
@@ -33,10 +34,30 @@ export interface BotProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node dist-test/src/main.js` with `env` and waits until it serves. */
-export async function startBotProcess(env: Record<string, string>): Promise<BotProcess> {
+/**
+ * A production install, as a VM or the container gets it: package.json and its lock, `npm ci
+ * --omit=dev` (from npm's cache), the built `dist/` and `workflows/`. Returns its directory.
+ */
+export function productionTree(dir: string): string {
+  buildBot();
+  for (const f of ['package.json', 'package-lock.json']) cpSync(join(ROOT, f), join(dir, f));
+  cpSync(join(ROOT, 'dist-test/src'), join(dir, 'dist/src'), { recursive: true });
+  cpSync(join(ROOT, 'workflows'), join(dir, 'workflows'), { recursive: true });
+  execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], {
+    cwd: dir,
+    stdio: 'ignore',
+  });
+  return dir;
+}
+
+/** Starts `node dist-test/src/main.js` (or `main` in `cwd`) with `env` and waits until it serves. */
+export async function startBotProcess(
+  env: Record<string, string>,
+  at: { main?: string; cwd?: string } = {},
+): Promise<BotProcess> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [buildBot()], {
+  const proc = spawn(process.execPath, ['--enable-source-maps', at.main ?? buildBot()], {
+    cwd: at.cwd,
     env: {
       PATH: process.env.PATH ?? '',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

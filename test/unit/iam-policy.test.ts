@@ -89,9 +89,13 @@ describe('the IAM policy (src/iam-policy.ts) and docs/iam-policy.json', () => {
 });
 
 describe('docs/key-policy.json', () => {
-  it('is the key policy the bot writes, with placeholders for the account and the organization', () => {
+  it('is the key policy the bot writes, with placeholders for the accounts and the organization', () => {
     expect(JSON.parse(readFileSync(join(__dirname, '../../docs/key-policy.json'), 'utf8'))).toEqual(
-      JSON.parse(identityCenterKeyPolicy('MANAGEMENT_ACCOUNT_ID', 'o-ORGANIZATION_ID')),
+      JSON.parse(
+        identityCenterKeyPolicy('MANAGEMENT_ACCOUNT_ID', 'o-ORGANIZATION_ID', {
+          delegatedAdminAccountId: 'DELEGATED_ADMIN_ACCOUNT_ID',
+        }),
+      ),
     );
   });
 });

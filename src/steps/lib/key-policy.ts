@@ -1,16 +1,25 @@
+/** What the configuration adds to the key policy. */
+export interface KeyPolicyOptions {
+  /** The organization's delegated administrator for Identity Center (IDC_DELEGATED_ADMIN_ACCOUNT): it administers the key too. */
+  delegatedAdminAccountId?: string;
+}
+
 /**
  * The key policy that lets IAM Identity Center use a customer managed key (the April-2026
  * simplified baseline). The same document goes on the primary key and on every replica, because
  * KMS does not copy key policies.
  */
-export function identityCenterKeyPolicy(accountId: string, orgId?: string): string {
+export function identityCenterKeyPolicy(accountId: string, orgId?: string, opts: KeyPolicyOptions = {}): string {
+  const admins = [accountId, ...(opts.delegatedAdminAccountId ? [opts.delegatedAdminAccountId] : [])].map(
+    (a) => `arn:aws:iam::${a}:root`,
+  );
   const contextKeys = { 'kms:EncryptionContextKeys': ['aws:sso:instance-arn', 'aws:identitystore:identitystore-arn'] };
   const via = { 'kms:ViaService': ['sso.*.amazonaws.com', 'identitystore.*.amazonaws.com'] };
   const statements: object[] = [
     {
       Sid: 'AccountAdministration',
       Effect: 'Allow',
-      Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+      Principal: { AWS: admins.length === 1 ? admins[0] : admins },
       Action: 'kms:*',
       Resource: '*',
     },
@@ -156,7 +165,7 @@ export function extraGrants(policy: string | undefined, expected: string): strin
 }
 
 /** What a key's policy grants beyond the Identity Center policy of its account (and of the organization it names). */
-export function grantsBeyondIdc(policy: string | undefined, accountId: string): string[] {
+export function grantsBeyondIdc(policy: string | undefined, accountId: string, opts: KeyPolicyOptions = {}): string[] {
   const orgId = /"aws:(?:PrincipalOrgID|SourceOrgID)"\s*:\s*"(o-[a-z0-9]+)"/.exec(policy ?? '')?.[1];
-  return extraGrants(policy, identityCenterKeyPolicy(accountId, orgId));
+  return extraGrants(policy, identityCenterKeyPolicy(accountId, orgId, opts));
 }

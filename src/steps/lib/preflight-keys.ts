@@ -1,7 +1,7 @@
 import { DescribeKeyCommand, GetKeyPolicyCommand, type KeyMetadata, type KMSClient } from '@aws-sdk/client-kms';
 import { NonRetryableStepError } from '../../engine';
 import { aws } from './aws-errors';
-import { extraGrants, identityCenterKeyPolicy, policyGrantsIdc, samePolicy } from './key-policy';
+import { extraGrants, identityCenterKeyPolicy, policyGrantsIdc, samePolicy, type KeyPolicyOptions } from './key-policy';
 
 /**
  * The key changes when Identity Center needs a new multi-Region key: create one, or reuse the key
@@ -10,14 +10,19 @@ import { extraGrants, identityCenterKeyPolicy, policyGrantsIdc, samePolicy } fro
  */
 export async function keyBehindAlias(
   kms: (r: string) => KMSClient,
-  primary: string,
-  target: string,
-  alias: string,
-  accountId: string | undefined,
-  orgId: string | undefined,
-  why: string,
+  k: {
+    primary: string;
+    target: string;
+    alias: string;
+    accountId: string | undefined;
+    orgId: string | undefined;
+    keyPolicy: KeyPolicyOptions;
+    /** Why a new key is needed (said in the plan). */
+    why: string;
+  },
   problems: string[],
 ): Promise<string[]> {
+  const { primary, target, alias, accountId, orgId, why } = k;
   let meta: KeyMetadata | undefined;
   try {
     meta = (await aws('kms:DescribeKey', () => kms(primary).send(new DescribeKeyCommand({ KeyId: alias }))))
@@ -46,7 +51,7 @@ export async function keyBehindAlias(
       kms(primary).send(new GetKeyPolicyCommand({ KeyId: meta.KeyId, PolicyName: 'default' })),
     )
   ).Policy;
-  const extra = extraGrants(policy, identityCenterKeyPolicy(accountId ?? '', orgId));
+  const extra = extraGrants(policy, identityCenterKeyPolicy(accountId ?? '', orgId, k.keyPolicy));
   if (extra.length)
     problems.push(
       `Key ${meta.KeyId} behind ${alias} grants more than Identity Center needs (${extra.join('; ')}): remove those statements (docs/key-policy.md), or set IDC_KEY_ALIAS to a free alias so the bot creates a key`,
