@@ -212,7 +212,8 @@ describe('the bot as real processes', () => {
       const seen = slack.responses.length;
       await slack.command('UREQ', 'workflows');
       for (let i = 0; i < 200 && !slack.responses.slice(seen).length; i++) await sleep(25);
-      expect(String(slack.responses.slice(seen)[0]?.body.text)).toMatch(/workflow/i);
+      const [latest] = await store().listRecent(1);
+      expect(String(slack.responses.slice(seen)[0]?.body.text)).toContain(latest?.id ?? 'No workflows yet.');
       await bot.stop();
       expect(bot.proc.exitCode).toBe(0);
     } finally {

@@ -594,7 +594,11 @@ export const SERVICES: Record<string, ServiceDef> = {
   AWSOrganizationsV20161128: { signingName: 'organizations', handlers: organizations },
   ServiceQuotasV20190624: { signingName: 'servicequotas', handlers: serviceQuotas },
   secretsmanager: { signingName: 'secretsmanager', handlers: secretsManager },
-  Account: { signingName: 'account', handlers: account, routes: { 'POST /getRegionOptStatus': 'GetRegionOptStatus', 'POST /listRegions': 'ListRegions' } },
+  Account: {
+    signingName: 'account',
+    handlers: account,
+    routes: { 'POST /getRegionOptStatus': 'GetRegionOptStatus', 'POST /listRegions': 'ListRegions' },
+  },
 };
 
 export const requestId = () =>
