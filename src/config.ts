@@ -101,6 +101,10 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name')
     .default('idc-bot'),
+  DYNAMODB_CREATE_TABLE: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
   IDC_WATCH_INTERVAL: z
     .string()
     .regex(/^(0|\d+(ms|s|m|h|d))$/, 'must be a duration such as 5m (0 turns the watcher off)')

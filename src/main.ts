@@ -84,7 +84,11 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const db = createDynamoClient({ region: process.env.AWS_REGION ?? homeRegion, endpoint: extra.dynamoEndpoint });
   // The table check runs while the rest starts (it is most of a cold start's I/O); whatever uses
   // the table waits for it, and a failed check stops the bot (see startBot).
-  const tableReady = ensureTable(db, config.DYNAMODB_TABLE).then(() => lap('table checked'));
+  // Where the deployment made the table (DYNAMODB_CREATE_TABLE=false, as the stack sets), the bot
+  // neither checks nor creates it: its first read or write says plainly if it is missing.
+  const tableReady = config.DYNAMODB_CREATE_TABLE
+    ? ensureTable(db, config.DYNAMODB_TABLE).then(() => lap('table checked'))
+    : Promise.resolve();
   tableReady.catch(() => undefined);
   const store = afterReady(
     createDynamoRunStore(db, config.DYNAMODB_TABLE, () => clock.now()),

@@ -6,7 +6,7 @@ describe('npm run bench, at a tiny size', () => {
   it('runs the in-process sections and the counted targets hold', async () => {
     const text = await runBench({
       tiny: true,
-      only: ['engine', 'polling', 'scale', 'idle'],
+      only: ['engine', 'polling', 'scale', 'idle', 'history'],
       dynamoEndpoint: process.env.TEST_DYNAMO_ENDPOINT,
       quiet: true,
     });
@@ -20,5 +20,14 @@ describe('npm run bench, at a tiny size', () => {
     expect(value(text, 'AWS calls while waiting')).toBeLessThanOrEqual(120);
     expect(text).toMatch(/\| workflows finished \| 20 of 20/);
     expect(value(text, 'DynamoDB requests per idle hour')).toBeLessThanOrEqual(60);
+    // Hundreds of finished workflows stored: each frequent read is one query and reads no more than its limit.
+    for (const [row, limit] of [
+      ['`/idc workflows` \\(the 10 most recent\\)', 10],
+      ['Home tab \\(the 50 most recent, in-flight ones shown\\)', 50],
+      ["the engine's due query", 0],
+    ] as const) {
+      const m = new RegExp(`\\| ${row} \\| ([\\d.]+) \\| ([\\d.]+) \\|`).exec(text);
+      expect([row, Number(m?.[1]), Number(m?.[2]) <= limit]).toEqual([row, 1, true]);
+    }
   }, 120_000);
 });
