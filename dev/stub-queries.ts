@@ -11,6 +11,7 @@ export const stubQueries = (): Queries => {
     plan: async (region) => ({ region, changes: [], skips: [], confirmations: [] }),
     watchNow: async () => ({ status: status(), sent: 0 }),
     drill: async (region) => ({ region, passed: true, checks: [] }),
+    signIn: async (region) => ({ ok: true, region, ms: 1, accounts: 3, moreAccounts: false }),
     regionChoices: async () => ({ add: ['eu-central-1', 'eu-west-1'], remove: ['us-west-2'] }),
   };
 };

@@ -20,6 +20,7 @@ import { botIamPolicy } from '../src/iam-policy';
 import { TABLE_SCHEMA } from '../src/store/keys';
 import { logAlarms } from './alarms';
 import { httpsIngress } from './https-ingress';
+import { LAMBDA_RUNTIME_ENV } from './lambda-runtime';
 import type { BotSettings } from './settings';
 
 const ROOT = join(__dirname, '..', ...(__dirname.includes('dist-dev') ? ['..'] : []));
@@ -173,9 +174,7 @@ export class IdcBotStack extends Stack {
       timeout: Duration.minutes(5),
       reservedConcurrentExecutions: props.settings.reservedConcurrency,
       logGroup: this.logGroup,
-      // No --enable-source-maps: parsing the bundle's map costs ~40 ms of every cold start; the
-      // bundle keeps its names, so stack traces read as they are.
-      environment,
+      environment: { ...environment, ...LAMBDA_RUNTIME_ENV },
       // A deferred slow part is retried once by Lambda; the handler runs each trigger id once.
       retryAttempts: 1,
       maxEventAge: Duration.minutes(15),

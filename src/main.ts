@@ -153,7 +153,14 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     () => (state.table = 'ready'),
     () => (state.table = 'failed'),
   );
-  const queries = createQueries({ clients, watcher, preflight: registry.get('idc.preflight')!, baseInput, clock });
+  const queries = createQueries({
+    clients,
+    watcher,
+    preflight: registry.get('idc.preflight')!,
+    baseInput,
+    clock,
+    logger: log,
+  });
   const { app, init, flush, catchUp, runJob } = createSlackApp({
     settings,
     engine,

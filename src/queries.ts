@@ -1,7 +1,9 @@
 import type { StepClients } from './steps';
-import { detachedContext, type Clock, type StepKind } from './engine';
+import { detachedContext, type Clock, type Logger, type StepKind } from './engine';
 import { drillRegion } from './health';
 import { regionChoices } from './health/region-choices';
+import { signInCheck } from './health/sign-in';
+import { findInstance } from './steps';
 import type { PlanView, Queries } from './slack/app';
 import type { Watcher } from './watch';
 
@@ -13,6 +15,9 @@ export interface QueryDeps {
   /** What preflight needs besides the Region (homeRegion, instanceArn, keyAlias). */
   baseInput: Record<string, unknown>;
   clock: Clock;
+  logger?: Logger;
+  /** How long a person has to sign in for the sign-in check (default 4 min, inside Lambda's 5-minute timeout). */
+  signInWaitMs?: number;
 }
 
 interface PreflightOutput {
@@ -20,7 +25,15 @@ interface PreflightOutput {
 }
 
 /** The read-only answers (status, plan, watch, drill), as data; the Slack layer renders them. */
-export function createQueries({ clients, watcher, preflight, baseInput, clock }: QueryDeps): Queries {
+export function createQueries({
+  clients,
+  watcher,
+  preflight,
+  baseInput,
+  clock,
+  logger,
+  signInWaitMs = 240_000,
+}: QueryDeps): Queries {
   return {
     status: async () => ({ state: await watcher.current(), now: clock.now() }),
     cachedStatus() {
@@ -32,6 +45,28 @@ export function createQueries({ clients, watcher, preflight, baseInput, clock }:
       return { status: { state: r.state, now: clock.now() }, sent: r.sent };
     },
     drill: (region) => drillRegion(clients, region),
+    async signIn(region, user, prompt) {
+      // Only the Region checked is called: the instance ARN is configured, in the watcher's last
+      // picture, or read from that Region (it answers there when the primary is down).
+      const instanceArn =
+        (typeof baseInput.instanceArn === 'string' ? baseInput.instanceArn : undefined) ??
+        watcher.cached()?.snapshot?.instanceArn ??
+        (await findInstance(clients.ssoAdmin, region)).InstanceArn ??
+        '';
+      const r = await signInCheck(clients, { instanceArn, region, prompt, maxWaitMs: signInWaitMs });
+      logger?.info(
+        {
+          audit: 'sign_in_check',
+          user,
+          region,
+          ok: r.ok,
+          ms: r.ms,
+          ...(r.ok ? { accounts: r.accounts } : { hop: r.hop, detail: r.detail }),
+        },
+        `sign-in check through ${region}: ${r.ok ? 'signed in' : `failed at ${r.hop}`}`,
+      );
+      return r;
+    },
     async regionChoices() {
       const { snapshot, error } = await watcher.current();
       if (!snapshot)

@@ -25,7 +25,7 @@ import { stubQueries } from '../stub-queries';
 import { historyCost } from './history';
 import { idleCost } from './idle';
 import { bundleForNode, bundleLambda } from '../../infra/bundle';
-import { synthesizedLambdaEnv } from '../deployment';
+import { LAMBDA_RUNTIME_ENV } from '../../infra/lambda-runtime';
 import { createStepRegistry } from '../../src/steps';
 import { createDynamoRunStore, ensureTable } from '../../src/store';
 
@@ -400,17 +400,8 @@ const fmtSpread = (r: { median: number; min: number; max: number }) =>
 async function coldStart(botEnv: Record<string, string>, base: Record<string, string>): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cold-'));
   const bot = await bundleLambda(join(dir, 'bot'));
-  // The function's runtime settings as the stack synthesizes them (Node options, no table check);
-  // the Slack credentials come from the environment here, not Secrets Manager.
-  const stackEnv = synthesizedLambdaEnv(
-    bot.dir,
-    { homeRegion: 'us-east-1', allowedRegions: 'eu-central-1', channel: 'C0IDC', roles: '{"requesters":["UREQ"]}' },
-    'eu-central-1',
-    { SlackCredentials: 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:bench-Ab12Cd' },
-  );
-  const runtime = Object.fromEntries(
-    Object.entries(stackEnv).filter(([k]) => ['NODE_OPTIONS', 'NODE_ENV', 'DYNAMODB_CREATE_TABLE'].includes(k)),
-  );
+  // The function's runtime settings (infra/lambda-runtime.ts, what the stack sets); the Slack
+  // credentials come from the environment here, not Secrets Manager.
   await bundleForNode(join(ROOT, 'dev/bench/bare-lambda.ts'), join(dir, 'bare/index.js'));
   const once = (bundle: string, env: Record<string, string>) =>
     new Promise<number>((resolve, reject) => {
@@ -430,7 +421,7 @@ async function coldStart(botEnv: Record<string, string>, base: Record<string, st
   const rounds = tiny ? 1 : 7;
   const times = { bot: [] as number[], bare: [] as number[] };
   for (let i = 0; i < rounds; i++) {
-    times.bot.push(await once(join(bot.dir, 'index.js'), { ...botEnv, ...runtime }));
+    times.bot.push(await once(join(bot.dir, 'index.js'), { ...botEnv, ...LAMBDA_RUNTIME_ENV }));
     times.bare.push(await once(join(dir, 'bare/index.js'), base));
   }
   rmSync(dir, { recursive: true, force: true });

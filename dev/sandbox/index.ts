@@ -62,6 +62,8 @@ export async function startSandbox(base: Config, log: pino.Logger, opts: Sandbox
     children.push(dynamo);
     // AWS durations are real-world ones (timeScale 60: a replica in 3 min, the Region in 40 min) on the fast clock.
     const aws = await startAwsEmulator({ users: 300, groups: 40, timeScale: 60, now: clock.now });
+    // A sign-in code lives 10 minutes of the person's time, not of the sandbox's fast clock.
+    aws.world.signIn.expiresInS = 600 * 3600;
     children.push({ stop: aws.close });
     const token = 'xoxb-sandbox-token';
     const signingSecret = 'sandbox-signing-secret';

@@ -92,6 +92,11 @@ export async function startSandboxPage(port: number) {
         const r = await w.slack.clickHome(user, String(body.actionId), String(body.value));
         return send(res, 200, { ok: r.status === 200 });
       }
+      case '/api/sign-in': {
+        // The stand-in IdP window: the person signs in (or is refused) for a sign-in check's code.
+        const done = w.aws.world.completeSignIn(String(body.userCode), user, body.deny === true);
+        return send(res, done ? 200 : 404, done ? { ok: true } : { error: 'no sign-in waits for that code' });
+      }
       case '/api/close':
         w.slack.closeView(String(body.viewId));
         return send(res, 200, { ok: true });

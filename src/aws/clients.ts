@@ -7,6 +7,8 @@ import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { AccountClient } from '@aws-sdk/client-account';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { SSOClient } from '@aws-sdk/client-sso';
+import type { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 
 // Loaded on first use: only the preflight needs these, and each SDK client costs ~100 ms to load,
 // which matters for start-up (Lambda cold starts).
@@ -17,6 +19,8 @@ const lazy = {
   account: () => require('@aws-sdk/client-account') as typeof import('@aws-sdk/client-account'),
   credentials: () => require('@aws-sdk/credential-providers') as typeof import('@aws-sdk/credential-providers'),
   sts: () => require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts'),
+  oidc: () => require('@aws-sdk/client-sso-oidc') as typeof import('@aws-sdk/client-sso-oidc'),
+  portal: () => require('@aws-sdk/client-sso') as typeof import('@aws-sdk/client-sso'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -32,6 +36,9 @@ export interface AwsClients {
   serviceQuotas(region: string): ServiceQuotasClient;
   account(region: string): AccountClient;
   sts(region: string): STSClient;
+  /** OIDC and the access portal API (the sign-in check; bearer tokens, no IAM). */
+  oidc(region: string): SSOOIDCClient;
+  portal(region: string): SSOClient;
   destroy(): void;
 }
 
@@ -80,6 +87,8 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
       get(`sq/${region}`, () => new (lazy.serviceQuotas().ServiceQuotasClient)({ ...common, region })),
     account: (region) => get(`acct/${region}`, () => new (lazy.account().AccountClient)({ ...common, region })),
     sts: (region) => get(`sts/${region}`, () => new (lazy.sts().STSClient)({ ...common, region })),
+    oidc: (region) => get(`oidc/${region}`, () => new (lazy.oidc().SSOOIDCClient)({ ...common, region })),
+    portal: (region) => get(`portal/${region}`, () => new (lazy.portal().SSOClient)({ ...common, region })),
     destroy: () => {
       for (const c of cache.values()) c.destroy();
       cache.clear();

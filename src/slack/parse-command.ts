@@ -95,8 +95,24 @@ export function parseCommand(
         );
       }
       if (spec.args === 'region') {
-        if (rest.length > 1) return fail(`Unexpected text after the Region: \`${shown(rest.slice(1).join(' '))}\`.`);
-        return { ok: true, command: { name, region } };
+        const options: Record<string, boolean> = {};
+        for (const token of rest.slice(1)) {
+          const flag = token.startsWith('--') ? token.slice(2).toLowerCase() : undefined;
+          if (!flag || !spec.flags?.[flag])
+            return fail(
+              flag
+                ? `Unknown option \`--${shown(flag)}\` for \`${name}\`${
+                    spec.flags
+                      ? `; it takes ${Object.keys(spec.flags)
+                          .map((f) => `\`--${f}\``)
+                          .join(', ')}`
+                      : ' (it takes none)'
+                  }.`
+                : `Unexpected text after the Region: \`${shown(rest.slice(1).join(' '))}\`.`,
+            );
+          options[flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase())] = true;
+        }
+        return { ok: true, command: { name, region, ...(Object.keys(options).length ? { options } : {}) } };
       }
       const known = rules.options?.[name] ?? {};
       const list = Object.entries(known)

@@ -11,6 +11,21 @@ export interface StatusView {
 export type PlanView =
   { region: string; changes: string[]; skips: string[]; confirmations: string[] } | { region: string; error: string };
 
+/** Where a person signs in for the sign-in check (shown only to them). */
+export interface SignInPromptView {
+  region: string;
+  verificationUriComplete: string;
+  userCode: string;
+  waitMs: number;
+}
+
+type SignInHop = 'registration' | 'not_finished' | 'denied' | 'token' | 'portal';
+
+/** How the sign-in check ended: who could sign in and see how many accounts, or which hop failed. */
+export type SignInView =
+  | { ok: true; region: string; ms: number; accounts: number; moreAccounts: boolean }
+  | { ok: false; region: string; ms: number; hop: SignInHop; detail: string };
+
 export interface DrillResult {
   region: string;
   passed: boolean;
@@ -71,4 +86,25 @@ export function renderDrill(d: DrillResult): string {
     ? `✅ ${d.region} can serve sign-in on its own.`
     : `❌ ${d.region} cannot serve sign-in on its own yet.`;
   return `*DR drill of ${d.region}* (read-only; only ${d.region}'s own endpoints were asked)\n${lines.join('\n')}\n${verdict}`;
+}
+
+/** What to check when a hop fails. */
+const SIGN_IN_ADVICE: Record<SignInHop, string> = {
+  registration:
+    "the Region's OIDC endpoint refused the device authorization: check that the Region is ACTIVE on the instance (`/idc status`) and that its portal URL is allowed through proxies and firewalls",
+  not_finished:
+    'the person did not finish signing in: run it again; if the IdP showed an error, check that it knows this Region\'s ACS URL (usually the cause: "Other Requestable SSO URLs" in Okta, Reply URLs in Entra ID)',
+  denied:
+    "the sign-in was refused: check the IdP's ACS URL for this Region and that the person is assigned to the Identity Center app there",
+  token: 'the token endpoint failed: try again; if it persists, check the AWS Health Dashboard for this Region',
+  portal:
+    "the Region's access portal refused the new session: check that the Region is ACTIVE and that its key replica is usable (`/idc drill`)",
+};
+
+/** The result in words: who, through which Region, how long, how many accounts (a count, never names). */
+export function renderSignIn(r: SignInView, user: string): string {
+  const took = `${Math.round(r.ms / 1000)} s`;
+  if (r.ok)
+    return `✅ <@${user}> signed in through *${r.region}* on its own endpoints in ${took} and sees ${r.accounts}${r.moreAccounts ? '+' : ''} account(s) in its access portal.`;
+  return `❌ Sign-in through *${r.region}* failed at *${r.hop.replace('_', ' ')}* after ${took} (${esc(r.detail)}): ${SIGN_IN_ADVICE[r.hop]}.`;
 }

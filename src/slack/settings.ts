@@ -1,4 +1,4 @@
-import type { DrillResult, PlanView, StatusView } from './render';
+import type { DrillResult, PlanView, SignInPromptView, SignInView, StatusView } from './render';
 
 export interface SlackSettings {
   token: string;
@@ -45,6 +45,11 @@ export interface Queries {
   watchNow(): Promise<{ status: StatusView; sent: number }>;
   /** Read-only DR drill of one additional Region. */
   drill(region: string): Promise<DrillResult>;
+  /**
+   * Proves that `user` can sign in through the Region (the device authorization grant on its own
+   * endpoints; `prompt` tells them where, only them); audited.
+   */
+  signIn(region: string, user: string, prompt: (p: SignInPromptView) => Promise<void>): Promise<SignInView>;
   /** The Regions the change form offers (add: allowed, enabled, not on the instance; remove: additional ones). */
   regionChoices(): Promise<{ add: string[]; remove: string[] }>;
 }

@@ -93,6 +93,15 @@ describe('the sandbox page, driven like a person would', () => {
     await page.fill('#text', '/idc drill eu-central-1');
     await page.press('#text', 'Enter');
     await page.getByText('eu-central-1 can serve sign-in on its own.').waitFor({ timeout: 20_000 });
+    // And a person signs in through it: the link (only for them) opens the stand-in IdP.
+    await page.fill('#text', '/idc drill eu-central-1 --sign-in');
+    await page.press('#text', 'Enter');
+    await page.getByRole('link', { name: 'this sign-in link' }).last().click({ timeout: 20_000 });
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Sign in' }).click();
+    await page
+      .locator('#messages .msg:not(.ephemeral)', { hasText: 'signed in through eu-central-1' })
+      .first()
+      .waitFor({ timeout: 20_000 });
     await page.click('#outage');
     await page.fill('#text', '/idc status');
     await page.press('#text', 'Enter');

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
 import { startSlackEmulator, type SlackEmulator } from '../../dev/emulators/slack/server';
-import { localDynamo } from '../../dev/dynamo-local';
+import { createDynamoClient } from '../../src/aws/clients';
 import { ensureTable } from '../../src/store';
 import { freshBundle, synthesizedLambdaEnv } from '../support/deployment';
 
@@ -55,7 +55,11 @@ beforeAll(async () => {
     SLACK_API_URL: slack.apiUrl,
     LOG_LEVEL: 'silent',
   });
-  await ensureTable(localDynamo(process.env.TEST_DYNAMO_ENDPOINT as string), process.env.DYNAMODB_TABLE as string);
+  // The stack makes the table (the function does not check it): made here with the function's own
+  // credentials and Region, which DynamoDB Local keeps its databases by.
+  const db = createDynamoClient({ region: 'eu-central-1', endpoint: process.env.TEST_DYNAMO_ENDPOINT });
+  await ensureTable(db, process.env.DYNAMODB_TABLE as string);
+  db.destroy();
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the uploaded artefact, loaded as Lambda loads it
   ({ handler } = require(join(bundle, 'index.js')) as { handler: Handler });
   // The function's asynchronous invocations of itself land here, as Lambda would run them.
@@ -210,6 +214,53 @@ describe('the Lambda bundle (AwsLambdaReceiver), as the stack deploys it', () =>
       expect(await answer(/Problems/)).toMatch(
         /Identity Center did not answer in us-east-1[\s\S]*additional Regions may still serve sign-in/,
       );
+    } finally {
+      aws.world.faults.outage.delete('us-east-1');
+    }
+  }, 60_000);
+
+  it('proves a person can sign in through eu-central-1 with us-east-1 down: the link only to them, the result to the channel', async () => {
+    aws.world.faults.outage.add('us-east-1');
+    const answer = async (seen: number, pattern: RegExp) => {
+      for (let i = 0; i < 300; i++) {
+        const r = slack.responses.slice(seen).find((x) => pattern.test(String(x.body.text)));
+        if (r) return String(r.body.text);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no answer matching ${pattern}: ${JSON.stringify(slack.responses.slice(seen))}`);
+    };
+    const callsBefore = aws.world.calls.length;
+    const messagesBefore = slack.messages.length;
+    try {
+      for (const deny of [false, true]) {
+        const seen = slack.responses.length;
+        const form = slack.commandForm('UREQ', 'drill eu-central-1 --sign-in', 'C0IDC');
+        const res = (await handler(apiGatewayEvent(form, slack.signedHeaders(form)), {})) as { statusCode: number };
+        expect(res.statusCode).toBe(200);
+        // The link and the code go to the person only (the command's response_url), never to the channel.
+        const prompt = await answer(seen, /sign-in link/);
+        expect(prompt).toContain('https://device.sso.eu-central-1.amazonaws.com/?user_code=');
+        const code = /code \*([0-9A-F]{4}-[0-9A-F]{4})\*/.exec(prompt)?.[1] as string;
+        // The person signs in with the IdP (or the IdP refuses them).
+        expect(aws.world.completeSignIn(code, 'UREQ', deny)).toBe(true);
+        const result = await answer(seen, /^(✅|❌).*through \*eu-central-1\*/);
+        if (!deny)
+          expect(result).toMatch(
+            /^✅ <@UREQ> signed in through \*eu-central-1\* on its own endpoints in \d+ s and sees 3 account/,
+          );
+        else expect(result).toMatch(/^❌ Sign-in through \*eu-central-1\* failed at \*denied\*[\s\S]*ACS URL/);
+        for (let i = 0; i < 100 && !slack.messages.slice(messagesBefore).some((m) => m.text === result); i++)
+          await new Promise((r) => setTimeout(r, 50));
+        expect(slack.messages.slice(messagesBefore).map((m) => m.text)).toContain(result);
+        expect(JSON.stringify(slack.messages)).not.toContain(code);
+      }
+      // Only eu-central-1 was asked (OIDC and the portal answer there; the primary is down), and no token left the bot.
+      const regions = new Set(aws.world.calls.slice(callsBefore).map((c) => c.region || 'unsigned'));
+      expect([...regions].filter((r) => r === 'us-east-1')).toEqual([]);
+      const tokens = [...aws.world.signIn.tokens.keys()];
+      expect(tokens.length).toBeGreaterThan(0);
+      const seenBySlack = JSON.stringify([slack.messages, slack.responses, slack.ephemerals]);
+      for (const t of tokens) expect(seenBySlack).not.toContain(t);
     } finally {
       aws.world.faults.outage.delete('us-east-1');
     }

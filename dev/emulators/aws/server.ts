@@ -34,14 +34,15 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
   const svc = SERVICES[service];
   const contentType = rest ? 'application/json' : 'application/x-amz-json-1.1';
   const scope = CREDENTIAL_SCOPE.exec(String(req.headers.authorization ?? ''));
-  if (!scope)
+  if (!scope && !svc?.unsigned)
     return sendError(
       res,
       new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403),
       id,
       contentType,
     );
-  const region = scope[1] as string;
+  // Unsigned calls (OIDC, the portal) carry no Region: their handlers find it in what they name.
+  const region = scope?.[1] ?? '';
   if (!svc || !svc.handlers[op])
     return sendError(
       res,
@@ -49,7 +50,7 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
       id,
       contentType,
     );
-  if (scope[2] !== svc.signingName)
+  if (scope && scope[2] !== svc.signingName)
     return sendError(
       res,
       new AwsError(
@@ -60,7 +61,7 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
       id,
       contentType,
     );
-  if (!String(req.headers['content-type'] ?? '').startsWith(contentType))
+  if (req.method !== 'GET' && !String(req.headers['content-type'] ?? '').startsWith(contentType))
     return sendError(res, new AwsError('SerializationException', `Expected ${contentType}`), id, contentType);
   if (world.faults.latencyMs) await new Promise((r) => setTimeout(r, world.faults.latencyMs));
   const userAgent = String(req.headers['user-agent'] ?? '');
@@ -72,10 +73,16 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
     let body: Record<string, unknown>;
     try {
       body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+      // REST GETs: the query string and the portal's bearer token header are the input.
+      if (req.method === 'GET')
+        body = {
+          ...Object.fromEntries(new URLSearchParams((req.url ?? '').split('?')[1] ?? '')),
+          bearer: req.headers['x-amz-sso_bearer_token'],
+        };
     } catch {
       throw new AwsError('SerializationException', 'Request body is not valid JSON');
     }
-    const denial = world.authorize && (await world.authorize({ action, region, body }));
+    const denial = scope && world.authorize && (await world.authorize({ action, region, body }));
     if (denial)
       throw new AwsError(
         'AccessDeniedException',
@@ -220,6 +227,8 @@ export async function startAwsEmulator(
       AWS_ENDPOINT_URL_ORGANIZATIONS: url,
       AWS_ENDPOINT_URL_SERVICE_QUOTAS: url,
       AWS_ENDPOINT_URL_ACCOUNT: url,
+      AWS_ENDPOINT_URL_SSO_OIDC: url,
+      AWS_ENDPOINT_URL_SSO: url,
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

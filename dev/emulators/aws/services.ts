@@ -561,6 +561,100 @@ export const account: Record<string, Handler> = {
   },
 };
 
+/** Sign-in answers name their Region through what they carry (unsigned calls: no credential scope). */
+const upIn = (w: World, region: string) => {
+  if (w.faults.outage.has(region))
+    throw new AwsError('InternalServerException', `Service unavailable in ${region}`, 503);
+};
+/** OIDC errors carry the OAuth `error` code besides the exception name. */
+const oauthError = (type: string, error: string, message: string, status = 400) =>
+  new AwsError(type, message, status, { error, error_description: message });
+const PORTAL_URL = /^https:\/\/(ssoins-[0-9a-f]+)\.([a-z]{2}(?:-[a-z]+)+-\d)\.portal\.amazonaws\.com\/?$/;
+
+/** AWS SSO OIDC (REST JSON, no IAM): the OAuth device authorization grant, as documented. */
+export const ssoOidc: Record<string, Handler> = {
+  RegisterClient(w, _region, body) {
+    if (!str(body, 'clientName') || body.clientType !== 'public')
+      throw oauthError('InvalidClientMetadataException', 'invalid_client_metadata', 'clientType must be public');
+    const id = `cl-${randomBytes(8).toString('hex')}`;
+    const secret = randomBytes(24).toString('base64url');
+    w.signIn.clients.set(id, { secret, name: str(body, 'clientName') });
+    const at = Math.floor(w.now() / 1000);
+    return { clientId: id, clientSecret: secret, clientIdIssuedAt: at, clientSecretExpiresAt: at + 90 * 86_400 };
+  },
+  StartDeviceAuthorization(w, _region, body) {
+    const client = w.signIn.clients.get(str(body, 'clientId'));
+    if (!client || client.secret !== body.clientSecret)
+      throw oauthError('InvalidClientException', 'invalid_client', 'Invalid client', 401);
+    const m = PORTAL_URL.exec(str(body, 'startUrl'));
+    const region = m?.[2] ?? '';
+    upIn(w, region);
+    const regionStatus = region === w.instance.primaryRegion ? 'ACTIVE' : w.instance.regions.get(region)?.status;
+    if (!m || m[1] !== w.instance.id || regionStatus !== 'ACTIVE')
+      throw oauthError('InvalidRequestException', 'invalid_request', `Invalid start URL: ${str(body, 'startUrl')}`);
+    const deviceCode = randomBytes(32).toString('base64url');
+    const userCode = `${randomBytes(2).toString('hex')}-${randomBytes(2).toString('hex')}`.toUpperCase();
+    w.signIn.devices.set(deviceCode, {
+      clientId: str(body, 'clientId'),
+      region,
+      userCode,
+      expiresAt: w.now() + w.signIn.expiresInS * 1000,
+      status: 'pending',
+    });
+    const uri = `https://device.sso.${region}.amazonaws.com/`;
+    return {
+      deviceCode,
+      userCode,
+      verificationUri: uri,
+      verificationUriComplete: `${uri}?user_code=${userCode}`,
+      expiresIn: w.signIn.expiresInS,
+      interval: w.signIn.interval,
+    };
+  },
+  CreateToken(w, _region, body) {
+    if (body.grantType !== 'urn:ietf:params:oauth:grant-type:device_code')
+      throw oauthError('UnsupportedGrantTypeException', 'unsupported_grant_type', 'Unsupported grant type');
+    const code = str(body, 'deviceCode');
+    const d = w.signIn.devices.get(code);
+    if (!d) throw oauthError('InvalidGrantException', 'invalid_grant', 'Invalid device code');
+    upIn(w, d.region);
+    const client = w.signIn.clients.get(str(body, 'clientId'));
+    if (!client || client.secret !== body.clientSecret || d.clientId !== body.clientId)
+      throw oauthError('InvalidClientException', 'invalid_client', 'Invalid client', 401);
+    if (w.now() >= d.expiresAt) throw oauthError('ExpiredTokenException', 'expired_token', 'Device code expired');
+    if (d.status === 'denied') throw oauthError('AccessDeniedException', 'access_denied', 'Access denied by the user');
+    if (d.status === 'pending') {
+      const early = d.lastPoll !== undefined && w.now() - d.lastPoll < w.signIn.interval * 1000 * 0.9;
+      d.lastPoll = w.now();
+      throw early
+        ? oauthError('SlowDownException', 'slow_down', 'Client is polling too fast')
+        : oauthError('AuthorizationPendingException', 'authorization_pending', 'Authorization pending');
+    }
+    w.signIn.devices.delete(code); // one token per device code
+    const accessToken = `aoa${randomBytes(24).toString('base64url')}`;
+    w.signIn.tokens.set(accessToken, { user: d.user ?? 'someone', region: d.region });
+    return { accessToken, tokenType: 'Bearer', expiresIn: 28_800 };
+  },
+};
+
+/** The AWS access portal API (REST JSON, a bearer token in x-amz-sso_bearer_token). */
+export const ssoPortal: Record<string, Handler> = {
+  ListAccounts(w, _region, body) {
+    const t = w.signIn.tokens.get(str(body, 'bearer'));
+    if (!t) throw new AwsError('UnauthorizedException', 'Session token not found or invalid', 401);
+    upIn(w, t.region);
+    const all = (w.signIn.accounts.get(t.user) ?? ['111111111111', '222222222222', '333333333333']).map((id, i) => ({
+      accountId: id,
+      accountName: `account-${i + 1}`,
+      emailAddress: `aws+${i + 1}@example.com`,
+    }));
+    const size = Math.min(Number(body.max_result ?? 100), 100);
+    const start = Number(body.next_token ?? 0);
+    const page = all.slice(start, start + size);
+    return { accountList: page, ...(start + size < all.length ? { nextToken: String(start + size) } : {}) };
+  },
+};
+
 /** Secrets Manager (JSON 1.1, `secretsmanager.GetSecretValue`): the bot reads its Slack credentials at start. */
 const secretsManager: Record<string, Handler> = {
   GetSecretValue(w, region, body) {
@@ -584,6 +678,8 @@ export interface ServiceDef {
   handlers: Record<string, Handler>;
   /** REST JSON routes ("POST /path" → operation); absent for JSON 1.1 services. */
   routes?: Record<string, string>;
+  /** Called without SigV4 (OIDC, the portal API): no credential scope, no IAM check. */
+  unsigned?: boolean;
 }
 
 /** Services by X-Amz-Target prefix (JSON 1.1) or name (REST JSON). */
@@ -594,6 +690,22 @@ export const SERVICES: Record<string, ServiceDef> = {
   AWSOrganizationsV20161128: { signingName: 'organizations', handlers: organizations },
   ServiceQuotasV20190624: { signingName: 'servicequotas', handlers: serviceQuotas },
   secretsmanager: { signingName: 'secretsmanager', handlers: secretsManager },
+  SSOOIDC: {
+    signingName: 'sso-oauth',
+    handlers: ssoOidc,
+    unsigned: true,
+    routes: {
+      'POST /client/register': 'RegisterClient',
+      'POST /device_authorization': 'StartDeviceAuthorization',
+      'POST /token': 'CreateToken',
+    },
+  },
+  SSOPortal: {
+    signingName: 'awsssoportal',
+    handlers: ssoPortal,
+    unsigned: true,
+    routes: { 'GET /assignment/accounts': 'ListAccounts' },
+  },
   Account: {
     signingName: 'account',
     handlers: account,

@@ -90,6 +90,17 @@ export const DURATIONS = {
 const hex = (n: number) => randomBytes(n).toString('hex');
 
 /** One consistent AWS account: an organization instance of Identity Center, its Identity Store and KMS keys. */
+/** One OAuth device authorization: the person opens the link, signs in with the IdP (or is refused). */
+export interface Device {
+  clientId: string;
+  region: string;
+  userCode: string;
+  expiresAt: number;
+  status: 'pending' | 'approved' | 'denied';
+  user?: string;
+  lastPoll?: number;
+}
+
 export function createWorld(opts: WorldOptions = {}) {
   const now = opts.now ?? Date.now;
   const accountId = opts.accountId ?? '111122223333';
@@ -147,6 +158,19 @@ export function createWorld(opts: WorldOptions = {}) {
     /** Every request: action, Region, and whether it succeeded. */
     /** Secrets Manager secrets by ARN (SecretString). */
     secrets: new Map<string, string>(),
+    /** Sign-in through a Region's portal (OIDC device authorization), as the IdP and the person play it. */
+    signIn: {
+      clients: new Map<string, { secret: string; name: string }>(),
+      /** Device authorizations by device code, until a token is issued. */
+      devices: new Map<string, Device>(),
+      /** Access tokens issued: who signed in, through which Region. */
+      tokens: new Map<string, { user: string; region: string }>(),
+      /** Seconds between polls the grant asks for, and how long a device code lives. */
+      interval: 1,
+      expiresInS: 600,
+      /** Accounts a person sees in the access portal (default 3 each). */
+      accounts: new Map<string, string[]>(),
+    },
     calls: [] as { action: string; region: string; ok: boolean; at: number; userAgent?: string }[],
     /** An IAM check before each call (tests install one): the denial ("action on resource because ..."), or nothing. */
     authorize: undefined as
@@ -242,6 +266,16 @@ export function createWorld(opts: WorldOptions = {}) {
       };
       world.keys.set(`${k.region}/${keyId}`, key);
       return key;
+    },
+    /**
+     * The person at the sign-in link: signs in with the IdP as `user` (or the IdP refuses them).
+     * Returns false when no sign-in waits for that code.
+     */
+    completeSignIn(userCode: string, user: string, deny = false): boolean {
+      const d = [...world.signIn.devices.values()].find((x) => x.userCode === userCode && x.status === 'pending');
+      if (!d) return false;
+      Object.assign(d, { status: deny ? 'denied' : 'approved', user });
+      return true;
     },
   };
   return world;

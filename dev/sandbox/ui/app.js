@@ -39,6 +39,9 @@ function mrkdwn(text) {
       const ts = Number(target.split('^')[1]);
       out += html(new Date(ts * 1000).toLocaleString());
     } else if (target.startsWith('!')) out += `<span class="mention">@${html(target.slice(1))}</span>`;
+    else if (/^https:\/\/device\.sso\.[a-z0-9-]+\.amazonaws\.com\/\?user_code=/.test(target))
+      // The sign-in link of /idc drill --sign-in: the sandbox's stand-in IdP opens instead.
+      out += `<a href="#" data-signin="${html(target.split('user_code=')[1])}">${html(unslack(label || target))}</a>`;
     else if (/^(https?|mailto):/.test(target))
       out += `<a href="${html(target)}" target="_blank" rel="noopener">${html(unslack(label || target))}</a>`;
     else out += html(unslack(part));
@@ -281,6 +284,19 @@ document.addEventListener('click', async (ev) => {
         value: t.dataset.value,
       });
     t.disabled = false;
+  } else if (t.dataset.signin) {
+    ev.preventDefault();
+    const who = personName(ui.user);
+    const ok = await confirmDialog({
+      title: { type: 'plain_text', text: 'Example IdP: sign in to AWS' },
+      text: {
+        type: 'mrkdwn',
+        text: `Sign in as *${who}* with code \`${t.dataset.signin}\`? (The sandbox's stand-in for Okta or Entra ID.)`,
+      },
+      confirm: { type: 'plain_text', text: 'Sign in' },
+      deny: { type: 'plain_text', text: 'Deny' },
+    });
+    await api('/api/sign-in', { user: ui.user, userCode: t.dataset.signin, deny: !ok });
   } else if (t.dataset.thread) {
     ui.thread = t.dataset.thread;
     render();

@@ -36,6 +36,7 @@ export function createCommandJob({ app, settings, engine, queries, directory, lo
       queries,
       settings,
       client: app.client,
+      tell: async (text) => void (await say(text)),
     };
     try {
       if (spec.restricted && !(await directory.isInRole(ctx.user, [settings.requesterRole]))) {

@@ -1,9 +1,27 @@
-import { renderDrill } from '../render';
+import { renderDrill, renderSignIn, type SignInPromptView } from '../render';
 import { defineSubcommand, regionOf } from './types';
+
+/** The sign-in link and code, for the person only (an ephemeral): never in the channel. */
+const promptText = (p: SignInPromptView) =>
+  `🔐 Now sign in through *${p.region}* yourself: open <${p.verificationUriComplete}|this sign-in link>, check that it shows the code *${p.userCode}*, and sign in with your identity provider as usual. The bot waits up to ${Math.round(p.waitMs / 60_000)} min. Only you see this.`;
 
 export const drill = defineSubcommand({
   name: 'drill',
   args: 'region',
-  help: 'DR drill: can that Region serve sign-in on its own? (read-only, timed)',
-  run: async ({ queries }, c) => renderDrill(await queries.drill(regionOf(c))),
+  help: 'DR drill: can that Region serve sign-in on its own? (read-only, timed); `--sign-in`: and you sign in through it',
+  flags: {
+    'sign-in':
+      'also prove that a person can sign in through the Region: you sign in when asked; the result goes to the channel',
+  },
+  run: async ({ queries, tell, user, client, settings }, c) => {
+    const region = regionOf(c);
+    const drilled = renderDrill(await queries.drill(region));
+    if (!('options' in c) || !c.options?.signIn) return drilled;
+    await tell?.(drilled);
+    const result = await queries.signIn(region, user, async (p) => tell?.(promptText(p)));
+    const line = renderSignIn(result, user);
+    // Posted for everyone to see (who, which Region, how long, how many accounts), and audited.
+    await client?.chat.postMessage({ channel: settings.channel, text: line }).catch(() => undefined);
+    return line;
+  },
 });

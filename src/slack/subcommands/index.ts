@@ -42,7 +42,10 @@ const ARGS: Record<ArgSpec, string> = {
 };
 
 /** How the subcommand is typed. */
-export const usageOf = (s: Subcommand): string => `/idc ${s.name}${ARGS[s.args]}`;
+export const usageOf = (s: Subcommand): string =>
+  `/idc ${s.name}${ARGS[s.args]}${Object.keys(s.flags ?? {})
+    .map((f) => ` [--${f}]`)
+    .join('')}`;
 
 /** `/idc help`. */
 export const HELP = [

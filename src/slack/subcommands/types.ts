@@ -30,6 +30,8 @@ export interface CommandContext {
   settings: SlackSettings;
   /** The Slack Web API (the audit export uploads a file). */
   client?: webApi.WebClient;
+  /** Tells the person something before the answer (only to them). */
+  tell?: (text: string) => Promise<void>;
   now?: () => number;
 }
 
@@ -41,6 +43,8 @@ export interface Subcommand {
   help: string;
   /** Only members of the requester role may run it. */
   restricted?: boolean;
+  /** Flags after the Region (`region` arguments only): kebab-case name → what it does. */
+  flags?: Record<string, string>;
   /** The workflow it starts (its inputs become `--options`). */
   workflow?: string;
   /** An answer at hand without any I/O, given in the ack itself. */
