@@ -116,7 +116,28 @@ export const EnvSchema = z.object({
   IDC_TICK_MS: z.coerce.number().int().min(50).default(1000),
   IDC_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The IdP adapter (opt-in): the bot then registers each Region's ACS URL itself, behind an approval.
+  IDC_IDP: optional(z.enum(['okta', 'entra'], { message: 'must be okta or entra (unset: a person updates the IdP)' })),
+  OKTA_ORG_URL: optional(z.string().url('must be your Okta org URL such as https://example.okta.com')),
+  OKTA_APP_ID: optional(z.string().regex(/^[\w-]{4,64}$/, "must be the Identity Center app's id in Okta (0oa…)")),
+  OKTA_CLIENT_ID: optional(z.string().regex(/^[\w-]{4,64}$/, "must be the API service app's client id")),
+  OKTA_KEY_ID: optional(z.string().max(200)),
+  OKTA_PRIVATE_KEY: optional(z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key (PKCS#8)' })),
+  ENTRA_TENANT_ID: optional(z.string().regex(/^[\w.-]{3,100}$/, 'must be the directory (tenant) ID')),
+  ENTRA_CLIENT_ID: optional(z.string().regex(/^[0-9a-f-]{36}$/i, "must be the bot's app registration's client ID")),
+  ENTRA_CLIENT_SECRET: optional(z.string().min(8)),
+  ENTRA_APP_OBJECT_ID: optional(
+    z.string().regex(/^[0-9a-f-]{36}$/i, "must be the Identity Center app registration's Object ID"),
+  ),
+  ENTRA_LOGIN_URL: optional(z.string().url()),
+  ENTRA_GRAPH_URL: optional(z.string().url()),
 });
+
+/** What each IdP adapter needs (IDC_IDP). */
+const IDP_NEEDS = {
+  okta: ['OKTA_ORG_URL', 'OKTA_APP_ID', 'OKTA_CLIENT_ID', 'OKTA_PRIVATE_KEY'],
+  entra: ['ENTRA_TENANT_ID', 'ENTRA_CLIENT_ID', 'ENTRA_CLIENT_SECRET', 'ENTRA_APP_OBJECT_ID'],
+} as const;
 
 export type Env = z.infer<typeof EnvSchema>;
 export type Roles = Record<string, string[]>;
@@ -136,6 +157,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Configuration is invalid:\n${lines.join('\n')}\nSee the configuration table in README.md.`);
   }
   const e = parsed.data;
+  const idpMissing = e.IDC_IDP ? IDP_NEEDS[e.IDC_IDP].filter((k) => !e[k]) : [];
+  if (idpMissing.length)
+    throw new Error(
+      `Configuration is invalid:\n${idpMissing.map((m) => `  - ${m}: required when IDC_IDP=${e.IDC_IDP} (README "The IdP side")`).join('\n')}\nSee the configuration table in README.md.`,
+    );
   const production = Boolean(e.SLACK_BOT_TOKEN);
   if (production) {
     const missing: string[] = (['SLACK_SIGNING_SECRET', 'IDC_CHANNEL'] as const).filter(
@@ -164,7 +190,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Secret values, for redaction in logs and messages. */
 export function secretsOf(config: Env): string[] {
-  return [config.SLACK_BOT_TOKEN, config.SLACK_SIGNING_SECRET, config.SLACK_APP_TOKEN].filter((s): s is string =>
-    Boolean(s),
-  );
+  return [
+    config.SLACK_BOT_TOKEN,
+    config.SLACK_SIGNING_SECRET,
+    config.SLACK_APP_TOKEN,
+    config.OKTA_PRIVATE_KEY,
+    config.ENTRA_CLIENT_SECRET,
+  ].filter((s): s is string => Boolean(s));
 }

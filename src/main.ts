@@ -9,6 +9,7 @@ import { loadConfig, secretsOf, type Config } from './config';
 import { createLogger } from './log';
 import { createEngine, loadWorkflows, parseDuration, type Clock, type WorkflowDefinition } from './engine';
 import { readHealth } from './health';
+import { createIdentityProvider } from './idp';
 import { createQueries } from './queries';
 import {
   createSlackApp,
@@ -77,7 +78,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const homeRegion = config.IDC_HOME_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
   const clients = createAwsClients({ roleArn: config.IDC_ROLE_ARN, externalId: config.IDC_ROLE_EXTERNAL_ID });
   const keyPolicy = { delegatedAdminAccountId: config.IDC_DELEGATED_ADMIN_ACCOUNT };
-  const registry = createStepRegistry(clients, keyPolicy);
+  const registry = createStepRegistry(clients, { keyPolicy, idp: createIdentityProvider(config) });
   const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
   lap('workflows loaded');
   refuseOpenApprovers(definitions, config);

@@ -1,9 +1,16 @@
 /**
- * Slack credentials from AWS Secrets Manager (SLACK_SECRET_ARN): a JSON secret with SLACK_BOT_TOKEN,
- * SLACK_SIGNING_SECRET and, for Socket Mode, SLACK_APP_TOKEN. Read once at start; with a secret
- * configured, the same values in plain text in the environment are refused.
+ * Credentials from AWS Secrets Manager (SLACK_SECRET_ARN): a JSON secret with SLACK_BOT_TOKEN,
+ * SLACK_SIGNING_SECRET, for Socket Mode SLACK_APP_TOKEN, and the IdP adapter's OKTA_PRIVATE_KEY or
+ * ENTRA_CLIENT_SECRET. Read once at start; with a secret configured, the same values in plain text
+ * in the environment are refused.
  */
-export const SECRET_KEYS = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const;
+export const SECRET_KEYS = [
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'OKTA_PRIVATE_KEY',
+  'ENTRA_CLIENT_SECRET',
+] as const;
 
 /** A Secrets Manager secret ARN; group 1 is its Region. */
 export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$/;

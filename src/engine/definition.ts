@@ -204,7 +204,8 @@ export function validateDefinition(raw: unknown, source: string, opts: ValidateO
       at('regionLock.after', 'gives up the instance lock, but the workflow has no lock:');
     for (const st of index < 0 ? [] : def.steps.slice(index + 1)) {
       const kind = 'action' in st ? st.action : 'poll' in st ? st.poll.check : undefined;
-      if (kind && opts.registry.get(kind)?.mutates)
+      const k = kind ? opts.registry.get(kind) : undefined;
+      if (k?.mutates && !k.outsideInstance)
         at(
           'regionLock.after',
           `step "${st.id}" (${kind}) changes AWS after "${after}", so the instance lock must be held until then; move "after" to a later step`,

@@ -41,6 +41,11 @@ export interface StepKind<I = unknown, O = unknown> {
   description: string;
   /** Does it change anything? Mutating kinds must come after an approval gate. */
   mutates: boolean;
+  /**
+   * What it changes is outside the instance (an IdP's app): its own gate covers it, and the
+   * instance lock (`regionLock.after`) does not need to.
+   */
+  outsideInstance?: boolean;
   input: z.ZodType<I>;
   /** How long one try may take before it is abandoned and retried (default: the engine's stepTimeoutMs). */
   timeoutMs?: number;

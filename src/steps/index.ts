@@ -15,6 +15,9 @@ import { createReplicateKey } from './kms-replicate-key';
 import { createScheduleReplicaDeletion } from './kms-schedule-replica-deletion';
 import type { StepClients } from './lib/clients';
 import type { KeyPolicyOptions } from './lib/key-policy';
+import type { IdentityProvider } from '../idp/port';
+import { createIdpPlan } from './idp-plan-acs-urls';
+import { createIdpWrite } from './idp-write-acs-urls';
 
 /** Records the AWS request ids a step made with its audit event (and with its error). */
 const audited = (k: AnyStepKind): AnyStepKind => ({
@@ -27,13 +30,19 @@ const audited = (k: AnyStepKind): AnyStepKind => ({
 
 /**
  * Every step kind of the bot, by name (one file per kind, named after it). `keyPolicy`: what the
- * configuration adds to the key policy the bot writes and accepts.
+ * configuration adds to the key policy the bot writes and accepts; `idp`: the IdP adapter, if any
+ * (IDC_IDP), for the IdP steps.
  */
-export function createStepRegistry(c: StepClients, keyPolicy: KeyPolicyOptions = {}): StepRegistry {
+export function createStepRegistry(
+  c: StepClients,
+  { keyPolicy = {}, idp }: { keyPolicy?: KeyPolicyOptions; idp?: IdentityProvider } = {},
+): StepRegistry {
   return createRegistry(
     [
       createPreflight(c, keyPolicy),
       createEnsureKey(c.kms, keyPolicy),
+      createIdpPlan(idp),
+      createIdpWrite(idp),
       createReplicateKey(c.kms),
       createKeyState(c.kms),
       createScheduleReplicaDeletion(c.kms),

@@ -3,6 +3,7 @@ import { createAwsClients } from '../../src/aws/clients';
 import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/server';
 import { createEngine, isTerminal, loadWorkflows, type Logger, type Run } from '../../src/engine';
 import { createStepRegistry, identityCenterKeyPolicy, type KeyPolicyOptions } from '../../src/steps';
+import type { IdentityProvider } from '../../src/idp/port';
 import { staticDirectory } from './directory';
 import { freshStore } from './dynamo';
 import { FakeClock } from './fake-clock';
@@ -49,10 +50,10 @@ export function awsHarness() {
   }
   type World = ReturnType<typeof resetWorld>;
 
-  async function setup(logger?: Logger, keyPolicy: KeyPolicyOptions = {}) {
+  async function setup(logger?: Logger, keyPolicy: KeyPolicyOptions = {}, idp?: IdentityProvider) {
     const world = resetWorld();
     const clients = createAwsClients({ maxAttempts: 1 });
-    const registry = createStepRegistry(clients, keyPolicy);
+    const registry = createStepRegistry(clients, { keyPolicy, idp });
     const definitions = loadWorkflows(join(__dirname, '../../workflows'), { registry });
     const { store } = await freshStore(clock.now);
     const engine = createEngine({

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../src/config';
+import { loadConfig, secretsOf } from '../../src/config';
 import { createBot, tableFailure } from '../../src/main';
 
 describe('configuration', () => {
@@ -40,6 +40,21 @@ describe('configuration', () => {
     expect(loadConfig({ ...PROD, IDC_ROLES: '{"identity-admins":["U012ABC"],"requesters":["*"]}' }).mode).toBe(
       'production',
     );
+  });
+
+  it('asks for everything an IdP adapter needs (IDC_IDP), and keeps its credentials out of logs', () => {
+    expect(() => loadConfig({ IDC_IDP: 'okta', OKTA_ORG_URL: 'https://example.okta.com' })).toThrow(
+      /OKTA_APP_ID: required when IDC_IDP=okta[\s\S]*OKTA_CLIENT_ID: required[\s\S]*OKTA_PRIVATE_KEY: required/,
+    );
+    expect(() => loadConfig({ IDC_IDP: 'ping' })).toThrow(/IDC_IDP: must be okta or entra/);
+    const c = loadConfig({
+      IDC_IDP: 'entra',
+      ENTRA_TENANT_ID: 'contoso.onmicrosoft.com',
+      ENTRA_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
+      ENTRA_CLIENT_SECRET: 'entra-secret-value',
+      ENTRA_APP_OBJECT_ID: '66666666-7777-8888-9999-000000000000',
+    });
+    expect(secretsOf(c)).toContain('entra-secret-value');
   });
 
   it('refuses to start production when an approver role is "*"', async () => {

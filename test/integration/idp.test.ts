@@ -1,0 +1,169 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { startEntraEmulator, type EntraEmulator } from '../../dev/emulators/idp/entra';
+import { startOktaEmulator, type OktaEmulator } from '../../dev/emulators/idp/okta';
+import { detachedContext, type Run } from '../../src/engine';
+import { createIdpWrite } from '../../src/steps/idp-write-acs-urls';
+import { createEntra } from '../../src/idp/entra';
+import { createOkta } from '../../src/idp/okta';
+import type { IdentityProvider } from '../../src/idp/port';
+import { awsHarness } from '../support/aws-harness';
+
+// add-region with an IdP adapter, end to end against the AWS, Okta and Microsoft Graph emulators:
+// the bot plans the exact change, a second gate approves it, the bot writes it and reads it back.
+
+const { setup, runUntilPerson, approveAll, clock } = awsHarness();
+const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
+let okta: OktaEmulator;
+let entra: EntraEmulator;
+const TENANT = 'a1b2c3d4-aaaa-bbbb-cccc-000011112222';
+const ENTRA = {
+  tenantId: 'contoso.onmicrosoft.com',
+  clientId: '11111111-2222-3333-4444-555555555555',
+  clientSecret: 'entra-client-secret-1',
+};
+
+beforeAll(async () => {
+  okta = await startOktaEmulator({ clientId: '0oabotclient', publicKey, keyId: 'k1' });
+  entra = await startEntraEmulator(ENTRA);
+});
+afterAll(async () => {
+  await okta.close();
+  await entra.close();
+});
+
+const primaryAcs = (tenant = TENANT) => `https://us-east-1.signin.aws/platform/saml/acs/${tenant}`;
+const euAcs = `https://eu-central-1.signin.aws/platform/saml/acs/${TENANT}`;
+const oktaAdapter = (appId: string) =>
+  createOkta({ orgUrl: okta.url, appId, clientId: '0oabotclient', keyId: 'k1', privateKey });
+const entraAdapter = (appId: string) =>
+  createEntra({ ...ENTRA, appObjectId: appId, loginUrl: entra.loginUrl, graphUrl: entra.graphUrl });
+
+/** add-region through both gates (AWS, then the IdP change); stops before the IdP gate when `stopAtIdpGate`. */
+async function addRegion(idp: IdentityProvider, between?: () => void) {
+  const { engine, clients } = await setup(undefined, {}, idp);
+  const run = await engine.start({
+    workflowId: 'add-region',
+    input: { region: 'eu-central-1', homeRegion: 'us-east-1' },
+    requester: 'UREQ',
+    reason: 'DR',
+  });
+  let now = await runUntilPerson(engine, run.id);
+  await approveAll(engine, now); // the AWS changes
+  now = await runUntilPerson(engine, run.id);
+  const gate = now.definition.steps[now.cursor]?.id;
+  const plan = (now.steps['idp-plan']?.output as { plan?: { changes: string[] } } | undefined)?.plan;
+  if (now.status === 'awaiting_approval') {
+    between?.();
+    await approveAll(engine, now); // the IdP change, as planned
+    now = await runUntilPerson(engine, run.id);
+  }
+  clients.destroy();
+  return { run: now as Run, gate, plan, events: await engine.events(run.id) };
+}
+
+describe('the IdP side, automated', () => {
+  it('Okta: plans the exact change, asks for approval, adds the ACS URL once and reads it back; a re-run adds nothing', async () => {
+    const appId = okta.addApp(primaryAcs());
+    const { run, gate, plan, events } = await addRegion(oktaAdapter(appId));
+    expect([run.status, run.error]).toEqual(['succeeded', undefined]);
+    expect(gate).toBe('approve-idp');
+    expect(plan?.changes).toEqual([
+      `Okta app AWS IAM Identity Center (${appId}): add ACS URL ${euAcs} (1 → 2 URLs; the primary's stays first)`,
+    ]);
+    const signOn = (okta.apps.get(appId)?.settings as { signOn: Record<string, unknown> }).signOn;
+    expect(signOn).toMatchObject({
+      ssoAcsUrl: primaryAcs(),
+      allowMultipleAcsEndpoints: true,
+      acsEndpoints: [{ url: euAcs, index: 0 }],
+      audience: 'urn:amazon:webservices', // the rest of the app survives the full replace
+    });
+    expect(run.steps['update-idp']?.status).toBe('skipped'); // no task for a person
+    // Audited with Okta's request id of the write.
+    const written = events.find((e) => e.type === 'step_succeeded' && e.stepId === 'write-idp');
+    const puts = okta.requests.filter((r) => r.method === 'PUT');
+    expect(puts).toHaveLength(1);
+    expect(written?.data).toMatchObject({ idp: 'okta', idpRequestId: puts[0]?.id, after: [primaryAcs(), euAcs] });
+
+    // The write step again (a retry after a lost answer, say): nothing to write.
+    const write = createIdpWrite(oktaAdapter(appId));
+    const again = await write.run(
+      write.input.parse({ after: [primaryAcs(), euAcs], version: 'the plan before' }),
+      detachedContext({ now: clock.now }),
+    );
+    expect(again.output).toMatchObject({ written: false });
+    expect(okta.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+  });
+
+  it('Okta: a change made to the app between the plan and the write is detected, and nothing is written over it', async () => {
+    const appId = okta.addApp(primaryAcs());
+    const { run } = await addRegion(oktaAdapter(appId), () => okta.touch(appId));
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/The Okta app changed since the plan[\s\S]*nothing was written/);
+    expect(okta.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(appId))).toHaveLength(0);
+  });
+
+  it('Okta: a read-back that differs from what was written fails the step with what to check', async () => {
+    const appId = okta.addApp(primaryAcs());
+    okta.hooks.beforePut = (app) => ({
+      ...app,
+      settings: { ...(app.settings as object), signOn: { ssoAcsUrl: primaryAcs(), acsEndpoints: [] } },
+    });
+    try {
+      const { run } = await addRegion(oktaAdapter(appId));
+      expect(run.status).toBe('failed');
+      expect(run.error).toMatch(/reads back .* instead of .*: check the app in the IdP's admin console/);
+    } finally {
+      okta.hooks.beforePut = undefined;
+    }
+  });
+
+  it('Okta: the single-ACS Okta Integration Network app is said plainly, and a person does it (the task)', async () => {
+    const appId = okta.addApp(primaryAcs(), 'oin');
+    const { engine, clients } = await setup(undefined, {}, oktaAdapter(appId));
+    const started = await engine.start({
+      workflowId: 'add-region',
+      input: { region: 'eu-central-1', homeRegion: 'us-east-1' },
+      requester: 'UREQ',
+      reason: 'DR',
+    });
+    await approveAll(engine, await runUntilPerson(engine, started.id));
+    const run = await runUntilPerson(engine, started.id);
+    expect(run.status).toBe('awaiting_task');
+    expect(run.steps['idp-plan']?.summary).toMatch(/Okta Integration Network app, which holds a single ACS URL/);
+    await engine.cancel({ runId: run.id, user: 'UREQ' });
+    clients.destroy();
+  });
+
+  it('Entra ID: appends the reply URL, keeps the primary first, and reads it back', async () => {
+    const appId = entra.addApp(primaryAcs());
+    const { run, events } = await addRegion(entraAdapter(appId));
+    expect([run.status, run.error]).toEqual(['succeeded', undefined]);
+    expect(entra.apps.get(appId)?.web.redirectUris).toEqual([primaryAcs(), euAcs]);
+    const patch = entra.requests.find((r) => r.method === 'PATCH');
+    expect(events.find((e) => e.stepId === 'write-idp' && e.type === 'step_succeeded')?.data).toMatchObject({
+      idp: 'entra',
+      idpRequestId: patch?.id,
+    });
+  });
+
+  it('says what to fix when the IdP refuses the bot (wrong secret, unknown app)', async () => {
+    await expect(
+      createEntra({
+        ...ENTRA,
+        clientSecret: 'wrong-secret',
+        appObjectId: entra.addApp(primaryAcs()),
+        loginUrl: entra.loginUrl,
+        graphUrl: entra.graphUrl,
+      }).read(),
+    ).rejects.toThrow(
+      /Microsoft Entra ID answered 401 \(invalid_client: AADSTS7000215[\s\S]*check ENTRA_TENANT_ID, ENTRA_CLIENT_ID and the client secret/,
+    );
+    await expect(oktaAdapter('0oanothere').read()).rejects.toThrow(
+      /Okta answered 404 \(E0000007: Not found[\s\S]*\[request [\w-]+\]: check OKTA_APP_ID/,
+    );
+  });
+});
