@@ -186,9 +186,27 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
     }
   };
 
-  /** Waits until the live messages are posted (Lambda must not freeze before that). */
-  const flush = async () => {
-    while (rendering.size) await Promise.allSettled([...rendering]);
+  /**
+   * Waits until the live messages are posted (Lambda must not freeze before that), for at most
+   * `deadlineMs`: Slack rate-limiting or down must not hold a shutdown for ever. What is left is not
+   * lost: the next start (catchUp) brings the messages up to date from the table. True when all went.
+   */
+  const flush = async (deadlineMs = 20_000): Promise<boolean> => {
+    const until = Date.now() + deadlineMs;
+    while (rendering.size && Date.now() < until) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...rendering]),
+        new Promise((r) => (timer = setTimeout(r, until - Date.now()))),
+      ]);
+      clearTimeout(timer);
+    }
+    if (rendering.size)
+      logger.warn(
+        { pending: rendering.size },
+        `${rendering.size} live message update(s) not posted in ${deadlineMs} ms; the next start brings them up to date`,
+      );
+    return rendering.size === 0;
   };
 
   return { flush, catchUp };

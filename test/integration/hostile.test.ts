@@ -16,7 +16,7 @@ const REGIONS = new Set(KNOWN_REGIONS);
 let aws: AwsEmulator;
 let slack: SlackEmulator;
 let engine: Engine;
-let flushAll: () => Promise<void>;
+let flushAll: (deadlineMs?: number) => Promise<unknown>;
 let server: Server;
 let botUrl: string;
 let stopApp: () => Promise<void>;
@@ -73,8 +73,9 @@ const sharedReplays = memoryReplayGuard();
 let second: { directory: SlackDirectory; engine: Engine };
 
 afterAll(async () => {
-  await engine.stop();
-  await flushAll();
+  // Short deadlines: the sample above may leave runs going and Slack rate-limiting their messages.
+  await engine.stop(5_000);
+  await flushAll(5_000);
   await stopApp();
   await slack.close();
   await aws.close();

@@ -24,7 +24,7 @@ let slack: SlackEmulator;
 let engine: Engine;
 /** A second engine on the same table, for the Socket Mode app (its live-message listener stays its own). */
 let socketEngine: Engine;
-let flushAll: () => Promise<void>;
+let flushAll: (deadlineMs?: number) => Promise<unknown>;
 let server: Server;
 let directory: SlackDirectory;
 let stopApp: () => Promise<void>;
@@ -340,6 +340,24 @@ describe('Slack end to end over HTTP', () => {
     slack.setRateLimit('chat.update', 50);
     slack.setRateLimit('chat.postMessage', 60);
     slack.failNext(0);
+  });
+
+  it('does not hold a shutdown for ever while Slack is down: flush gives up at its deadline, and catches up later', async () => {
+    slack.failNext(100_000);
+    const runId = await engine
+      .start({
+        workflowId: 'verify-region',
+        input: { region: 'eu-central-1', homeRegion: 'us-east-1' },
+        requester: 'UREQ',
+      })
+      .then((r) => r.id);
+    const started = Date.now();
+    expect(await flushAll(800)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    slack.failNext(0);
+    expect(await flushAll()).toBe(true);
+    expect(liveMessage(runId)).toBeDefined();
+    await engine.cancel({ runId, user: 'UREQ' }).catch(() => undefined);
   });
 
   it('keeps going through Slack rate limits and a Slack outage; the messages catch up', async () => {
