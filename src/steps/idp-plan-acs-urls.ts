@@ -32,7 +32,12 @@ export const createIdpPlan = (idp?: IdentityProvider) =>
         },
         summary: why,
       });
-      if (!idp) return manual('No IdP adapter is configured (IDC_IDP): a person updates the IdP');
+      if (!idp)
+        return manual(
+          input.operation === 'add'
+            ? 'No IdP adapter is configured (IDC_IDP): a person updates the IdP'
+            : `No IdP adapter is configured (IDC_IDP): remove ${input.region}'s ACS URL from the IdP by hand`,
+        );
       const app = await idp.read();
       if (!app.multiple) return manual(`${app.label}: ${app.single}`);
       const primary = primaryAcsUrl(app.acsUrls, input.primaryRegion) ?? input.primaryAcsUrl;

@@ -167,3 +167,28 @@ describe('the IdP side, automated', () => {
     );
   });
 });
+
+describe('remove-region cleans up the IdP', () => {
+  it("takes the Region's ACS URL out of the IdP (behind its gate) before removing the Region", async () => {
+    const appId = entra.addApp(primaryAcs());
+    entra.apps.get(appId)?.web.redirectUris.push(euAcs);
+    const { engine, clients, world } = await setup(undefined, {}, entraAdapter(appId));
+    world.instance.regions.set('eu-central-1', { name: 'eu-central-1', status: 'ACTIVE', addedDate: clock.now() });
+    const started = await engine.start({
+      workflowId: 'remove-region',
+      input: { region: 'eu-central-1', homeRegion: 'us-east-1' },
+      requester: 'UREQ',
+      reason: 'cleanup',
+    });
+    await approveAll(engine, await runUntilPerson(engine, started.id)); // the Region's removal
+    const atIdpGate = await runUntilPerson(engine, started.id);
+    expect(atIdpGate.definition.steps[atIdpGate.cursor]?.id).toBe('approve-idp');
+    expect(world.instance.regions.get('eu-central-1')?.status).toBe('ACTIVE'); // not yet: the IdP first
+    await approveAll(engine, atIdpGate);
+    const run = await runUntilPerson(engine, started.id);
+    expect([run.status, run.error]).toEqual(['succeeded', undefined]);
+    expect(entra.apps.get(appId)?.web.redirectUris).toEqual([primaryAcs()]);
+    expect(world.instance.regions.has('eu-central-1')).toBe(false);
+    clients.destroy();
+  });
+});
