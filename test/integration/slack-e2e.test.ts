@@ -211,6 +211,39 @@ describe('Slack end to end over HTTP', () => {
     expect(String(shown.body.text)).toMatch(/SSOAdmin\.AddRegion [0-9a-f-]{36}/);
   });
 
+  it('ends add-region --sign-in-check with a person signing in: /idc drill --sign-in completes that step', async () => {
+    const run = await engine.start({
+      workflowId: 'add-region',
+      input: { region: 'eu-west-2', homeRegion: 'us-east-1', keyAlias: 'alias/identity-center', signInCheck: true },
+      requester: 'UREQ',
+      reason: 'DR with proof',
+    });
+    await drive(run.id, (r) => r.status === 'awaiting_approval');
+    await engine.decide({ runId: run.id, user: 'UA', verdict: 'approve' });
+    await engine.decide({ runId: run.id, user: 'UB', verdict: 'approve' });
+    await drive(run.id, (r) => r.status === 'awaiting_task');
+    await engine.confirmTask({ runId: run.id, user: 'UA' }); // the IdP, by hand
+    const waiting = await drive(run.id, (r) => r.status === 'awaiting_task');
+    expect(waiting.definition.steps[waiting.cursor]?.id).toBe('sign-in');
+    // An outsider's sign-in proves nothing for the workflow (the task's rules), the requester's does.
+    const seen = slack.responses.length;
+    await slack.command('UOUT', 'drill eu-west-2 --sign-in');
+    await until(
+      () => slack.responses.slice(seen).find((r) => /signed in through/.test(String(r.body.text))),
+      'outsider',
+    );
+    expect((await engine.get(run.id))?.status).toBe('awaiting_task');
+    await slack.command('UREQ', 'drill eu-west-2 --sign-in');
+    const said = await until(
+      () => slack.responses.slice(seen).find((r) => /completes the sign-in step/.test(String(r.body.text))),
+      'sign-in step completed',
+    );
+    expect(String(said.body.text)).toContain(run.id);
+    const done = await drive(run.id, () => false);
+    expect([done.status, done.steps['sign-in']?.confirmedBy]).toEqual(['succeeded', 'UREQ']);
+    aws.world.instance.regions.delete('eu-west-2'); // the Region quota: the tests below add others
+  });
+
   it('refuses bad signatures, stale timestamps, malformed commands and non-requesters; nothing starts', async () => {
     const before = (await engine.listRecent(50)).length;
     expect((await slack.command('UREQ', 'add-region eu-west-1', CHANNEL, { sign: false })).status).toBe(401);

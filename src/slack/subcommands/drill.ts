@@ -5,6 +5,9 @@ import { defineSubcommand, regionOf } from './types';
 const promptText = (p: SignInPromptView) =>
   `🔐 Now sign in through *${p.region}* yourself: open <${p.verificationUriComplete}|this sign-in link>, check that it shows the code *${p.userCode}*, and sign in with your identity provider as usual. The bot waits up to ${Math.round(p.waitMs / 60_000)} min. Only you see this.`;
 
+/** The task step of a workflow that a successful sign-in check completes (workflows/add-region.yml). */
+const SIGN_IN_TASK = 'sign-in';
+
 export const drill = defineSubcommand({
   name: 'drill',
   args: 'region',
@@ -13,7 +16,7 @@ export const drill = defineSubcommand({
     'sign-in':
       'also prove that a person can sign in through the Region: you sign in when asked; the result goes to the channel',
   },
-  run: async ({ queries, tell, user, client, settings }, c) => {
+  run: async ({ queries, tell, user, client, settings, engine }, c) => {
     const region = regionOf(c);
     const drilled = renderDrill(await queries.drill(region));
     if (!('options' in c) || !c.options?.signIn) return drilled;
@@ -22,6 +25,14 @@ export const drill = defineSubcommand({
     const line = renderSignIn(result, user);
     // Posted for everyone to see (who, which Region, how long, how many accounts), and audited.
     await client?.chat.postMessage({ channel: settings.channel, text: line }).catch(() => undefined);
-    return line;
+    if (!result.ok) return line;
+    // A workflow waiting for this proof (add-region --sign-in-check): the engine's task rules decide.
+    const done: string[] = [];
+    for (const run of await engine.listRecent(50)) {
+      const step = run.definition.steps[run.cursor];
+      if (run.status !== 'awaiting_task' || step?.id !== SIGN_IN_TASK || run.input.region !== region) continue;
+      if ((await engine.confirmTask({ runId: run.id, user, stepId: SIGN_IN_TASK })).ok) done.push(`\`${run.id}\``);
+    }
+    return done.length ? `${line}\nThis completes the sign-in step of ${done.join(', ')}.` : line;
   },
 });
