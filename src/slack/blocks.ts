@@ -53,7 +53,7 @@ export function gateActions(runId: string, stepId: string, planHash: string | un
         value,
         confirm: {
           title: { type: 'plain_text', text: 'Approve this change?' },
-          text: { type: 'mrkdwn', text: `This lets the bot change AWS (plan \`${planHash ?? '-'}\`).` },
+          text: { type: 'mrkdwn', text: `This lets the bot make the changes in the plan (\`${planHash ?? '-'}\`).` },
           confirm: { type: 'plain_text', text: 'Approve' },
           deny: { type: 'plain_text', text: 'Back' },
         },

@@ -193,15 +193,9 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       if (!t) return { ok: false, error: 'invalid_trigger_id' };
       if (t.used) return { ok: false, error: 'exchanged_trigger_id' };
       if (Date.now() - t.at > 3000) return { ok: false, error: 'expired_trigger_id' };
-      let view: Record<string, unknown>;
-      try {
-        view = JSON.parse(p.view ?? '') as Record<string, unknown>;
-      } catch {
-        return { ok: false, error: 'invalid_arguments' };
-      }
-      const problem = checkView(view);
-      if (problem)
-        return { ok: false, error: 'invalid_arguments', response_metadata: { messages: [`[ERROR] ${problem}`] } };
+      const parsed = parseView(p.view);
+      if ('error' in parsed) return parsed.error;
+      const view = parsed.view;
       t.used = true;
       const v: OpenView = { id: `V${randomBytes(5).toString('hex').toUpperCase()}`, user: t.user, view, closed: false };
       views.push(v);
@@ -223,15 +217,9 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
     'views.update': (p) => {
       const v = views.find((x) => x.id === p.view_id);
       if (!v) return { ok: false, error: 'not_found' };
-      let view: Record<string, unknown>;
-      try {
-        view = JSON.parse(p.view ?? '') as Record<string, unknown>;
-      } catch {
-        return { ok: false, error: 'invalid_arguments' };
-      }
-      const problem = checkView(view);
-      if (problem)
-        return { ok: false, error: 'invalid_arguments', response_metadata: { messages: [`[ERROR] ${problem}`] } };
+      const parsed = parseView(p.view);
+      if ('error' in parsed) return parsed.error;
+      const view = parsed.view;
       v.view = view;
       v.updates = (v.updates ?? 0) + 1;
       return { ok: true, view: { id: v.id, ...view, state: { values: {} }, hash: `${Date.now()}.${v.id}` } };
@@ -695,6 +683,20 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** A modal view as the bot sent it, or Slack's answer to a malformed one. */
+function parseView(text: string | undefined): { view: Record<string, unknown> } | { error: Record<string, unknown> } {
+  let view: Record<string, unknown>;
+  try {
+    view = JSON.parse(text ?? '') as Record<string, unknown>;
+  } catch {
+    return { error: { ok: false, error: 'invalid_arguments' } };
+  }
+  const problem = checkView(view);
+  return problem
+    ? { error: { ok: false, error: 'invalid_arguments', response_metadata: { messages: [`[ERROR] ${problem}`] } } }
+    : { view };
 }
 
 /** The modal rules Slack enforces that the bot could break. */
