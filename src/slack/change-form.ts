@@ -15,7 +15,12 @@ export interface FormMeta {
   choices: string[];
 }
 
-const TITLES: Record<string, string> = { 'add-region': 'Add a Region', 'remove-region': 'Remove a Region' };
+const TITLES: Record<string, string> = {
+  'add-region': 'Add a Region',
+  'remove-region': 'Remove a Region',
+  failover: 'Fail over sign-in',
+  failback: 'Fail back sign-in',
+};
 const plain = (text: string) => ({ type: 'plain_text' as const, text: text.slice(0, 150) });
 const titleOf = (sub: string) => plain(TITLES[sub] ?? 'Identity Center');
 

@@ -69,6 +69,16 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
         .catch((err: unknown) => logger.warn({ err, user }, 'approver DM failed'));
   }
 
+  /** A step's `announcement` (notify.announce) goes to the notifications channel, for everyone. */
+  function announce(e: EngineEvent): void {
+    const out = e.type === 'step_succeeded' && e.stepId ? e.run.steps[e.stepId]?.output : undefined;
+    const text = (out as { announcement?: unknown } | undefined)?.announcement;
+    if (typeof text !== 'string') return;
+    void client.chat
+      .postMessage({ channel: s.notifyChannel ?? s.channel, text: `${esc(text)}\n_(workflow \`${e.run.id}\`)_` })
+      .catch((err: unknown) => logger.warn({ err, runId: e.run.id }, 'announcement failed'));
+  }
+
   /** The thread line for an event, or nothing when the live message already says it all. */
   function noteFor(e: EngineEvent): string | undefined {
     const st = e.stepId ? e.run.steps[e.stepId] : undefined;
@@ -154,6 +164,9 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
         release();
       });
     }, delay);
+    // A message waiting for Slack never holds the process open by itself: a server does, and
+    // Lambda waits with flush(). (Slack gone for good otherwise keeps a stopped app alive, retrying.)
+    q.timer.unref();
   }
 
   /** The run's entry in the queue, holding the newest version of the run seen. */
@@ -169,6 +182,7 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
     const note = noteFor(event);
     if (note) q.notes.push(note);
     directMessages(event);
+    announce(event);
     if (q.running) q.dirty = true;
     else schedule(event.run.id, q, coalesceMs);
     if (isTerminal(event.run.status)) setTimeout(() => queue.delete(event.run.id), 60_000).unref();

@@ -18,7 +18,8 @@ export const createIdpPlan = (idp?: IdentityProvider) =>
     input: z.object({
       region: AwsRegion,
       primaryRegion: AwsRegion,
-      operation: z.enum(['add', 'remove']).default('add'),
+      /** failover: like add (the Region's URL must be there), but a single-URL app is switched by a person. */
+      operation: z.enum(['add', 'remove', 'failover']).default('add'),
       /** Given with the command (`--primary-acs-url`) when no adapter can read it. */
       primaryAcsUrl: z.string().url().optional(),
     }),
@@ -26,7 +27,7 @@ export const createIdpPlan = (idp?: IdentityProvider) =>
       const manual = (why: string) => ({
         output: {
           automated: false,
-          manual: input.operation === 'add',
+          manual: input.operation !== 'remove',
           ...(input.primaryAcsUrl ? { primaryAcsUrl: input.primaryAcsUrl } : {}),
           why,
         },
@@ -36,7 +37,9 @@ export const createIdpPlan = (idp?: IdentityProvider) =>
         return manual(
           input.operation === 'add'
             ? 'No IdP adapter is configured (IDC_IDP): a person updates the IdP'
-            : `No IdP adapter is configured (IDC_IDP): remove ${input.region}'s ACS URL from the IdP by hand`,
+            : input.operation === 'remove'
+              ? `No IdP adapter is configured (IDC_IDP): remove ${input.region}'s ACS URL from the IdP by hand`
+              : `No IdP adapter is configured (IDC_IDP): a person makes sure the IdP sends sign-in to ${input.region}`,
         );
       const app = await idp.read();
       if (!app.multiple) return manual(`${app.label}: ${app.single}`);
@@ -50,14 +53,14 @@ export const createIdpPlan = (idp?: IdentityProvider) =>
       const target = acsUrlFor(input.region, tenant);
       const present = app.acsUrls.includes(target);
       const after =
-        input.operation === 'add'
+        input.operation !== 'remove'
           ? present
             ? app.acsUrls
             : [...app.acsUrls, target]
           : app.acsUrls.filter((u) => u !== target);
       const nothingToDo = after.length === app.acsUrls.length;
       const change =
-        input.operation === 'add'
+        input.operation !== 'remove'
           ? `${app.label}: add ACS URL ${target} (${app.acsUrls.length} → ${after.length} URLs; the primary's stays first)`
           : `${app.label}: remove ACS URL ${target} (${app.acsUrls.length} → ${after.length} URLs)`;
       return {
@@ -73,7 +76,7 @@ export const createIdpPlan = (idp?: IdentityProvider) =>
           plan: {
             changes: nothingToDo ? [] : [change],
             skips: nothingToDo
-              ? [`${app.label} ${input.operation === 'add' ? 'already has' : 'does not have'} ${target}`]
+              ? [`${app.label} ${input.operation !== 'remove' ? 'already has' : 'does not have'} ${target}`]
               : [],
             confirmations: [],
           },

@@ -18,6 +18,8 @@ import type { KeyPolicyOptions } from './lib/key-policy';
 import type { IdentityProvider } from '../idp/port';
 import { createIdpPlan } from './idp-plan-acs-urls';
 import { createIdpWrite } from './idp-write-acs-urls';
+import { createRegionReady } from './idc-region-ready';
+import { createAnnounce } from './notify-announce';
 
 /** Records the AWS request ids a step made with its audit event (and with its error). */
 const audited = (k: AnyStepKind): AnyStepKind => ({
@@ -43,6 +45,8 @@ export function createStepRegistry(
       createEnsureKey(c.kms, keyPolicy),
       createIdpPlan(idp),
       createIdpWrite(idp),
+      createRegionReady(c),
+      createAnnounce(),
       createReplicateKey(c.kms),
       createKeyState(c.kms),
       createScheduleReplicaDeletion(c.kms),

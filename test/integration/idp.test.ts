@@ -192,3 +192,72 @@ describe('remove-region cleans up the IdP', () => {
     clients.destroy();
   });
 });
+
+describe('failover and failback, with the primary Region down', () => {
+  async function failover(
+    idp: IdentityProvider | undefined,
+    workflowId: 'failover' | 'failback',
+    region = 'eu-central-1',
+  ) {
+    const { engine, clients, world } = await setup(undefined, {}, idp);
+    world.instance.regions.set('eu-central-1', { name: 'eu-central-1', status: 'ACTIVE', addedDate: clock.now() });
+    if (workflowId === 'failover') world.faults.outage.add('us-east-1');
+    const callsBefore = world.calls.length;
+    try {
+      const started = await engine.start({
+        workflowId,
+        input: { region, homeRegion: 'us-east-1' },
+        requester: 'UREQ',
+        reason: 'us-east-1 sign-in errors',
+      });
+      let now = await runUntilPerson(engine, started.id);
+      if (now.status === 'awaiting_approval') {
+        await approveAll(engine, now);
+        now = await runUntilPerson(engine, started.id);
+      }
+      const task = now.status === 'awaiting_task' ? now.definition.steps[now.cursor]?.id : undefined;
+      if (task) {
+        await engine.confirmTask({ runId: now.id, user: 'UA' });
+        now = await runUntilPerson(engine, started.id);
+      }
+      const primaryCalls = world.calls.slice(callsBefore).filter((c) => c.region === 'us-east-1');
+      return { run: now, task, primaryCalls };
+    } finally {
+      world.faults.outage.delete('us-east-1');
+      clients.destroy();
+    }
+  }
+  const announcement = (r: Run) => (r.steps.announce?.output as { announcement?: string } | undefined)?.announcement;
+
+  it('an IdP that already has the Region: checks it on its own endpoints, changes nothing, tells everyone where to sign in', async () => {
+    const appId = okta.addApp(primaryAcs());
+    await oktaAdapter(appId).writeAcsUrls([primaryAcs(), euAcs], (await oktaAdapter(appId).read()).version);
+    const { run, task, primaryCalls } = await failover(oktaAdapter(appId), 'failover');
+    expect([run.status, run.error, task]).toEqual(['succeeded', undefined, undefined]);
+    expect(run.steps.approve?.status).toBe('skipped'); // nothing to approve: the URL is there
+    expect(announcement(run)).toMatch(
+      /Sign in through eu-central-1 until further notice: https:\/\/ssoins-\w+\.eu-central-1\.portal\.amazonaws\.com/,
+    );
+    expect(primaryCalls).toEqual([]); // the primary is down, and nothing asked it
+  });
+
+  it('an IdP without it: the bot registers it behind an approval; a single-URL app is switched by a person', async () => {
+    const appId = okta.addApp(primaryAcs());
+    const auto = await failover(oktaAdapter(appId), 'failover');
+    expect(auto.run.status).toBe('succeeded');
+    expect(auto.run.steps.approve?.status).not.toBe('skipped');
+    expect((await oktaAdapter(appId).read()).acsUrls).toEqual([primaryAcs(), euAcs]);
+
+    const oin = await failover(oktaAdapter(okta.addApp(primaryAcs(), 'oin')), 'failover');
+    expect([oin.run.status, oin.task]).toEqual(['succeeded', 'switch-idp']);
+    const back = await failover(oktaAdapter(okta.addApp(primaryAcs(), 'oin')), 'failback');
+    expect([back.run.status, back.task]).toEqual(['succeeded', 'switch-back']);
+    expect(announcement(back.run)).toMatch(/us-east-1 answers again/);
+  });
+
+  it('refuses a Region that cannot serve sign-in on its own, saying what failed', async () => {
+    const { run } = await failover(undefined, 'failover', 'ap-south-1');
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/ap-south-1 cannot take over sign-in: Identity Center instance answers in ap-south-1/);
+  });
+});

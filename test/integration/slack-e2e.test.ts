@@ -244,6 +244,27 @@ describe('Slack end to end over HTTP', () => {
     aws.world.instance.regions.delete('eu-west-2'); // the Region quota: the tests below add others
   });
 
+  it('fails over with the primary down: a person points the IdP, then everyone is told where to sign in', async () => {
+    aws.world.faults.outage.add('us-east-1');
+    try {
+      const runId = await startViaSlack('failover eu-central-1 us-east-1 sign-in errors');
+      const waiting = await drive(runId, (r) => r.status === 'awaiting_task');
+      expect(waiting.definition.steps[waiting.cursor]?.id).toBe('switch-idp'); // no IdP adapter here
+      await engine.confirmTask({ runId, user: 'UA' });
+      expect((await drive(runId, () => false)).status).toBe('succeeded');
+      const told = await until(
+        () => slack.messages.find((m) => m.channel === CHANNEL && /until further notice/.test(m.text)),
+        'the announcement',
+      );
+      expect(told.text).toMatch(
+        /Sign in through eu-central-1 until further notice: https:\/\/ssoins-\w+\.eu-central-1\.portal\.amazonaws\.com/,
+      );
+      expect(told.text).toContain(runId);
+    } finally {
+      aws.world.faults.outage.delete('us-east-1');
+    }
+  });
+
   it('refuses bad signatures, stale timestamps, malformed commands and non-requesters; nothing starts', async () => {
     const before = (await engine.listRecent(50)).length;
     expect((await slack.command('UREQ', 'add-region eu-west-1', CHANNEL, { sign: false })).status).toBe(401);

@@ -33,7 +33,8 @@ export function createFormJob({ app, settings, queries, directory, logger, rules
     let choices: string[];
     try {
       const all = await queries.regionChoices();
-      choices = job.sub === 'remove-region' ? all.remove : all.add;
+      // Adding offers Regions not on the instance; removing, failing over and back, its additional ones.
+      choices = job.sub === 'add-region' ? all.add : all.remove;
     } catch (err) {
       logger.warn({ err }, 'change form: Region choices failed');
       return show(

@@ -2,6 +2,8 @@ import { addRegion } from './add-region';
 import { audit } from './audit';
 import { cancel } from './cancel';
 import { drill } from './drill';
+import { failback } from './failback';
+import { failover } from './failover';
 import { help } from './help';
 import { plan } from './plan';
 import { removeRegion } from './remove-region';
@@ -22,6 +24,8 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
   removeRegion,
   verify,
   drill,
+  failover,
+  failback,
   watch,
   workflows,
   show,
