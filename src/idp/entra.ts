@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { IdpConflictError, idpJson, type IdentityProvider, type IdpApp } from './port';
+import { IDP_TIMEOUT_MS, IdpConflictError, idpJson, type IdentityProvider, type IdpApp } from './port';
 
 export interface EntraSettings {
   tenantId: string;
@@ -11,6 +11,8 @@ export interface EntraSettings {
   /** National clouds: https://login.microsoftonline.us and https://graph.microsoft.us/v1.0, say. */
   loginUrl?: string;
   graphUrl?: string;
+  /** How long one call may take (default IDP_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 const ADVICE: Record<number, string> = {
@@ -35,6 +37,7 @@ export function createEntra(s: EntraSettings, fetcher: typeof fetch = fetch): Id
   async function accessToken(): Promise<string> {
     if (token && token.until > Date.now()) return token.value;
     const res = await fetcher(`${login}/${encodeURIComponent(s.tenantId)}/oauth2/v2.0/token`, {
+      signal: AbortSignal.timeout(s.timeoutMs ?? IDP_TIMEOUT_MS),
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
@@ -52,6 +55,7 @@ export function createEntra(s: EntraSettings, fetcher: typeof fetch = fetch): Id
   const url = `${graph}/applications/${encodeURIComponent(s.appObjectId)}`;
   async function getApp(): Promise<Application> {
     const res = await fetcher(`${url}?$select=id,displayName,web`, {
+      signal: AbortSignal.timeout(s.timeoutMs ?? IDP_TIMEOUT_MS),
       headers: { authorization: `Bearer ${await accessToken()}`, accept: 'application/json' },
     });
     return (await idpJson<Application>('Microsoft Graph', res, ADVICE)).body;
@@ -79,6 +83,7 @@ export function createEntra(s: EntraSettings, fetcher: typeof fetch = fetch): Id
       if (urls.length > 256 || urls.some((u) => u.length > 256))
         throw new Error('Entra ID takes at most 256 reply URLs of at most 256 characters');
       const res = await fetcher(url, {
+        signal: AbortSignal.timeout(s.timeoutMs ?? IDP_TIMEOUT_MS),
         method: 'PATCH',
         headers: { authorization: `Bearer ${await accessToken()}`, 'content-type': 'application/json' },
         body: JSON.stringify({ web: { redirectUris: urls } }),

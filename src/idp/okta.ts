@@ -1,5 +1,5 @@
 import { createSign, randomUUID } from 'node:crypto';
-import { IdpConflictError, idpJson, type IdentityProvider, type IdpApp } from './port';
+import { IDP_TIMEOUT_MS, IdpConflictError, idpJson, type IdentityProvider, type IdpApp } from './port';
 
 export interface OktaSettings {
   /** https://<your-org>.okta.com */
@@ -11,6 +11,8 @@ export interface OktaSettings {
   /** The key's id (kid) as registered in Okta, and its private key (PEM, PKCS#8). */
   keyId?: string;
   privateKey: string;
+  /** How long one call may take (default IDP_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 type OktaApp = {
@@ -57,6 +59,7 @@ export function createOkta(s: OktaSettings, fetcher: typeof fetch = fetch): Iden
     const unsigned = `${b64({ alg: 'RS256', ...(s.keyId ? { kid: s.keyId } : {}) })}.${b64({ iss: s.clientId, sub: s.clientId, aud, iat: now, exp: now + 300, jti: randomUUID() })}`;
     const signature = createSign('RSA-SHA256').update(unsigned).sign(s.privateKey).toString('base64url');
     const res = await fetcher(aud, {
+      signal: AbortSignal.timeout(s.timeoutMs ?? IDP_TIMEOUT_MS),
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: new URLSearchParams({
@@ -73,6 +76,7 @@ export function createOkta(s: OktaSettings, fetcher: typeof fetch = fetch): Iden
 
   async function getApp(): Promise<OktaApp> {
     const res = await fetcher(`${base}/api/v1/apps/${encodeURIComponent(s.appId)}`, {
+      signal: AbortSignal.timeout(s.timeoutMs ?? IDP_TIMEOUT_MS),
       headers: { authorization: `Bearer ${await accessToken()}`, accept: 'application/json' },
     });
     return (await idpJson<OktaApp>('Okta', res, ADVICE)).body;
@@ -113,6 +117,7 @@ export function createOkta(s: OktaSettings, fetcher: typeof fetch = fetch): Iden
         acsEndpoints: others.map((url, index) => ({ url, index })),
       };
       const res = await fetcher(`${base}/api/v1/apps/${encodeURIComponent(s.appId)}`, {
+        signal: AbortSignal.timeout(s.timeoutMs ?? IDP_TIMEOUT_MS),
         method: 'PUT',
         headers: {
           authorization: `Bearer ${await accessToken()}`,

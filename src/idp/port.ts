@@ -22,6 +22,9 @@ export interface IdentityProvider {
   writeAcsUrls(urls: string[], version: string): Promise<{ requestId?: string }>;
 }
 
+/** No IdP call waits longer than this: a hung answer is an error, and the step is tried again. */
+export const IDP_TIMEOUT_MS = 30_000;
+
 /** The app changed between the plan and the write (someone edited it): nothing was written. */
 export class IdpConflictError extends Error {
   override name = 'IdpConflictError';

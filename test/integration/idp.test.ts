@@ -150,6 +150,26 @@ describe('the IdP side, automated', () => {
     });
   });
 
+  it('never waits for ever on a hung IdP: the call times out (and the step is tried again)', async () => {
+    const appId = okta.addApp(primaryAcs());
+    okta.hooks.delayMs = 2_000;
+    try {
+      const started = Date.now();
+      const slow = createOkta({
+        orgUrl: okta.url,
+        appId,
+        clientId: '0oabotclient',
+        keyId: 'k1',
+        privateKey,
+        timeoutMs: 300,
+      });
+      await expect(slow.read()).rejects.toThrow(/timeout|aborted/i);
+      expect(Date.now() - started).toBeLessThan(1_500);
+    } finally {
+      okta.hooks.delayMs = 0;
+    }
+  });
+
   it('says what to fix when the IdP refuses the bot (wrong secret, unknown app)', async () => {
     await expect(
       createEntra({

@@ -19,9 +19,12 @@ export async function startOktaEmulator(opts: {
   const apps = new Map<string, Record<string, unknown>>();
   const tokens = new Map<string, string[]>();
   const requests: { method: string; path: string; id: string }[] = [];
-  const hooks: { beforePut?: (app: Record<string, unknown>) => Record<string, unknown>; failNext: number } = {
-    failNext: 0,
-  };
+  const hooks: {
+    beforePut?: (app: Record<string, unknown>) => Record<string, unknown>;
+    failNext: number;
+    /** Answer the Apps API this much later (a hung IdP). */
+    delayMs: number;
+  } = { failNext: 0, delayMs: 0 };
   let url = '';
   const granted = opts.scopes ?? ['okta.apps.read', 'okta.apps.manage'];
 
@@ -93,6 +96,7 @@ export async function startOktaEmulator(opts: {
       const r = token(new URLSearchParams(raw));
       return send(res, r.status, r.body, id);
     }
+    if (hooks.delayMs) await new Promise((r) => setTimeout(r, hooks.delayMs));
     const m = /^\/api\/v1\/apps\/([\w-]+)$/.exec(path);
     if (!m) return error(res, 404, 'E0000022', 'The endpoint does not support the provided HTTP method', id);
     const scopes = tokens.get(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
