@@ -20,7 +20,7 @@ import { botIamPolicy } from '../src/iam-policy';
 import { TABLE_SCHEMA } from '../src/store/keys';
 import { logAlarms } from './alarms';
 import { httpsIngress } from './https-ingress';
-import { LAMBDA_RUNTIME_ENV } from './lambda-runtime';
+import { RUNTIME_ENV } from './runtime-env';
 import type { BotSettings } from './settings';
 
 const ROOT = join(__dirname, '..', ...(__dirname.includes('dist-dev') ? ['..'] : []));
@@ -115,7 +115,7 @@ export class IdcBotStack extends Stack {
     ]);
 
     const environment: Record<string, string> = {
-      NODE_ENV: 'production',
+      ...RUNTIME_ENV,
       SLACK_SECRET_ARN: this.secret.secretArn,
       IDC_CHANNEL: s.channel,
       IDC_ROLES: JSON.stringify(s.roles),
@@ -123,8 +123,6 @@ export class IdcBotStack extends Stack {
       IDC_ALLOWED_REGIONS: s.allowedRegions.join(','),
       IDC_KEY_ALIAS: s.keyAlias,
       DYNAMODB_TABLE: s.tableName,
-      // The stack makes the table (and the role may not create one): no check at start.
-      DYNAMODB_CREATE_TABLE: 'false',
       LOG_LEVEL: 'info',
       ...(s.notifyChannel ? { IDC_NOTIFY_CHANNEL: s.notifyChannel } : {}),
       ...(s.instanceArn ? { IDC_INSTANCE_ARN: s.instanceArn } : {}),
@@ -174,7 +172,7 @@ export class IdcBotStack extends Stack {
       timeout: Duration.minutes(5),
       reservedConcurrentExecutions: props.settings.reservedConcurrency,
       logGroup: this.logGroup,
-      environment: { ...environment, ...LAMBDA_RUNTIME_ENV },
+      environment,
       // A deferred slow part is retried once by Lambda; the handler runs each trigger id once.
       retryAttempts: 1,
       maxEventAge: Duration.minutes(15),

@@ -25,7 +25,7 @@ import { stubQueries } from '../stub-queries';
 import { historyCost } from './history';
 import { idleCost } from './idle';
 import { bundleForNode, bundleLambda } from '../../infra/bundle';
-import { LAMBDA_RUNTIME_ENV } from '../../infra/lambda-runtime';
+import { RUNTIME_ENV } from '../../infra/runtime-env';
 import { createStepRegistry } from '../../src/steps';
 import { createDynamoRunStore, ensureTable } from '../../src/store';
 
@@ -400,7 +400,7 @@ const fmtSpread = (r: { median: number; min: number; max: number }) =>
 async function coldStart(botEnv: Record<string, string>, base: Record<string, string>): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cold-'));
   const bot = await bundleLambda(join(dir, 'bot'));
-  // The function's runtime settings (infra/lambda-runtime.ts, what the stack sets); the Slack
+  // The function's runtime settings (infra/runtime-env.ts, what the stack sets); the Slack
   // credentials come from the environment here, not Secrets Manager.
   await bundleForNode(join(ROOT, 'dev/bench/bare-lambda.ts'), join(dir, 'bare/index.js'));
   const once = (bundle: string, env: Record<string, string>) =>
@@ -421,7 +421,7 @@ async function coldStart(botEnv: Record<string, string>, base: Record<string, st
   const rounds = tiny ? 1 : 7;
   const times = { bot: [] as number[], bare: [] as number[] };
   for (let i = 0; i < rounds; i++) {
-    times.bot.push(await once(join(bot.dir, 'index.js'), { ...botEnv, ...LAMBDA_RUNTIME_ENV }));
+    times.bot.push(await once(join(bot.dir, 'index.js'), { ...botEnv, ...RUNTIME_ENV }));
     times.bare.push(await once(join(dir, 'bare/index.js'), base));
   }
   rmSync(dir, { recursive: true, force: true });
@@ -699,10 +699,11 @@ async function pollingCost(
   ];
 }
 
-async function scale(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator): Promise<string[]> {
+/** One round of the Scale section: its own table, engine and Slack app. */
+async function scaleRound(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator, round: number) {
   const db = localDynamo(dynamo.endpoint);
-  await ensureTable(db, 'bench-scale');
-  const store = createDynamoRunStore(db, 'bench-scale');
+  await ensureTable(db, `bench-scale-${round}`);
+  const store = createDynamoRunStore(db, `bench-scale-${round}`);
   // The emulator models one instance, and the bot runs one change per instance at a time, so the
   // scale run uses a workflow of the same shape (an action, a long poll, an action) through the
   // same engine, store and Slack layer, with real time and a 200 ms "AWS" call per step.
@@ -775,27 +776,48 @@ async function scale(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator
   await engine.stop();
   await flush();
   db.destroy();
-  const p99 = delay.percentile(99) / 1e6;
+  return {
+    done,
+    elapsed,
+    holdMs,
+    peak,
+    rssBefore,
+    p50: delay.percentile(50) / 1e6,
+    p99: delay.percentile(99) / 1e6,
+    max: delay.max / 1e6,
+  };
+}
+
+async function scale(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmulator): Promise<string[]> {
+  // Several rounds, judged on the median p99 (the loop's delay moves by 10-20 ms between rounds here).
+  const rounds = [];
+  for (let i = 0; i < (tiny ? 1 : 3); i++) rounds.push(await scaleRound(dynamo, slack, i));
+  const p99 = spread(rounds.map((r) => r.p99));
+  const peak = Math.max(...rounds.map((r) => r.peak));
+  const done = Math.min(...rounds.map((r) => r.done));
+  const r0 = rounds[0] as (typeof rounds)[number];
+  const mid = rounds.find((r) => r.p99 === p99.median) ?? r0;
   log(
-    `scale: ${done}/${SIZE.scale} in ${elapsed} ms, peak RSS ${(peak / 2 ** 20).toFixed(0)} MB, loop p99 ${p99.toFixed(1)} ms`,
+    `scale: ${done}/${SIZE.scale} per round, peak RSS ${(peak / 2 ** 20).toFixed(0)} MB, loop p99 median ${p99.median.toFixed(1)} ms (${p99.min.toFixed(1)}–${p99.max.toFixed(1)})`,
   );
   check(
     `${SIZE.scale} workflows in flight`,
-    `${(peak / 2 ** 20).toFixed(0)} MB RSS, event-loop p99 ${p99.toFixed(1)} ms, ${done} finished`,
+    `${(peak / 2 ** 20).toFixed(0)} MB RSS, event-loop p99 ${p99.median.toFixed(1)} ms (${p99.min.toFixed(1)}–${p99.max.toFixed(1)}), ${done} finished`,
     '< 300 MB, p99 < 50 ms',
-    peak < 300 * 2 ** 20 && p99 < 50 && done === SIZE.scale,
-    { value: p99, unit: 'ms event-loop p99', target: 50 },
+    peak < 300 * 2 ** 20 && p99.median < 50 && done === SIZE.scale,
+    { value: p99.median, unit: 'ms event-loop p99', target: 50, min: p99.min, max: p99.max },
   );
   return [
     '## Scale',
     '',
-    `${SIZE.scale} workflows started at once in one process (engine loop every 250 ms, 32 runs advanced concurrently), each an action, a poll that waits about ${holdMs / 1000} s, and an action; each has its live Slack message. The process also runs the benchmark's DynamoDB and Slack clients.`,
+    `${SIZE.scale} workflows started at once in one process (engine loop every 250 ms, 32 runs advanced concurrently), each an action, a poll that waits about ${r0.holdMs / 1000} s, and an action; each has its live Slack message. The process also runs the benchmark's DynamoDB and Slack clients. ${rounds.length} rounds, each with its own table; the p99 is judged on the median of the rounds, RSS on the highest peak.`,
     '',
     '| measure | value |',
     '|---|---|',
-    `| workflows finished | ${done} of ${SIZE.scale} in ${(elapsed / 1000).toFixed(1)} s |`,
-    `| peak RSS | ${(peak / 2 ** 20).toFixed(0)} MB (before: ${(rssBefore / 2 ** 20).toFixed(0)} MB) |`,
-    `| event-loop delay p50 / p99 / max | ${(delay.percentile(50) / 1e6).toFixed(1)} / ${p99.toFixed(1)} / ${(delay.max / 1e6).toFixed(1)} ms |`,
+    `| workflows finished | ${done} of ${SIZE.scale} in ${(mid.elapsed / 1000).toFixed(1)} s (median round) |`,
+    `| peak RSS | ${(peak / 2 ** 20).toFixed(0)} MB (before the first round: ${(r0.rssBefore / 2 ** 20).toFixed(0)} MB) |`,
+    `| event-loop delay p99, median of rounds (min–max) | ${p99.median.toFixed(1)} ms (${p99.min.toFixed(1)}–${p99.max.toFixed(1)}) |`,
+    `| event-loop delay p50 / max, median round | ${mid.p50.toFixed(1)} / ${mid.max.toFixed(1)} ms |`,
     '',
     'Target: under 300 MB RSS, p99 event-loop delay under 50 ms.',
     '',

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { decideApproval, type DecisionOutcome } from './approval';
 import { logNote } from './audit-log';
 import { currentStep, finish, scopeOf, titleOf, type EngineCore } from './core';
-import type { WorkflowDefinition } from './definition';
+import type { TaskStepDef, WorkflowDefinition } from './definition';
 import { ConflictError, EngineInputError, LockHeldError, RunActionError } from './errors';
 import { validateInputs } from './inputs';
 import type { Run } from './run';
@@ -44,6 +44,9 @@ const newRunId = (now: number): string =>
 /** What people do to runs: start, approve or reject, confirm a task, cancel, retry. */
 export function createCommands(core: EngineCore, definitions: ReadonlyMap<string, WorkflowDefinition>) {
   const { store, clock, directory } = core;
+  /** Who may confirm a task: its assignees, and the requester when the task allows it. */
+  const mayConfirm = async (step: TaskStepDef, run: Run, user: string) =>
+    (step.task.allowRequester && user === run.requester) || directory.isInRole(user, step.task.assignees);
 
   async function requireRun(runId: string): Promise<Run> {
     const run = await store.get(runId);
@@ -219,6 +222,26 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
       return answer;
     },
 
+    /** What the run waits for from `user` now, by the rules of decide and confirmTask (records nothing). */
+    async waitingFor(run: Run, user: string): Promise<'gate' | 'task' | undefined> {
+      const step = currentStep(run);
+      const st = step && run.steps[step.id];
+      if (!step || !st) return undefined;
+      if ('approval' in step) {
+        const { outcome } = decideApproval(step.approval, st, {
+          user,
+          verdict: 'approve',
+          now: clock.now(),
+          requester: run.requester,
+          allowed: await directory.isInRole(user, step.approval.approvers),
+        });
+        return outcome === 'recorded' || outcome === 'opened' ? 'gate' : undefined;
+      }
+      return 'task' in step && st.status === 'awaiting_task' && (await mayConfirm(step, run, user))
+        ? 'task'
+        : undefined;
+    },
+
     /** A person confirms the run's open human task. */
     async confirmTask(req: {
       runId: string;
@@ -236,10 +259,7 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
       ) {
         return { ok: false, message: 'This task is not open any more.', run };
       }
-      const allowed =
-        (step.task.allowRequester && req.user === run.requester) ||
-        (await directory.isInRole(req.user, step.task.assignees));
-      if (!allowed)
+      if (!(await mayConfirm(step, run, req.user)))
         return {
           ok: false,
           message: `Only ${step.task.assignees.join(', ')}${step.task.allowRequester ? ' or the requester' : ''} may confirm this task.`,

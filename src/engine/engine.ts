@@ -25,6 +25,8 @@ export interface Engine {
     user: string;
     stepId?: string;
   }): Promise<{ ok: boolean; message: string; run?: Run }>;
+  /** What the run waits for from `user` now (their approval or their task), by the same rules; records nothing. */
+  waitingFor(run: Run, user: string): Promise<'gate' | 'task' | undefined>;
   /** Cancels a run that has not finished. */
   cancel(req: { runId: string; user: string; reason?: string }): Promise<Run>;
   /** Retries a failed run from the step that failed. */

@@ -38,33 +38,29 @@ interface PlanLike {
   confirmations?: string[];
 }
 
+const button = (action_id: string, text: string, value: string, style: 'primary' | 'danger'): Block => ({
+  type: 'button',
+  action_id,
+  style,
+  text: { type: 'plain_text', text },
+  value,
+});
+
 /** Approve (behind Slack's confirm dialog) and Reject…: the same buttons on the message and the Home tab. */
 export function gateActions(runId: string, stepId: string, planHash: string | undefined): Block {
   const value = JSON.stringify({ runId, stepId, planHash });
+  const confirm = {
+    title: { type: 'plain_text', text: 'Approve this change?' },
+    text: { type: 'mrkdwn', text: `This lets the bot make the changes in the plan (\`${planHash ?? '-'}\`).` },
+    confirm: { type: 'plain_text', text: 'Approve' },
+    deny: { type: 'plain_text', text: 'Back' },
+  };
   return {
     type: 'actions',
     block_id: `gate:${stepId}`,
     elements: [
-      {
-        type: 'button',
-        action_id: ACTIONS.approve,
-        style: 'primary',
-        text: { type: 'plain_text', text: 'Approve' },
-        value,
-        confirm: {
-          title: { type: 'plain_text', text: 'Approve this change?' },
-          text: { type: 'mrkdwn', text: `This lets the bot make the changes in the plan (\`${planHash ?? '-'}\`).` },
-          confirm: { type: 'plain_text', text: 'Approve' },
-          deny: { type: 'plain_text', text: 'Back' },
-        },
-      },
-      {
-        type: 'button',
-        action_id: ACTIONS.reject,
-        style: 'danger',
-        text: { type: 'plain_text', text: 'Reject…' },
-        value,
-      },
+      { ...button(ACTIONS.approve, 'Approve', value, 'primary'), confirm },
+      button(ACTIONS.reject, 'Reject…', value, 'danger'),
     ],
   };
 }
@@ -73,15 +69,7 @@ export function gateActions(runId: string, stepId: string, planHash: string | un
 export const taskActions = (runId: string, stepId: string): Block => ({
   type: 'actions',
   block_id: `task:${stepId}`,
-  elements: [
-    {
-      type: 'button',
-      action_id: ACTIONS.taskDone,
-      style: 'primary',
-      text: { type: 'plain_text', text: 'Done' },
-      value: JSON.stringify({ runId, stepId }),
-    },
-  ],
+  elements: [button(ACTIONS.taskDone, 'Done', JSON.stringify({ runId, stepId }), 'primary')],
 });
 
 /** The one live message of a workflow: who, why, the plan, each step, and the buttons that apply now. */

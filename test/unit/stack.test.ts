@@ -6,7 +6,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { settingsFromContext } from '../../infra/settings';
-import { LAMBDA_RUNTIME_ENV } from '../../infra/lambda-runtime';
+import { RUNTIME_ENV } from '../../infra/runtime-env';
 import { IdcBotStack } from '../../infra/stack';
 import { botIamPolicy } from '../../src/iam-policy';
 import { TABLE_SCHEMA } from '../../src/store/keys';
@@ -75,7 +75,7 @@ describe('the deployment stack (infra/), synthesized', () => {
           IDC_HOME_REGION: 'us-east-1',
           IDC_ALLOWED_REGIONS: 'eu-central-1,eu-west-1',
           DYNAMODB_TABLE: 'idc-bot',
-          ...LAMBDA_RUNTIME_ENV, // what the cold-start benchmark loads the bundle with
+          ...RUNTIME_ENV, // what the cold-start benchmark loads the bundle with
         }),
       },
     });

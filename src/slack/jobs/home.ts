@@ -1,4 +1,4 @@
-import { isTerminal, type Run } from '../../engine';
+import { isTerminal } from '../../engine';
 import { buildHome, type WaitingFor } from '../home';
 import type { ListenerContext } from '../listeners/context';
 import type { SlowJob } from './types';
@@ -8,27 +8,10 @@ const RECENT = 50;
 
 /**
  * Publishes a person's Home tab: the gates they may approve and the tasks they may confirm (the
- * engine's own rules: their roles, not their own request, not decided yet), the watcher's picture,
- * and the workflows in flight. Read-only people see what the read-only commands show; others why not.
+ * engine's own rules: engine.waitingFor), the watcher's picture and the workflows in flight.
+ * Read-only people see what the read-only commands show; others why not.
  */
 export function createHomeJob({ app, settings, engine, queries, directory, logger }: ListenerContext) {
-  async function mayActOn(user: string, run: Run): Promise<WaitingFor | undefined> {
-    const step = run.definition.steps[run.cursor];
-    const st = step && run.steps[step.id];
-    if (!step || !st) return undefined;
-    if ('approval' in step && st.status === 'awaiting_approval') {
-      const { approvers, allowRequester } = step.approval;
-      if ((user === run.requester && !allowRequester) || st.decisions?.some((d) => d.user === user)) return undefined;
-      return (await directory.isInRole(user, approvers)) ? { run, stepId: step.id, kind: 'gate' } : undefined;
-    }
-    if ('task' in step && st.status === 'awaiting_task') {
-      const allowed =
-        (step.task.allowRequester && user === run.requester) || (await directory.isInRole(user, step.task.assignees));
-      return allowed ? { run, stepId: step.id, kind: 'task' } : undefined;
-    }
-    return undefined;
-  }
-
   return async (job: Extract<SlowJob, { type: 'home' }>): Promise<void> => {
     const now = Date.now();
     const base = { inFlight: [], waiting: [], notice: job.notice, channel: settings.channel, now };
@@ -48,9 +31,11 @@ export function createHomeJob({ app, settings, engine, queries, directory, logge
             engine.listRecent(RECENT),
           ]);
           const inFlight = recent.filter((r) => !isTerminal(r.status));
-          const waiting = (await Promise.all(inFlight.map((r) => mayActOn(job.user, r)))).filter(
-            (w): w is WaitingFor => w !== undefined,
-          );
+          const waiting: WaitingFor[] = [];
+          for (const [run, kind] of await Promise.all(
+            inFlight.map(async (r) => [r, await engine.waitingFor(r, job.user)] as const),
+          ))
+            if (kind) waiting.push({ run, stepId: run.definition.steps[run.cursor]?.id ?? '', kind });
           return buildHome({ ...base, status, inFlight, waiting });
         })();
     await app.client.views
