@@ -1,6 +1,5 @@
 // npm run bench, "History": what thousands of finished workflows in the table cost the reads people
 // make often (/idc workflows, the Home tab, the engine's due query). All are index queries.
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createAwsClients } from '../../src/aws/clients';
 import { loadWorkflows, type Run } from '../../src/engine';
@@ -25,7 +24,7 @@ export async function historyCost(endpoint: string, workflows: string, count: nu
   if (!definition) throw new Error('workflows/add-region.yml is missing');
   const now = Date.now();
   const run = (i: number): Run => ({
-    id: `20260101-${randomBytes(3).toString('hex')}`,
+    id: `20260101-${i.toString(16).padStart(6, '0')}`, // unique (random ids of 3 bytes would collide)
     workflowId: definition.id,
     workflowVersion: definition.version,
     definition,
