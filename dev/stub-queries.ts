@@ -12,6 +12,7 @@ export const stubQueries = (): Queries => {
     watchNow: async () => ({ status: status(), sent: 0 }),
     drill: async (region) => ({ region, passed: true, checks: [] }),
     signIn: async (region) => ({ ok: true, region, ms: 1, accounts: 3, moreAccounts: false }),
+    rehearseFailover: async (region) => ({ region, idp: { automated: false, manual: true, why: 'stub' } }),
     regionChoices: async () => ({ add: ['eu-central-1', 'eu-west-1'], remove: ['us-west-2'] }),
   };
 };

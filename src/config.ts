@@ -34,6 +34,19 @@ const Roles = z
     ),
   );
 
+/**
+ * An IdP endpoint: HTTPS, since the bot sends a signed assertion or a client secret there (plain
+ * HTTP only to this machine, for the emulators).
+ */
+const IdpUrl = (example: string) =>
+  z
+    .string()
+    .url(`must be a URL such as ${example}`)
+    .refine((u) => {
+      const url = new URL(u);
+      return url.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    }, `must be an https:// URL such as ${example} (the bot sends its IdP credentials there)`);
+
 const optional = <T extends z.ZodTypeAny>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
@@ -118,7 +131,7 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The IdP adapter (opt-in): the bot then registers each Region's ACS URL itself, behind an approval.
   IDC_IDP: optional(z.enum(['okta', 'entra'], { message: 'must be okta or entra (unset: a person updates the IdP)' })),
-  OKTA_ORG_URL: optional(z.string().url('must be your Okta org URL such as https://example.okta.com')),
+  OKTA_ORG_URL: optional(IdpUrl('https://example.okta.com (your Okta org)')),
   OKTA_APP_ID: optional(z.string().regex(/^[\w-]{4,64}$/, "must be the Identity Center app's id in Okta (0oa…)")),
   OKTA_CLIENT_ID: optional(z.string().regex(/^[\w-]{4,64}$/, "must be the API service app's client id")),
   OKTA_KEY_ID: optional(z.string().max(200)),
@@ -129,8 +142,8 @@ export const EnvSchema = z.object({
   ENTRA_APP_OBJECT_ID: optional(
     z.string().regex(/^[0-9a-f-]{36}$/i, "must be the Identity Center app registration's Object ID"),
   ),
-  ENTRA_LOGIN_URL: optional(z.string().url()),
-  ENTRA_GRAPH_URL: optional(z.string().url()),
+  ENTRA_LOGIN_URL: optional(IdpUrl('https://login.microsoftonline.us')),
+  ENTRA_GRAPH_URL: optional(IdpUrl('https://graph.microsoft.us/v1.0')),
 });
 
 /** What each IdP adapter needs (IDC_IDP). */

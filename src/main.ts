@@ -157,7 +157,11 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const queries = createQueries({
     clients,
     watcher,
-    preflight: registry.get('idc.preflight')!,
+    steps: {
+      preflight: registry.get('idc.preflight')!,
+      idpPlan: registry.get('idp.plan-acs-urls')!,
+      accessUrls: registry.get('idc.access-urls')!,
+    },
     baseInput,
     clock,
     logger: log,

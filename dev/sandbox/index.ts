@@ -1,7 +1,9 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type pino from 'pino';
 import { loadConfig, type Config } from '../../src/config';
 import { freePort, startDynamoLocal } from '../dynamo-local';
 import { startAwsEmulator } from '../emulators/aws/server';
+import { startOktaEmulator } from '../emulators/idp/okta';
 import { startSlackEmulator } from '../emulators/slack/server';
 import { startBot } from '../../src/main';
 import { startSandboxPage } from './page';
@@ -43,7 +45,8 @@ export interface SandboxOptions {
 
 /**
  * The local sandbox: DynamoDB Local, the AWS emulator (an organization instance in us-east-1 with an
- * AWS owned key, 300 users, 40 groups), the Slack emulator, the real bot wired to them, and a page
+ * AWS owned key, 300 users, 40 groups), the Slack emulator, an Okta org (the bot's IdP adapter on),
+ * the real bot wired to them, and a page
  * that looks like a Slack channel. Everything runs on one fast clock, so the add-region runbook
  * (about 50 minutes of AWS time) takes about a minute.
  */
@@ -75,6 +78,17 @@ export async function startSandbox(base: Config, log: pino.Logger, opts: Sandbox
       ),
     });
     children.push({ stop: slack.close });
+    // The IdP: an Okta org whose Identity Center app holds the primary Region's ACS URL; the bot's
+    // adapter registers each new Region's (behind its own approval). The page switches the app to
+    // the single-URL kind (then a person does it: the task).
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    const okta = await startOktaEmulator({ clientId: '0oasandboxbot', publicKey, keyId: 'sandbox' });
+    children.push({ stop: okta.close });
+    const oktaApp = okta.addApp(`https://us-east-1.signin.aws/platform/saml/acs/${randomUUID()}`);
     Object.assign(process.env, aws.env, {
       AWS_ACCESS_KEY_ID: 'sandbox',
       AWS_SECRET_ACCESS_KEY: 'sandbox',
@@ -95,11 +109,17 @@ export async function startSandbox(base: Config, log: pino.Logger, opts: Sandbox
       // Leases are in sandbox time: an hour of it is a minute of yours at the default speed.
       IDC_LEASE_MS: String(3_600_000),
       IDC_ROLES: JSON.stringify({ 'identity-admins': ['UALICE', 'UBOB'], requesters: ['UREQ'] }),
+      IDC_IDP: 'okta',
+      OKTA_ORG_URL: okta.url,
+      OKTA_APP_ID: oktaApp,
+      OKTA_CLIENT_ID: '0oasandboxbot',
+      OKTA_KEY_ID: 'sandbox',
+      OKTA_PRIVATE_KEY: privateKey,
     });
     const bot = await startBot(config, { dynamoEndpoint: dynamo.endpoint, log, clock });
     children.push(bot);
     slack.setBotUrl(`http://127.0.0.1:${botPort}/slack/events`);
-    page.attach({ slack, aws, clock, people: PEOPLE, channels: CHANNELS });
+    page.attach({ slack, aws, clock, people: PEOPLE, channels: CHANNELS, idp: { okta, appId: oktaApp } });
     log.info(
       {
         page: page.url,
@@ -111,7 +131,7 @@ export async function startSandbox(base: Config, log: pino.Logger, opts: Sandbox
       },
       'Sandbox ready',
     );
-    return { url: page.url, slack, aws, bot, clock, stop };
+    return { url: page.url, slack, aws, okta, oktaApp, bot, clock, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { AwsEmulator } from '../emulators/aws/server';
+import type { OktaEmulator } from '../emulators/idp/okta';
 import type { SlackEmulator } from '../emulators/slack/server';
 
 /** The page's files: beside this module when run from src/, or in src/ when run from dist/. */
@@ -19,11 +20,13 @@ export interface PageWorld {
   clock: { now(): number; speed: number; setSpeed(speed: number): void };
   people: Record<string, { name: string; real_name: string; role: string }>;
   channels: Record<string, string>;
+  /** The Okta org and the Identity Center app in it. */
+  idp: { okta: OktaEmulator; appId: string };
 }
 
 /**
  * The sandbox page: a Slack-like channel view over the Slack emulator (messages, threads, ephemerals,
- * modals, a user switcher) and controls for the AWS emulator (faults, speed). Listens at once, so a
+ * modals, a user switcher), controls for the AWS emulator (faults, speed) and the IdP's ACS URLs. Listens at once, so a
  * busy port is reported before anything else starts; `attach` connects it when the rest is up.
  */
 export async function startSandboxPage(port: number) {
@@ -109,6 +112,11 @@ export async function startSandboxPage(port: number) {
         if (typeof body.restore === 'string') f.outage.delete(body.restore);
         return send(res, 200, { ok: true });
       }
+      case '/api/idp': {
+        // An admin swaps the app for the single-ACS-URL kind (or back).
+        w.idp.okta.setSingleAcs(w.idp.appId, body.single === true);
+        return send(res, 200, { ok: true });
+      }
       case '/api/speed': {
         const speed = Number(body.speed);
         if (!(speed > 0 && speed <= 3600)) return send(res, 400, { error: 'speed must be between 0 and 3600' });
@@ -168,6 +176,11 @@ function state(w: PageWorld, user: string) {
       })),
       faults: { throttling: world.faults.fail.reduce((n, f) => n + f.remaining, 0), outage: [...world.faults.outage] },
       mutations: world.mutations(),
+    },
+    idp: {
+      name: 'Okta',
+      acsUrls: w.idp.okta.acsUrls(w.idp.appId),
+      single: (w.idp.okta.apps.get(w.idp.appId)?.name as string | undefined) === 'amazon_aws_sso',
     },
     clock: { now: w.clock.now(), speed: w.clock.speed },
   };

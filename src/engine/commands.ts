@@ -270,6 +270,7 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
         if (currentStep(r)?.id !== step.id || s?.status !== 'awaiting_task') return null;
         s.status = 'confirmed';
         s.confirmedBy = req.user;
+        const asserted = (s.output as { confirm?: unknown } | undefined)?.confirm;
         r.status = 'running';
         r.dueAt = clock.now();
         return [
@@ -277,7 +278,7 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
             actor: req.user,
             type: 'task_confirmed',
             stepId: step.id,
-            message: `${req.user} confirmed: ${titleOf(step)}`,
+            message: `${req.user} confirmed: ${titleOf(step)}${typeof asserted === 'string' ? ` (${asserted})` : ''}`,
             emit: 'task_confirmed',
           },
         ];

@@ -84,6 +84,8 @@ const TaskStep = z
       .object({
         title: z.string().min(1),
         instructions: z.string().min(1),
+        /** What Done asserts (Slack's confirm dialog shows it; the audit records it). */
+        confirm: z.string().min(1).optional(),
         assignees: z.array(Name).min(1),
         allowRequester: z.boolean().default(true),
         expiresAfter: AtLeast('1m').optional(),
@@ -251,6 +253,7 @@ export function validateDefinition(raw: unknown, source: string, opts: ValidateO
     if ('task' in step) {
       checkRefs(step.task.instructions, `${path}.task.instructions`, earlier);
       checkRefs(step.task.title, `${path}.task.title`, earlier);
+      if (step.task.confirm) checkRefs(step.task.confirm, `${path}.task.confirm`, earlier);
     }
     const names = 'approval' in step ? step.approval.approvers : 'task' in step ? step.task.assignees : [];
     for (const name of names) {

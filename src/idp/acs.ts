@@ -30,3 +30,36 @@ export function primaryAcsUrl(urls: readonly string[], primaryRegion: string): s
     })
   );
 }
+
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/**
+ * The ACS URL a person gave: the URL itself, or Identity Center's SAML metadata XML (Settings →
+ * Identity source → Download metadata file), whose AssertionConsumerService Location is read.
+ * Throws with what was wrong and what to give instead.
+ */
+export function acsUrlFromInput(given: string): { url: string; tenant: string; from: 'url' | 'metadata' } {
+  const text = given.trim();
+  if (!text.startsWith('<')) {
+    const parsed = parseAcsUrl(text);
+    if (!parsed)
+      throw new Error(
+        `"${text.slice(0, 120)}" is not an Identity Center ACS URL: it looks like https://us-east-1.signin.aws/platform/saml/acs/<TenantId> (console: Settings → Identity source → Actions → Manage authentication → View ACS URLs), or paste the SAML metadata XML`,
+      );
+    return { url: text, tenant: parsed.tenant, from: 'url' };
+  }
+  if (!/<(\w+:)?EntityDescriptor\b/.test(text))
+    throw new Error(
+      'This XML is not SAML metadata (no EntityDescriptor): download it from the Identity Center console (Settings → Identity source → Actions → Manage authentication → Download metadata file)',
+    );
+  const locations = [...text.matchAll(/<(?:\w+:)?AssertionConsumerService\b[^>]*?\bLocation\s*=\s*(["'])(.*?)\1/g)].map(
+    (m) => (m[2] as string).replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => XML_ENTITIES[e] as string),
+  );
+  for (const url of locations) {
+    const parsed = parseAcsUrl(url);
+    if (parsed) return { url, tenant: parsed.tenant, from: 'metadata' };
+  }
+  throw new Error(
+    `The metadata holds no Identity Center ACS URL (${locations.length ? `it has ${locations.join(', ')}` : 'no AssertionConsumerService'}): is it the metadata of IAM Identity Center (the service provider), not of your IdP?`,
+  );
+}

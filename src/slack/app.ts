@@ -120,4 +120,4 @@ export { memoryReplayGuard, refusal, signatureHeaders, type ReplayGuard } from '
 export { createSlackDirectory, type SlackDirectory } from './directory';
 export type { Queries, SlackSettings } from './settings';
 export type { Dispatch, SlowJob } from './jobs';
-export type { DrillResult, PlanView, StatusView } from './render';
+export type { DrillResult, FailoverRehearsalView, PlanView, StatusView } from './render';

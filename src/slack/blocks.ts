@@ -65,11 +65,25 @@ export function gateActions(runId: string, stepId: string, planHash: string | un
   };
 }
 
-/** Done on a person's task. */
-export const taskActions = (runId: string, stepId: string): Block => ({
+/** Done on a person's task; behind Slack's confirm dialog when the task says what Done asserts. */
+export const taskActions = (runId: string, stepId: string, asserts?: string): Block => ({
   type: 'actions',
   block_id: `task:${stepId}`,
-  elements: [button(ACTIONS.taskDone, 'Done', JSON.stringify({ runId, stepId }), 'primary')],
+  elements: [
+    {
+      ...button(ACTIONS.taskDone, 'Done', JSON.stringify({ runId, stepId }), 'primary'),
+      ...(asserts
+        ? {
+            confirm: {
+              title: { type: 'plain_text', text: 'Is this done?' },
+              text: { type: 'mrkdwn', text: esc(asserts.slice(0, 280)) },
+              confirm: { type: 'plain_text', text: 'Yes, done' },
+              deny: { type: 'plain_text', text: 'Back' },
+            },
+          }
+        : {}),
+    },
+  ],
 });
 
 /** The one live message of a workflow: who, why, the plan, each step, and the buttons that apply now. */
@@ -120,9 +134,9 @@ export function buildRunMessage(run: Run): { text: string; blocks: Block[] } {
     if (st.status === 'awaiting_approval') blocks.push(gateActions(run.id, step.id, st.planHash));
   }
   if (step && 'task' in step && st?.status === 'awaiting_task') {
-    const task = st.output as { title?: string; instructions?: string } | undefined;
+    const task = st.output as { title?: string; instructions?: string; confirm?: string } | undefined;
     blocks.push(section(`*🙋 ${esc(task?.title ?? step.id)}*\n${esc(task?.instructions ?? '')}`));
-    blocks.push(taskActions(run.id, step.id));
+    blocks.push(taskActions(run.id, step.id, task?.confirm));
   }
   if (run.outcome) blocks.push(section(`*Outcome:* ${esc(run.outcome)}`));
   if (run.error) blocks.push(section(`*Why it stopped:* ${esc(run.error)}`));

@@ -51,7 +51,14 @@ function optionBlock(name: string, o: OptionSpec): types.InputBlock {
             is_decimal_allowed: false,
             ...(typeof o.default === 'number' ? { initial_value: String(o.default) } : {}),
           }
-        : { type: 'plain_text_input' as const, action_id: name };
+        : o.maxLength && o.maxLength > 200
+          ? {
+              type: 'plain_text_input' as const,
+              action_id: name,
+              multiline: true,
+              max_length: Math.min(o.maxLength, 3000),
+            }
+          : { type: 'plain_text_input' as const, action_id: name };
   return { type: 'input', block_id: `opt:${name}`, optional: true, label, ...hint, element };
 }
 

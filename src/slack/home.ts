@@ -48,7 +48,9 @@ export function buildHome(m: HomeModel): types.HomeView {
       section(
         `${w.kind === 'gate' ? '🟡 *Approve or reject*' : '🙋 *Your task*'}: ${titleOf(w.run)}\nRequested by <@${w.run.requester}>${w.run.reason ? ` · _${esc(w.run.reason)}_` : ''}${w.run.ticket ? ` · ticket \`${esc(w.run.ticket)}\`` : ''} · \`${w.run.id}\`${plan} · details in <#${w.run.meta.channel ?? m.channel}>`,
       ),
-      w.kind === 'gate' ? gateActions(w.run.id, w.stepId, st?.planHash) : taskActions(w.run.id, w.stepId),
+      w.kind === 'gate'
+        ? gateActions(w.run.id, w.stepId, st?.planHash)
+        : taskActions(w.run.id, w.stepId, (st?.output as { confirm?: string } | undefined)?.confirm),
     );
   }
   blocks.push({ type: 'divider' }, header('Replication'));

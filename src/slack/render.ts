@@ -32,6 +32,14 @@ export interface DrillResult {
   checks: { check: string; ok: boolean; detail: string; ms: number }[];
 }
 
+/** `/idc drill <region> --failover`: what a failover would do, without doing it. */
+export interface FailoverRehearsalView {
+  region: string;
+  /** The IdP: what the bot would change (after approval), or what a person would do, or nothing. */
+  idp: { automated: boolean; manual: boolean; change?: string; why?: string; error?: string };
+  portalUrl?: string;
+}
+
 /** `/idc status`: each Region, the encryption and key, open problems, and when it was checked. */
 export function renderStatus({ state, now }: StatusView): string {
   const s = state.snapshot;
@@ -86,6 +94,24 @@ export function renderDrill(d: DrillResult): string {
     ? `✅ ${d.region} can serve sign-in on its own.`
     : `❌ ${d.region} cannot serve sign-in on its own yet.`;
   return `*DR drill of ${d.region}* (read-only; only ${d.region}'s own endpoints were asked)\n${lines.join('\n')}\n${verdict}`;
+}
+
+/** The rehearsal: the Region (the drill), the IdP, what users would be told; nothing changed. */
+export function renderFailoverRehearsal(r: FailoverRehearsalView, drillPassed: boolean): string {
+  const idp = r.idp.error
+    ? `❌ the IdP could not be read: ${esc(r.idp.error)}`
+    : r.idp.automated
+      ? `the bot would change it after two approvals: ${esc(r.idp.change ?? '')}`
+      : r.idp.manual
+        ? `a person would make it send sign-in to ${r.region} (a task in the workflow): ${esc(r.idp.why ?? '')}`
+        : `nothing to change: ${esc(r.idp.why ?? `it already knows ${r.region}`)}`;
+  return [
+    `*Failover rehearsal to ${r.region}* (nothing was changed)`,
+    `1. The Region: ${drillPassed ? '✅ serves sign-in on its own (drill above)' : '❌ not ready (drill above): a failover would stop at its first step'}`,
+    `2. The IdP: ${idp}`,
+    `3. Everyone would be told to sign in at ${r.portalUrl ?? '(the portal URL could not be worked out)'} (notifications channel)`,
+    `For real: \`/idc failover ${r.region}\` (approvals as configured).`,
+  ].join('\n');
 }
 
 /** What to check when a hop fails. */

@@ -1,4 +1,4 @@
-import type { DrillResult, PlanView, SignInPromptView, SignInView, StatusView } from './render';
+import type { DrillResult, FailoverRehearsalView, PlanView, SignInPromptView, SignInView, StatusView } from './render';
 
 export interface SlackSettings {
   token: string;
@@ -50,6 +50,8 @@ export interface Queries {
    * endpoints; `prompt` tells them where, only them); audited.
    */
   signIn(region: string, user: string, prompt: (p: SignInPromptView) => Promise<void>): Promise<SignInView>;
+  /** What a failover to the Region would do (the IdP plan, the portal URL), read-only; audited. */
+  rehearseFailover(region: string, user: string): Promise<FailoverRehearsalView>;
   /** The Regions the change form offers (add: allowed, enabled, not on the instance; remove: additional ones). */
   regionChoices(): Promise<{ add: string[]; remove: string[] }>;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineStep } from '../engine';
+import { parseAcsUrl } from '../idp/acs';
 import { AwsRegion, InstanceArn, instanceIdOf } from './lib/schemas';
 
 /** idc.access-urls: the new Region's portal and ACS URLs, and the IdP instructions. */
@@ -16,15 +17,19 @@ export const createAccessUrls = () =>
     }),
     async run(input) {
       const id = instanceIdOf(input.instanceArn);
-      const tenant = input.primaryAcsUrl?.split('/acs/')[1] ?? '<TenantId from the console>';
+      const tenant = (input.primaryAcsUrl && parseAcsUrl(input.primaryAcsUrl)?.tenant) ?? '<TenantId from the console>';
       const r = input.region;
       const out = {
         portalUrl: `https://${id}.${r}.portal.amazonaws.com`,
         portalUrlDualStack: `https://${id}.portal.${r}.app.aws`,
         acsUrl: `https://${r}.signin.aws/platform/saml/acs/${tenant}`,
         acsUrlDualStack: `https://${r}.sso.signin.aws/platform/saml/acs/${tenant}`,
-        tenantKnown: Boolean(input.primaryAcsUrl),
+        tenantKnown: !tenant.startsWith('<'),
       };
+      // What Done asserts (its confirm dialog, and the audit).
+      const confirm = out.tenantKnown
+        ? `The Identity Center app in the IdP lists ${out.acsUrl} as an ACS URL (reply URL), and still has the primary Region's as its default.`
+        : `The Identity Center app in the IdP lists ${r}'s ACS URL exactly as the console shows it (https://${r}.signin.aws/platform/saml/acs/…), and still has the primary Region's as its default.`;
       const verify = out.tenantKnown
         ? 'Check it against the console (Settings → Identity source → Actions → Manage authentication → View ACS URLs) before saving.'
         : 'Copy the exact ACS URL from the console: Settings → Identity source → Actions → Manage authentication → View ACS URLs (no API exposes it).';
@@ -39,6 +44,6 @@ export const createAccessUrls = () =>
         `*Bookmark app (optional)*: an Okta Bookmark app or an Entra linked sign-on app pointing at ${out.portalUrl}, assigned to the same people, so they can sign in through ${r} if ${input.primaryRegion} is down.`,
         `*CLI*: a profile with sso_start_url = ${out.portalUrl} and sso_region = ${r}; each Region needs its own \`aws sso login\`.`,
       ].join('\n');
-      return { output: { ...out, instructions }, summary: `Portal ${out.portalUrl}` };
+      return { output: { ...out, instructions, confirm }, summary: `Portal ${out.portalUrl}` };
     },
   });

@@ -16,6 +16,7 @@ import { createScheduleReplicaDeletion } from './kms-schedule-replica-deletion';
 import type { StepClients } from './lib/clients';
 import type { KeyPolicyOptions } from './lib/key-policy';
 import type { IdentityProvider } from '../idp/port';
+import { createGivenAcsUrl } from './idp-given-acs-url';
 import { createIdpPlan } from './idp-plan-acs-urls';
 import { createIdpWrite } from './idp-write-acs-urls';
 import { createRegionReady } from './idc-region-ready';
@@ -43,6 +44,7 @@ export function createStepRegistry(
     [
       createPreflight(c, keyPolicy),
       createEnsureKey(c.kms, keyPolicy),
+      createGivenAcsUrl(),
       createIdpPlan(idp),
       createIdpWrite(idp),
       createRegionReady(c),

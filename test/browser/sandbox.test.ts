@@ -36,6 +36,13 @@ async function click(button: string, confirmWith?: string) {
 
 describe('the sandbox page, driven like a person would', () => {
   it('runs /idc add-region from the channel: approvals, the IdP task, faults, and the finished workflow', async () => {
+    // The IdP panel: the app holds the primary's ACS URL; make it the single-URL kind, so a person
+    // updates the IdP (the task) instead of the bot (its own gate; see test/integration/idp.test.ts).
+    await page
+      .locator('#idp')
+      .getByText(/main us-east-1\.signin\.aws/)
+      .waitFor();
+    await page.check('#single-acs');
     await as('UREQ');
     await page.fill('#text', '/idc add-region eu-central-1 DR for <!channel> EU');
     await page.press('#text', 'Enter');
@@ -65,7 +72,7 @@ describe('the sandbox page, driven like a person would', () => {
     // `SANDBOX_SCREENSHOT=docs/sandbox.png npm test -- test/browser` refreshes the README's picture.
     if (process.env.SANDBOX_SCREENSHOT) await page.screenshot({ path: process.env.SANDBOX_SCREENSHOT });
     await as('UREQ');
-    await click('Done');
+    await click('Done', 'Yes, done'); // Done asks whether the IdP really lists the Region's ACS URL
     await liveMessage().getByText('succeeded', { exact: true }).waitFor({ timeout: 30_000 });
     await page.locator('#aws').getByText('eu-central-1', { exact: true }).waitFor();
     await page.locator('#aws .pill.ACTIVE').nth(1).waitFor();
@@ -93,6 +100,12 @@ describe('the sandbox page, driven like a person would', () => {
     await page.fill('#text', '/idc drill eu-central-1');
     await page.press('#text', 'Enter');
     await page.getByText('eu-central-1 can serve sign-in on its own.').waitFor({ timeout: 20_000 });
+    // A failover rehearsal: with a custom app again, the bot would add the Region's ACS URL; nothing changes.
+    await page.uncheck('#single-acs');
+    await page.fill('#text', '/idc drill eu-central-1 --failover');
+    await page.press('#text', 'Enter');
+    await page.getByText(/the bot would change it after two approvals: Okta/).waitFor({ timeout: 20_000 });
+    await expect(page.locator('#idp .aws-row').count()).resolves.toBe(1);
     // And a person signs in through it: the link (only for them) opens the stand-in IdP.
     await page.fill('#text', '/idc drill eu-central-1 --sign-in');
     await page.press('#text', 'Enter');

@@ -6,6 +6,10 @@ import { createIdpWrite } from '../../src/steps/idp-write-acs-urls';
 import { createEntra } from '../../src/idp/entra';
 import { createOkta } from '../../src/idp/okta';
 import type { IdentityProvider } from '../../src/idp/port';
+import { createQueries } from '../../src/queries';
+import { ACTIONS, buildRunMessage } from '../../src/slack/blocks';
+import { renderFailoverRehearsal } from '../../src/slack/render';
+import type { Watcher } from '../../src/watch';
 import { awsHarness } from '../support/aws-harness';
 
 // add-region with an IdP adapter, end to end against the AWS, Okta and Microsoft Graph emulators:
@@ -279,5 +283,125 @@ describe('failover and failback, with the primary Region down', () => {
     const { run } = await failover(undefined, 'failover', 'ap-south-1');
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/ap-south-1 cannot take over sign-in: Identity Center instance answers in ap-south-1/);
+  });
+});
+
+const spMetadata = (acs: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://us-east-1.signin.aws/platform/saml/d-9067c1a2b3">
+  <md:SPSSODescriptor AuthnRequestsSigned="false" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${acs}" index="0" isDefault="true"/>
+  </md:SPSSODescriptor>
+</md:EntityDescriptor>`;
+
+describe('without an adapter: the URL or the SP metadata a person gives', () => {
+  it('reads the ACS URL from the SAML metadata, so the task names the exact URL; Done asks to confirm it, and the audit records it', async () => {
+    const { engine, clients } = await setup();
+    const started = await engine.start({
+      workflowId: 'add-region',
+      input: { region: 'eu-central-1', homeRegion: 'us-east-1', primaryAcsUrl: spMetadata(primaryAcs()) },
+      requester: 'UREQ',
+      reason: 'DR',
+    });
+    await approveAll(engine, await runUntilPerson(engine, started.id));
+    const run = await runUntilPerson(engine, started.id);
+    expect([run.status, run.definition.steps[run.cursor]?.id]).toEqual(['awaiting_task', 'update-idp']);
+    expect(run.steps['idp-given']?.summary).toBe(`ACS URL ${primaryAcs()} (from the SAML metadata)`);
+    const task = run.steps['update-idp']?.output as { instructions: string; confirm: string };
+    expect(task.instructions).toContain(`ACS URL: ${euAcs}`);
+    expect(task.confirm).toMatch(new RegExp(`lists ${euAcs.replace(/[./]/g, '\\$&')} as an ACS URL`));
+    // The Done button asks exactly that in Slack's confirm dialog.
+    const done = buildRunMessage(run)
+      .blocks.flatMap((b) => (b.type === 'actions' ? (b.elements as Record<string, unknown>[]) : []))
+      .find((e) => e.action_id === ACTIONS.taskDone) as { confirm?: { text: { text: string } } };
+    expect(done.confirm?.text.text).toContain(euAcs);
+    expect((await engine.confirmTask({ runId: run.id, user: 'UA' })).ok).toBe(true);
+    const confirmed = (await engine.events(run.id)).find((e) => e.type === 'task_confirmed');
+    expect(confirmed?.message).toContain(`(The Identity Center app in the IdP lists ${euAcs}`);
+    clients.destroy();
+  });
+
+  it.each([
+    [
+      'a URL that is not an ACS URL',
+      'https://example.okta.com/app/123',
+      /is not an Identity Center ACS URL: it looks like https:\/\/us-east-1\.signin\.aws/,
+    ],
+    [
+      'XML that is not SAML metadata',
+      '<html><body>hi</body></html>',
+      /not SAML metadata \(no EntityDescriptor\): download it/,
+    ],
+    [
+      "the IdP's metadata instead of Identity Center's",
+      spMetadata('https://example.okta.com/sso/saml2/0oa1'),
+      /holds no Identity Center ACS URL \(it has https:\/\/example\.okta\.com\/sso\/saml2\/0oa1\): is it the metadata of IAM Identity Center/,
+    ],
+  ])('%s stops the run before anything changes, saying what to give', async (_what, given, why) => {
+    const { engine, clients, world } = await setup();
+    const mutationsBefore = world.mutations();
+    const started = await engine.start({
+      workflowId: 'add-region',
+      input: { region: 'eu-central-1', homeRegion: 'us-east-1', primaryAcsUrl: given },
+      requester: 'UREQ',
+      reason: 'DR',
+    });
+    const run = await runUntilPerson(engine, started.id);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(why);
+    expect(run.steps.preflight).toBeUndefined(); // stopped before preflight and its approval
+    expect(world.mutations()).toEqual(mutationsBefore);
+    clients.destroy();
+  });
+});
+
+describe('failover rehearsal (/idc drill <region> --failover), with the primary Region down', () => {
+  async function rehearse(idp: IdentityProvider | undefined) {
+    const { clients, world, registry } = await setup(undefined, {}, idp);
+    world.instance.regions.set('eu-central-1', { name: 'eu-central-1', status: 'ACTIVE', addedDate: clock.now() });
+    world.faults.outage.add('us-east-1');
+    const callsBefore = world.calls.length;
+    const queries = createQueries({
+      clients,
+      watcher: { cached: () => undefined } as unknown as Watcher,
+      steps: {
+        preflight: registry.get('idc.preflight')!,
+        idpPlan: registry.get('idp.plan-acs-urls')!,
+        accessUrls: registry.get('idc.access-urls')!,
+      },
+      baseInput: { homeRegion: 'us-east-1' },
+      clock,
+    });
+    try {
+      const view = await queries.rehearseFailover('eu-central-1', 'UA');
+      return {
+        view,
+        text: renderFailoverRehearsal(view, true),
+        primaryCalls: world.calls.slice(callsBefore).filter((c) => c.region === 'us-east-1'),
+      };
+    } finally {
+      world.faults.outage.delete('us-east-1');
+      clients.destroy();
+    }
+  }
+
+  it('says what the bot would change in the IdP and where users would sign in, and changes nothing', async () => {
+    const appId = okta.addApp(primaryAcs());
+    const puts = () => okta.requests.filter((r) => r.method === 'PUT').length;
+    const putsBefore = puts();
+    const { view, text, primaryCalls } = await rehearse(oktaAdapter(appId));
+    expect(view.idp).toMatchObject({ automated: true, change: expect.stringContaining(`add ACS URL ${euAcs}`) });
+    expect(text).toMatch(/The IdP: the bot would change it after two approvals: .*add ACS URL/);
+    expect(text).toMatch(/sign in at https:\/\/ssoins-\w+\.eu-central-1\.portal\.amazonaws\.com/);
+    expect(puts()).toBe(putsBefore);
+    expect((await oktaAdapter(appId).read()).acsUrls).toEqual([primaryAcs()]);
+    expect(primaryCalls).toEqual([]);
+  });
+
+  it('a single-URL app, or no adapter: a person would switch it', async () => {
+    const oin = await rehearse(oktaAdapter(okta.addApp(primaryAcs(), 'oin')));
+    expect(oin.text).toMatch(/a person would make it send sign-in to eu-central-1 .*single ACS URL/);
+    const none = await rehearse(undefined);
+    expect(none.text).toMatch(/a person would make it send sign-in to eu-central-1 .*No IdP adapter is configured/);
   });
 });

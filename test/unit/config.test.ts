@@ -47,6 +47,12 @@ describe('configuration', () => {
       /OKTA_APP_ID: required when IDC_IDP=okta[\s\S]*OKTA_CLIENT_ID: required[\s\S]*OKTA_PRIVATE_KEY: required/,
     );
     expect(() => loadConfig({ IDC_IDP: 'ping' })).toThrow(/IDC_IDP: must be okta or entra/);
+    // The bot's IdP credentials never travel over plain HTTP (except to this machine: the emulators).
+    expect(() => loadConfig({ OKTA_ORG_URL: 'http://example.okta.com' })).toThrow(
+      /OKTA_ORG_URL: must be an https:\/\/ URL such as https:\/\/example\.okta\.com/,
+    );
+    expect(() => loadConfig({ ENTRA_LOGIN_URL: 'http://login.example' })).toThrow(/ENTRA_LOGIN_URL: must be an https/);
+    expect(loadConfig({ OKTA_ORG_URL: 'http://127.0.0.1:4010' }).OKTA_ORG_URL).toBe('http://127.0.0.1:4010');
     const c = loadConfig({
       IDC_IDP: 'entra',
       ENTRA_TENANT_ID: 'contoso.onmicrosoft.com',

@@ -171,6 +171,30 @@ export async function startOktaEmulator(opts: {
       });
       return appId;
     },
+    /** The ACS URLs the app holds now: the main one first, then the requestable ones by index. */
+    acsUrls(appId: string): string[] {
+      const settings = apps.get(appId)?.settings as
+        | {
+            app?: { acsURL?: string };
+            signOn?: { ssoAcsUrl?: string; acsEndpoints?: { url: string; index: number }[] };
+          }
+        | undefined;
+      if (settings?.app?.acsURL) return [settings.app.acsURL];
+      const extra = [...(settings?.signOn?.acsEndpoints ?? [])].sort((a, b) => a.index - b.index).map((e) => e.url);
+      return settings?.signOn?.ssoAcsUrl ? [settings.signOn.ssoAcsUrl, ...extra] : extra;
+    },
+    /**
+     * An admin replaces the app with the single-URL Okta Integration Network app (keeping its main
+     * ACS URL), or back with a custom SAML app (keeping that URL): the sandbox's IdP switch.
+     */
+    setSingleAcs(appId: string, single: boolean): void {
+      const app = apps.get(appId);
+      if (!app) return;
+      const main = this.acsUrls(appId)[0] ?? '';
+      const fresh = apps.get(this.addApp(main, single ? 'oin' : 'custom')) as Record<string, unknown>;
+      apps.delete(fresh.id as string);
+      Object.assign(app, { name: fresh.name, settings: fresh.settings, lastUpdated: new Date().toISOString() });
+    },
     /** Someone edits the app in the admin console (its lastUpdated moves). */
     touch(appId: string) {
       const app = apps.get(appId);

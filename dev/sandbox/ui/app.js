@@ -179,6 +179,14 @@ function render() {
     )}</div>`,
     a.faults.throttling ? `<div class="small">⚠ ${a.faults.throttling} calls will be throttled</div>` : '',
   ].join('');
+  $('idp').innerHTML =
+    s.idp.acsUrls
+      .map(
+        (u, i) =>
+          `<div class="aws-row small"><span title="${html(u)}">${i === 0 ? 'main' : `#${i}`} ${html(u.replace('https://', '').replace('/platform/saml/acs/', ' … '))}</span></div>`,
+      )
+      .join('') || '<div class="small muted">no ACS URL</div>';
+  $('single-acs').checked = s.idp.single;
   $('outage').textContent = down.has(a.primaryRegion)
     ? `Restore ${a.primaryRegion}`
     : `Primary Region outage (${a.primaryRegion})`;
@@ -340,6 +348,7 @@ $('outage').onclick = () => {
   );
 };
 $('clear').onclick = () => api('/api/faults', { clear: true }).then(refresh);
+$('single-acs').onchange = (ev) => api('/api/idp', { single: ev.target.checked }).then(refresh);
 $('composer').onsubmit = async (ev) => {
   ev.preventDefault();
   const text = $('text').value.trim();

@@ -26,6 +26,7 @@ export async function runTask(core: EngineCore, run: Run, step: TaskStepDef): Pr
         output: {
           title: resolveTemplate(step.task.title, scope),
           instructions: resolveTemplate(step.task.instructions, scope),
+          ...(step.task.confirm ? { confirm: resolveTemplate(step.task.confirm, scope) } : {}),
         },
       };
       r.status = 'awaiting_task';

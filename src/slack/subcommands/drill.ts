@@ -1,4 +1,4 @@
-import { renderDrill, renderSignIn, type SignInPromptView } from '../render';
+import { renderDrill, renderFailoverRehearsal, renderSignIn, type SignInPromptView } from '../render';
 import { defineSubcommand, regionOf } from './types';
 
 /** The sign-in link and code, for the person only (an ephemeral): never in the channel. */
@@ -11,15 +11,21 @@ const SIGN_IN_TASK = 'sign-in';
 export const drill = defineSubcommand({
   name: 'drill',
   args: 'region',
-  help: 'DR drill: can that Region serve sign-in on its own? (read-only, timed); `--sign-in`: and you sign in through it',
+  help: 'DR drill: can that Region serve sign-in on its own? (read-only, timed); `--sign-in`: and you sign in through it; `--failover`: rehearse a failover to it',
   flags: {
+    failover:
+      'rehearse a failover to the Region: what the bot would change in the IdP and tell users (nothing is changed)',
     'sign-in':
       'also prove that a person can sign in through the Region: you sign in when asked; the result goes to the channel',
   },
   run: async ({ queries, tell, user, client, settings, engine }, c) => {
     const region = regionOf(c);
-    const drilled = renderDrill(await queries.drill(region));
-    if (!('options' in c) || !c.options?.signIn) return drilled;
+    const drill = await queries.drill(region);
+    let drilled = renderDrill(drill);
+    const options = 'options' in c ? c.options : undefined;
+    if (options?.failover)
+      drilled += `\n\n${renderFailoverRehearsal(await queries.rehearseFailover(region, user), drill.passed)}`;
+    if (!options?.signIn) return drilled;
     await tell?.(drilled);
     const result = await queries.signIn(region, user, async (p) => tell?.(promptText(p)));
     const line = renderSignIn(result, user);

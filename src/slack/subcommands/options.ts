@@ -7,6 +7,8 @@ export interface OptionSpec {
   type: 'string' | 'region' | 'boolean' | 'integer';
   description?: string;
   default?: unknown;
+  /** Text longer than a line (a pasted document): a multi-line field in the form. */
+  maxLength?: number;
 }
 
 /** The options of each starting subcommand, kebab-case name → spec. */
@@ -31,7 +33,13 @@ export function optionTable(
     const options: Record<string, OptionSpec> = {};
     for (const [name, spec] of Object.entries(def.inputs)) {
       if (name === 'region' || name in configured) continue;
-      options[kebab(name)] = { input: name, type: spec.type, description: spec.description, default: spec.default };
+      options[kebab(name)] = {
+        input: name,
+        type: spec.type,
+        description: spec.description,
+        default: spec.default,
+        ...(spec.maxLength ? { maxLength: spec.maxLength } : {}),
+      };
     }
     if (def.mutates) options.ticket = { input: '', type: 'string', description: 'change ticket reference' };
     table[sub] = options;
