@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { REGION_PATTERN } from './engine/inputs';
+import { readConfigFile, type InstanceConfig } from './config-file';
 import { SECRET_ARN } from './secrets';
 
 const REGION = REGION_PATTERN.source.slice(1, -1);
@@ -64,6 +65,7 @@ export const EnvSchema = z.object({
   ),
   SLACK_API_URL: optional(z.string().url('must be a URL such as https://slack.com/api/')),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  IDC_CONFIG: optional(z.string().regex(/\.ya?ml$/, 'must be the path of a YAML file such as idc-bot.yml')),
   IDC_CHANNEL: optional(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD (not a #name)')),
   IDC_NOTIFY_CHANNEL: optional(
     z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD (not a #name)'),
@@ -158,6 +160,39 @@ export type Roles = Record<string, string[]>;
 export interface Config extends Env {
   mode: 'production' | 'sandbox';
   modeReason: string;
+  /** The Identity Center instances served: from IDC_CONFIG's file, or one ("default") from the environment. */
+  instances: readonly InstanceConfig[];
+}
+
+/** What the file says per instance: set in the environment as well, they would be ambiguous. */
+const FILE_OWNS = [
+  'IDC_HOME_REGION',
+  'IDC_INSTANCE_ARN',
+  'IDC_ROLE_ARN',
+  'IDC_ROLE_EXTERNAL_ID',
+  'IDC_DELEGATED_ADMIN_ACCOUNT',
+  'IDC_KEY_ALIAS',
+  'IDC_ALLOWED_REGIONS',
+  'IDC_CHANNEL',
+  'IDC_NOTIFY_CHANNEL',
+  'IDC_ROLES',
+] as const;
+
+/** The single instance of a configuration made of environment variables only. */
+function instanceFromEnv(e: Env, env: NodeJS.ProcessEnv): InstanceConfig {
+  return {
+    name: 'default',
+    homeRegion: e.IDC_HOME_REGION ?? env.AWS_REGION ?? 'us-east-1',
+    ...(e.IDC_INSTANCE_ARN ? { instanceArn: e.IDC_INSTANCE_ARN } : {}),
+    ...(e.IDC_ROLE_ARN ? { roleArn: e.IDC_ROLE_ARN } : {}),
+    ...(e.IDC_ROLE_EXTERNAL_ID ? { externalId: e.IDC_ROLE_EXTERNAL_ID } : {}),
+    keyAlias: e.IDC_KEY_ALIAS,
+    ...(e.IDC_ALLOWED_REGIONS ? { allowedRegions: e.IDC_ALLOWED_REGIONS } : {}),
+    ...(e.IDC_DELEGATED_ADMIN_ACCOUNT ? { delegatedAdminAccount: e.IDC_DELEGATED_ADMIN_ACCOUNT } : {}),
+    channel: e.IDC_CHANNEL ?? '',
+    ...(e.IDC_NOTIFY_CHANNEL ? { notifyChannel: e.IDC_NOTIFY_CHANNEL } : {}),
+    roles: e.IDC_ROLES,
+  };
 }
 
 /** Parses the environment once; throws one error listing every bad variable and its fix. */
@@ -176,12 +211,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `Configuration is invalid:\n${idpMissing.map((m) => `  - ${m}: required when IDC_IDP=${e.IDC_IDP} (README "The IdP side")`).join('\n')}\nSee the configuration table in README.md.`,
     );
   const production = Boolean(e.SLACK_BOT_TOKEN);
+  if (e.IDC_CONFIG) {
+    const both = FILE_OWNS.filter((k) => env[k]);
+    if (both.length)
+      throw new Error(
+        `Configuration is invalid:\n${both.map((k) => `  - ${k}: IDC_CONFIG names a file, which says this per instance; remove ${k} from the environment (or IDC_CONFIG)`).join('\n')}\nSee the configuration table in README.md.`,
+      );
+  }
+  const instances = e.IDC_CONFIG ? readConfigFile(e.IDC_CONFIG) : [instanceFromEnv(e, env)];
   if (production) {
-    const missing: string[] = (['SLACK_SIGNING_SECRET', 'IDC_CHANNEL'] as const).filter(
-      (k) => !e[k] && !(k === 'SLACK_SIGNING_SECRET' && e.SLACK_APP_TOKEN),
-    );
+    const needed: ('SLACK_SIGNING_SECRET' | 'IDC_CHANNEL')[] = e.IDC_CONFIG
+      ? ['SLACK_SIGNING_SECRET']
+      : ['SLACK_SIGNING_SECRET', 'IDC_CHANNEL'];
+    const missing: string[] = needed.filter((k) => !e[k] && !(k === 'SLACK_SIGNING_SECRET' && e.SLACK_APP_TOKEN));
     // Fail closed: production never falls back to "everyone may start and approve".
-    if (!env.IDC_ROLES) missing.push('IDC_ROLES');
+    if (!env.IDC_ROLES && !e.IDC_CONFIG) missing.push('IDC_ROLES');
     if (missing.length) {
       const why = (m: string) =>
         m === 'IDC_ROLES'
@@ -194,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return Object.freeze({
     ...e,
+    instances,
     mode: production ? 'production' : 'sandbox',
     modeReason: production
       ? 'SLACK_BOT_TOKEN is set'

@@ -74,7 +74,9 @@ export async function handler(event: LambdaEvent | null | undefined, context: un
       await bot.catchUp().catch(() => undefined);
     }
     const advanced = await bot.engine.tick();
-    await bot.watcher.check().catch(() => undefined); // runs only when the watch interval has passed
+    // Each instance's watcher, side by side (one slow or failing instance holds back none of the others);
+    // each runs only when its interval has passed.
+    await Promise.all(bot.watchers.map((w) => w.check().catch(() => undefined)));
     await bot.engine.idle();
     await bot.flush();
     return { advanced };

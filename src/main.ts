@@ -7,20 +7,18 @@ import { createAwsClients, createDynamoClient } from './aws/clients';
 import { withSecrets } from './secrets';
 import { loadConfig, secretsOf, type Config } from './config';
 import { createLogger } from './log';
-import { createEngine, loadWorkflows, parseDuration, type Clock, type WorkflowDefinition } from './engine';
-import { readHealth } from './health';
+import { createEngine, loadWorkflows, type Clock, type WorkflowDefinition } from './engine';
 import { createIdentityProvider } from './idp';
-import { createQueries } from './queries';
+import { createMember } from './fleet-member';
 import {
+  createFleet,
   createSlackApp,
   createSlackClient,
   createSlackDirectory,
-  createNotifier,
   type Dispatch,
   type SlackSettings,
 } from './slack/app';
-import { createStepRegistry, KNOWN_REGIONS } from './steps';
-import { createWatcher } from './watch';
+import { createFleetRegistry, createStepRegistry, KNOWN_REGIONS } from './steps';
 import { createDynamoRunStore, createReplayStore, createStateStore, ensureTable } from './store';
 
 /** `target` whose methods first wait for `ready`. */
@@ -58,30 +56,44 @@ export interface BotExtras {
  */
 function refuseOpenApprovers(definitions: ReadonlyMap<string, WorkflowDefinition>, config: Config): void {
   if (config.mode !== 'production') return;
-  const open = new Set(
-    [...definitions.values()]
-      .flatMap((d) => d.steps.flatMap((s) => ('approval' in s ? s.approval.approvers : [])))
-      .filter((role) => config.IDC_ROLES[role]?.includes('*')),
+  const approvers = new Set(
+    [...definitions.values()].flatMap((d) => d.steps.flatMap((s) => ('approval' in s ? s.approval.approvers : []))),
   );
-  if (open.size)
-    throw new Error(
-      `IDC_ROLES gives everyone ("*") the approver role ${[...open].join(', ')}: name the approvers (Slack user IDs or a user group ID), since an approval lets the bot change AWS`,
-    );
+  for (const inst of config.instances) {
+    const open = [...approvers].filter((role) => inst.roles[role]?.includes('*'));
+    if (open.length)
+      throw new Error(
+        `${config.IDC_CONFIG ? `instances "${inst.name}" in ${config.IDC_CONFIG}` : 'IDC_ROLES'} gives everyone ("*") the approver role ${open.join(', ')}: name the approvers (Slack user IDs or a user group ID), since an approval lets the bot change AWS`,
+      );
+  }
 }
 
-/** Composition root: config → AWS clients → store → steps → workflows → directory → engine → Slack. */
+/** Role names every instance defines: what workflows may name as approvers and assignees. */
+const commonRoles = (instances: Config['instances']) =>
+  new Set(Object.keys(instances[0]?.roles ?? {}).filter((r) => instances.every((i) => r in i.roles)));
+
+/** Composition root: config → per-instance AWS clients and steps → store → workflows → directory → engine → Slack. */
 export async function createBot(config: Config, extra: BotExtras = {}) {
   const log = extra.log ?? createLogger(config.LOG_LEVEL, secretsOf(config));
   const t0 = performance.now();
   const lap = (what: string) => log.debug({ ms: Math.round(performance.now() - t0) }, `start-up: ${what}`);
   const clock = extra.clock ?? { now: () => Date.now() };
-  const homeRegion = config.IDC_HOME_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
-  const clients = createAwsClients({ roleArn: config.IDC_ROLE_ARN, externalId: config.IDC_ROLE_EXTERNAL_ID });
-  const keyPolicy = { delegatedAdminAccountId: config.IDC_DELEGATED_ADMIN_ACCOUNT };
-  const registry = createStepRegistry(clients, { keyPolicy, idp: createIdentityProvider(config) });
-  const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: new Set(Object.keys(config.IDC_ROLES)) });
+  const idp = createIdentityProvider(config);
+  // Each instance: its own clients (its account's role, refreshed before expiry), key policy and steps.
+  const instances = config.instances.map((inst) => {
+    const clients = createAwsClients({
+      roleArn: inst.roleArn,
+      externalId: inst.externalId,
+      sessionName: `idc-bot-${inst.name}`,
+    });
+    const keyPolicy = { delegatedAdminAccountId: inst.delegatedAdminAccount };
+    return { inst, clients, keyPolicy, registry: createStepRegistry(clients, { keyPolicy, idp }) };
+  });
+  const registry = createFleetRegistry(new Map(instances.map((i) => [i.inst.name, i.registry])));
+  const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: commonRoles(config.instances) });
   lap('workflows loaded');
   refuseOpenApprovers(definitions, config);
+  const homeRegion = config.instances[0]?.homeRegion ?? 'us-east-1';
   const db = createDynamoClient({ region: process.env.AWS_REGION ?? homeRegion, endpoint: extra.dynamoEndpoint });
   // The table check runs while the rest starts (it is most of a cold start's I/O); whatever uses
   // the table waits for it, and a failed check stops the bot (see startBot).
@@ -95,33 +107,29 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     createDynamoRunStore(db, config.DYNAMODB_TABLE, () => clock.now()),
     tableReady,
   );
-  const baseInput = {
-    homeRegion,
-    keyAlias: config.IDC_KEY_ALIAS,
-    ...(config.IDC_INSTANCE_ARN ? { instanceArn: config.IDC_INSTANCE_ARN } : {}),
-    ...(config.IDC_ALLOWED_REGIONS ? { allowedRegions: config.IDC_ALLOWED_REGIONS } : {}),
-  };
-  const settings: SlackSettings = {
+  const shared: Omit<SlackSettings, 'channel' | 'notifyChannel' | 'roles' | 'baseInput'> = {
     token: config.SLACK_BOT_TOKEN as string,
     signingSecret: config.SLACK_SIGNING_SECRET as string,
     appToken: config.SLACK_APP_TOKEN,
     port: config.PORT,
     apiUrl: config.SLACK_API_URL,
-    channel: config.IDC_CHANNEL as string,
-    notifyChannel: config.IDC_NOTIFY_CHANNEL,
-    roles: config.IDC_ROLES,
     requesterRole: config.IDC_REQUESTER_ROLE,
     viewerRole: config.IDC_VIEWER_ROLE,
     commandsPerMinute: config.IDC_COMMANDS_PER_MINUTE,
     requireReason: config.IDC_REQUIRE_REASON,
     notifyApprovers: config.IDC_NOTIFY_APPROVERS,
     ticketPattern: config.IDC_TICKET_PATTERN,
-    regions: new Set([...KNOWN_REGIONS, ...(config.IDC_ALLOWED_REGIONS?.split(',') ?? [])]),
-    baseInput,
+    regions: new Set([...KNOWN_REGIONS, ...config.instances.flatMap((i) => i.allowedRegions?.split(',') ?? [])]),
   };
-  const notifyChannel = config.IDC_NOTIFY_CHANNEL ?? (config.IDC_CHANNEL as string);
-  const slackClient = createSlackClient(settings, log);
-  const directory = createSlackDirectory(config.IDC_ROLES, slackClient);
+  const slackClient = createSlackClient({ ...shared, channel: '', roles: {}, baseInput: {} }, log);
+  const stateStore = afterReady(createStateStore(db, config.DYNAMODB_TABLE), tableReady);
+  // Each instance: its watcher (on its own, so one failing instance never holds back the others),
+  // its read-only answers and its Slack settings.
+  const members = instances.map((i) =>
+    createMember(i, { config, shared, slackClient, stateStore, clock, log, several: config.instances.length > 1 }),
+  );
+  const fleet = createFleet(members);
+  const directory = createSlackDirectory((scope) => fleet.of(scope)?.settings.roles ?? {}, slackClient);
   // Unique per process, even where every container's PID is 1.
   const owner = `${process.env.HOSTNAME ?? 'bot'}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const engine = createEngine({
@@ -134,42 +142,19 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     clock,
     logger: log,
   });
-  const watcher = createWatcher({
-    name: `watch#${homeRegion}`,
-    homeRegion,
-    read: () =>
-      readHealth(clients, { homeRegion, instanceArn: config.IDC_INSTANCE_ARN, now: () => clock.now(), keyPolicy }),
-    store: afterReady(createStateStore(db, config.DYNAMODB_TABLE), tableReady),
-    // Findings carry AWS-derived text and placeholders such as --key-id <key>: escaped, never parsed as links.
-    notify: createNotifier(slackClient, notifyChannel, config.IDC_CHANNEL as string, log),
-    now: () => clock.now(),
-    speed: () => clock.speed ?? 1,
-    intervalMs: config.IDC_WATCH_INTERVAL === '0' ? 0 : parseDuration(config.IDC_WATCH_INTERVAL),
-    stuckAfterMs: parseDuration(config.IDC_WATCH_STUCK_AFTER),
-    logger: log,
-  });
+  const watchers = members.map((m) => m.watcher);
   const replays = afterReady(createReplayStore(db, config.DYNAMODB_TABLE), tableReady);
   const state = { stopping: false, table: 'checking' as 'checking' | 'ready' | 'failed' };
   tableReady.then(
     () => (state.table = 'ready'),
     () => (state.table = 'failed'),
   );
-  const queries = createQueries({
-    clients,
-    watcher,
-    steps: {
-      preflight: registry.get('idc.preflight')!,
-      idpPlan: registry.get('idp.plan-acs-urls')!,
-      accessUrls: registry.get('idc.access-urls')!,
-    },
-    baseInput,
-    clock,
-    logger: log,
-  });
+  const first = members[0] as (typeof members)[number];
   const { app, init, flush, catchUp, runJob } = createSlackApp({
-    settings,
+    settings: first.settings,
     engine,
-    queries,
+    queries: first.queries,
+    fleet,
     directory,
     logger: log,
     receiver: extra.receiver,
@@ -184,7 +169,8 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     app,
     flush,
     catchUp,
-    watcher,
+    /** Each instance's watcher (one unless idc-bot.yml lists several). */
+    watchers,
     log,
     replays,
     runJob,
@@ -196,11 +182,11 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
      */
     async stop(deadlineMs = 20_000) {
       state.stopping = true;
-      await watcher.stop();
+      await Promise.all(watchers.map((w) => w.stop()));
       await engine.stop(deadlineMs);
       await flush();
       await app.stop();
-      clients.destroy();
+      for (const i of instances) i.clients.destroy();
       db.destroy();
     },
   };
@@ -231,7 +217,7 @@ export async function startBot(config: Config, extra: BotExtras = {}) {
   bot.engine.startLoop(config.IDC_TICK_MS);
   void bot.engine.tick().catch((err: unknown) => bot.log.error({ err }, 'first tick failed'));
   void bot.catchUp().catch((err: unknown) => bot.log.warn({ err }, 'could not bring live messages up to date'));
-  bot.watcher.start(Math.min(10_000, config.IDC_TICK_MS * 10)); // looks when a check is due, or to deliver
+  for (const w of bot.watchers) w.start(Math.min(10_000, config.IDC_TICK_MS * 10)); // looks when a check is due, or to deliver
   return bot;
 }
 

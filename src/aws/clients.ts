@@ -47,6 +47,8 @@ export interface AwsClientOptions {
   roleArn?: string;
   /** The external ID the role's trust policy requires (IDC_ROLE_EXTERNAL_ID). */
   externalId?: string;
+  /** The role session's name (CloudTrail shows it): idc-bot-<instance>. */
+  sessionName?: string;
   /** SDK attempts per call (standard retry mode); the engine retries beyond that with its own backoff. */
   maxAttempts?: number;
 }
@@ -60,7 +62,7 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
     ? lazy.credentials().fromTemporaryCredentials({
         params: {
           RoleArn: opts.roleArn,
-          RoleSessionName: 'idc-bot',
+          RoleSessionName: opts.sessionName ?? 'idc-bot',
           ...(opts.externalId ? { ExternalId: opts.externalId } : {}),
         },
       })

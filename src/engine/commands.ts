@@ -46,7 +46,7 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
   const { store, clock, directory } = core;
   /** Who may confirm a task: its assignees, and the requester when the task allows it. */
   const mayConfirm = async (step: TaskStepDef, run: Run, user: string) =>
-    (step.task.allowRequester && user === run.requester) || directory.isInRole(user, step.task.assignees);
+    (step.task.allowRequester && user === run.requester) || directory.isInRole(user, step.task.assignees, run.scope);
 
   async function requireRun(runId: string): Promise<Run> {
     const run = await store.get(runId);
@@ -85,6 +85,7 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
         dueAt: now,
         meta: req.meta ?? {},
       };
+      if (def.scope) run.scope = String(resolveTemplate(def.scope, scopeOf(run)));
       const lockKey = def.lock ? String(resolveTemplate(def.lock, scopeOf(run))) : undefined;
       const regionLockKey = def.regionLock ? String(resolveTemplate(def.regionLock.key, scopeOf(run))) : undefined;
       const lockKeys = [lockKey, regionLockKey].filter((k): k is string => Boolean(k));
@@ -146,7 +147,7 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
           run,
         };
       }
-      const allowed = await directory.isInRole(req.user, step.approval.approvers);
+      const allowed = await directory.isInRole(req.user, step.approval.approvers, run.scope);
       let answer: DecisionResult = {
         outcome: 'not_open',
         message: 'This request is not waiting for approval any more.',
@@ -233,7 +234,7 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
           verdict: 'approve',
           now: clock.now(),
           requester: run.requester,
-          allowed: await directory.isInRole(user, step.approval.approvers),
+          allowed: await directory.isInRole(user, step.approval.approvers, run.scope),
         });
         return outcome === 'recorded' || outcome === 'opened' ? 'gate' : undefined;
       }

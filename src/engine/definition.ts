@@ -103,6 +103,11 @@ export const WorkflowDefinitionSchema = z
     mutates: z.boolean().default(true),
     lock: z.string().optional(),
     /**
+     * Whose run this is, as a template (e.g. "${input.instance}": one of several Identity Center
+     * instances): steps get it (StepContext.scope) and people's roles are looked up in it.
+     */
+    scope: z.string().optional(),
+    /**
      * A narrower lock held for the whole run (e.g. the instance and the Region). With `after`, the
      * instance lock (`lock`) is given up once that step succeeds: the rest only waits for people or
      * reads, so another change may start, unless it concerns the same Region.
@@ -190,6 +195,7 @@ export function validateDefinition(raw: unknown, source: string, opts: ValidateO
     }
   };
   checkRefs(def.lock, 'lock', []);
+  checkRefs(def.scope, 'scope', []);
   if (def.finishWhen)
     checkRefs(
       def.finishWhen,

@@ -55,7 +55,8 @@ export interface RunStore {
 
 /** Who is in which role (approvers, task assignees). Implemented by the chat adapter. */
 export interface Directory {
-  isInRole(userId: string, roles: readonly string[]): Promise<boolean>;
+  /** Whether the person holds one of the roles; `scope`: the run's (roles may differ per scope). */
+  isInRole(userId: string, roles: readonly string[], scope?: string): Promise<boolean>;
 }
 
 /** Something the engine did, for adapters to show (emitted after it was stored). */

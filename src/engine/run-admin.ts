@@ -14,7 +14,7 @@ export function createRunAdmin(core: EngineCore, requireRun: (runId: string) => 
     if (user === run.requester) return;
     const gates = run.definition.steps.flatMap((s) => ('approval' in s ? [s] : []));
     if (gates.some((g) => run.steps[g.id]?.decisions?.some((d) => d.user === user))) return;
-    if (await directory.isInRole(user, [...new Set(gates.flatMap((g) => g.approval.approvers))])) return;
+    if (await directory.isInRole(user, [...new Set(gates.flatMap((g) => g.approval.approvers))], run.scope)) return;
     throw new RunActionError(`Only the requester of ${run.id} or one of its approvers may ${what} it`, 'not_allowed');
   }
 

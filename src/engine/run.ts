@@ -105,6 +105,8 @@ export interface Run {
   leaseUntil?: number;
   /** Heartbeats of the current lease: another runner takes over only after seeing it unchanged for a lease. */
   leaseBeat?: number;
+  /** Whose run it is (the definition's `scope`, resolved at start): the roles and clients it uses. */
+  scope?: string;
   /** The instance lock: held while the run may change AWS. */
   lockKey?: string;
   /** The Region lock: held for the whole run (an add and a remove of one Region never overlap). */

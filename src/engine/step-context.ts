@@ -71,6 +71,7 @@ export function makeContext(
   return {
     runId: run.id,
     stepId,
+    ...(run.scope !== undefined ? { scope: run.scope } : {}),
     idempotencyKey: `${run.id}#${stepId}`,
     attempt,
     checkpoint: run.steps[stepId]?.checkpoint,

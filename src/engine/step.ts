@@ -4,6 +4,8 @@ import type { z } from 'zod';
 export interface StepContext {
   runId: string;
   stepId: string;
+  /** The run's scope (its Identity Center instance, in a fleet): step kinds pick their clients by it. */
+  scope?: string;
   /** `${runId}#${stepId}`: stable across retries and resumes; tag what you create with it. */
   idempotencyKey: string;
   /** 1 on the first try; higher after a failure, a resume of an abandoned try or a retry (never reset). */

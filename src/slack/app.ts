@@ -1,6 +1,7 @@
 import { App, webApi, type Receiver } from '@slack/bolt';
 import type { Engine, Logger } from '../engine';
 import type { SlackDirectory } from './directory';
+import { createFleet, type Fleet } from './fleet';
 import { createLiveMessages } from './live-messages';
 import { createJobRunner, localDispatch, type Dispatch } from './jobs';
 import { registerListeners, type ListenerContext } from './listeners';
@@ -18,6 +19,11 @@ export interface SlackAppDeps {
   settings: SlackSettings;
   engine: Engine;
   queries: Queries;
+  /**
+   * Several Identity Center instances (idc-bot.yml): each one's settings and answers. Default: one,
+   * from `settings` and `queries`.
+   */
+  fleet?: Fleet;
   /** Who holds which role (built before the engine: see createSlackDirectory). */
   directory: SlackDirectory;
   logger?: Logger;
@@ -50,6 +56,7 @@ export function createSlackApp({
   settings,
   engine,
   queries,
+  fleet = createFleet([{ name: 'default', settings, queries }]),
   directory,
   logger = SILENT,
   receiver,
@@ -91,6 +98,7 @@ export function createSlackApp({
     settings,
     engine,
     queries,
+    fleet,
     directory,
     logger,
     rules,
@@ -99,7 +107,7 @@ export function createSlackApp({
   const runJob = createJobRunner(ctx);
   ctx.dispatch = defer ?? localDispatch(runJob, settings.backgroundConcurrency ?? 4);
   registerListeners(ctx);
-  const live = createLiveMessages(settings, engine, app.client, logger);
+  const live = createLiveMessages(settings, engine, app.client, logger, ctx.fleet);
   return {
     app,
     ...live,
@@ -118,6 +126,7 @@ export { esc } from './blocks';
 export { createNotifier } from './notify';
 export { memoryReplayGuard, refusal, signatureHeaders, type ReplayGuard } from './middleware/replay';
 export { createSlackDirectory, type SlackDirectory } from './directory';
+export { createFleet, type Fleet, type FleetMember } from './fleet';
 export type { Queries, SlackSettings } from './settings';
 export type { Dispatch, SlowJob } from './jobs';
 export type { DrillResult, FailoverRehearsalView, PlanView, StatusView } from './render';

@@ -13,6 +13,8 @@ export interface FormMeta {
   channel: string;
   /** The Regions the form offered: a submitted Region must be one of them. */
   choices: string[];
+  /** The Identity Center instance it was opened for. */
+  instance?: string;
 }
 
 const TITLES: Record<string, string> = {

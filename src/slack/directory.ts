@@ -10,7 +10,12 @@ export interface SlackDirectory extends Directory {
   isFullMember(user: string): Promise<boolean>;
 }
 
-export function createSlackDirectory(roles: Record<string, string[]>, client: webApi.WebClient): SlackDirectory {
+export function createSlackDirectory(
+  roles: Record<string, string[]> | ((scope: string | undefined) => Record<string, string[]>),
+  client: webApi.WebClient,
+): SlackDirectory {
+  /** The roles of a run's scope (its instance: each may name its own people). */
+  const rolesOf = typeof roles === 'function' ? roles : () => roles;
   const cache = new Map<string, { value: unknown; at: number }>();
   const cached = async <T>(key: string, load: () => Promise<T>): Promise<T> => {
     const hit = cache.get(key);
@@ -41,8 +46,9 @@ export function createSlackDirectory(roles: Record<string, string[]>, client: we
     });
   return {
     isFullMember: fullMember,
-    async isInRole(user, names) {
-      for (const name of names) for (const m of roles[name] ?? []) if (await member(user, m)) return fullMember(user);
+    async isInRole(user, names, scope) {
+      const table = rolesOf(scope);
+      for (const name of names) for (const m of table[name] ?? []) if (await member(user, m)) return fullMember(user);
       return false;
     },
   };

@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import { isTerminal, type Engine, type EngineEvent, type Logger, type Run } from '../engine';
 import { buildRunMessage, esc } from './blocks';
+import type { Fleet } from './fleet';
 import type { SlackSettings } from './settings';
 
 /** Why Slack refused a post because of the channel (the bot is not in it, or cannot see it), if it did. */
@@ -14,7 +15,15 @@ export function outsideChannel(err: unknown): 'not_in_channel' | 'channel_not_fo
  * only delays them. Changes that arrive within `coalesceMs` become one update; an update identical
  * to the last one is not sent; thread notes since the last update go out as one reply.
  */
-export function createLiveMessages(s: SlackSettings, engine: Engine, client: webApi.WebClient, logger: Logger) {
+export function createLiveMessages(
+  s: SlackSettings,
+  engine: Engine,
+  client: webApi.WebClient,
+  logger: Logger,
+  fleet?: Fleet,
+) {
+  /** The settings of the run's instance (its roles, channels). */
+  const of = (run: Run): SlackSettings => fleet?.of(run.scope)?.settings ?? s;
   interface Pending {
     /** The newest version of the run seen (from the engine's events, or read at catch-up). */
     run: Run;
@@ -50,7 +59,7 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
     return [
       ...new Set(
         (gate?.approval?.approvers ?? [])
-          .flatMap((r) => s.roles[r] ?? [])
+          .flatMap((r) => of(e.run).roles[r] ?? [])
           .filter((m) => m !== '*' && m !== e.run.requester && !decided.has(m)),
       ),
     ];
@@ -59,7 +68,7 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
   /** With IDC_NOTIFY_APPROVERS=dm, each approver (a person, not a group) also gets a direct message. */
   function directMessages(e: EngineEvent): void {
     if (s.notifyApprovers !== 'dm' || e.type !== 'approval_requested') return;
-    const where = e.run.meta.ts ? ` in <#${String(e.run.meta.channel ?? s.channel)}>` : '';
+    const where = e.run.meta.ts ? ` in <#${String(e.run.meta.channel ?? of(e.run).channel)}>` : '';
     for (const user of undecided(e).filter((m) => !m.startsWith('S')))
       void client.chat
         .postMessage({
@@ -75,7 +84,10 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
     const text = (out as { announcement?: unknown } | undefined)?.announcement;
     if (typeof text !== 'string') return;
     void client.chat
-      .postMessage({ channel: s.notifyChannel ?? s.channel, text: `${esc(text)}\n_(workflow \`${e.run.id}\`)_` })
+      .postMessage({
+        channel: of(e.run).notifyChannel ?? of(e.run).channel,
+        text: `${esc(text)}\n_(workflow \`${e.run.id}\`)_`,
+      })
       .catch((err: unknown) => logger.warn({ err, runId: e.run.id }, 'announcement failed'));
   }
 
@@ -112,7 +124,7 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
         q.dirty = false;
         const run = q.run;
         const msg = buildRunMessage(run);
-        const channel = String(run.meta.channel ?? s.channel);
+        const channel = String(run.meta.channel ?? of(run).channel);
         let ts = run.meta.ts as string | undefined;
         const body = JSON.stringify(msg);
         if (!ts) {
@@ -143,7 +155,7 @@ export function createLiveMessages(s: SlackSettings, engine: Engine, client: web
       // Not in the channel: say once how to fix it (the retries succeed once someone invites the bot).
       const outside = outsideChannel(err);
       const retryMs = s.retryMs ?? 5000;
-      if (outside) notInChannel(String(q.run.meta.channel ?? s.channel), outside);
+      if (outside) notInChannel(String(q.run.meta.channel ?? of(q.run).channel), outside);
       else logger.warn({ err, runId }, `Slack update failed; retrying in ${retryMs} ms`);
       q.dirty = false;
       schedule(runId, q, retryMs);

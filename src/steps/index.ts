@@ -1,5 +1,5 @@
 import { collectAwsRequests } from '../aws/request-log';
-import { createRegistry, type AnyStepKind, type StepRegistry } from '../engine';
+import { createRegistry, NonRetryableStepError, type AnyStepKind, type StepRegistry } from '../engine';
 import { createAccessUrls } from './idc-access-urls';
 import { createAddRegion } from './idc-add-region';
 import { createEncryptionStatus } from './idc-encryption-status';
@@ -68,3 +68,27 @@ export type { StepClients } from './lib/clients';
 export { findInstance, listRegions, describeInstance } from './lib/identity-center';
 export { identityCenterKeyPolicy, policyGrantsIdc, samePolicy, type KeyPolicyOptions } from './lib/key-policy';
 export { KNOWN_REGIONS } from './lib/schemas';
+
+/**
+ * One registry for several Identity Center instances: each kind runs with the clients, key policy
+ * and IdP of the run's instance (StepContext.scope). A run of an instance no longer configured stops
+ * with that said, never on another instance's account; a run from before scopes goes to "default".
+ */
+export function createFleetRegistry(byInstance: ReadonlyMap<string, StepRegistry>): StepRegistry {
+  if (byInstance.size === 1) return [...byInstance.values()][0] as StepRegistry;
+  const first = [...byInstance.values()][0] as StepRegistry;
+  return createRegistry(
+    [...first.values()].map((k) => ({
+      ...k,
+      run(input, ctx) {
+        const kind = byInstance.get(ctx.scope ?? 'default')?.get(k.kind);
+        if (!kind)
+          throw new NonRetryableStepError(
+            `This run belongs to the instance "${ctx.scope ?? 'default'}", which is not in the configuration (instances: ${[...byInstance.keys()].join(', ')}): put it back, or cancel the run`,
+            'unknown_instance',
+          );
+        return kind.run(input, ctx);
+      },
+    })),
+  );
+}

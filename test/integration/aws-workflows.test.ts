@@ -138,8 +138,8 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     await approveAll(engine, await runUntilPerson(engine, a.id));
     const parked = await runUntilPerson(engine, a.id);
     expect(parked.status).toBe('awaiting_task');
-    expect(await engine.lockHolder('idc:us-east-1')).toBeUndefined();
-    expect(await engine.lockHolder('idc:us-east-1:region:eu-central-1')).toBe(a.id);
+    expect(await engine.lockHolder('idc:default:us-east-1')).toBeUndefined();
+    expect(await engine.lockHolder('idc:default:us-east-1:region:eu-central-1')).toBe(a.id);
     // The same Region: refused, naming the workflow that holds it.
     await expect(
       engine.start({
@@ -155,7 +155,7 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
       requester: 'UREQ',
       reason: 'DR 2',
     });
-    expect(await engine.lockHolder('idc:us-east-1')).toBe(b.id);
+    expect(await engine.lockHolder('idc:default:us-east-1')).toBe(b.id);
     await expect(
       engine.start({
         workflowId: 'add-region',
@@ -173,7 +173,11 @@ describe('add-region and remove-region against the AWS emulator and DynamoDB Loc
     await engine.confirmTask({ runId: a.id, user: 'UREQ' });
     await engine.stop();
     expect((await runUntilPerson(engine, a.id)).status).toBe('succeeded');
-    for (const key of ['idc:us-east-1', 'idc:us-east-1:region:eu-central-1', 'idc:us-east-1:region:eu-west-1'])
+    for (const key of [
+      'idc:default:us-east-1',
+      'idc:default:us-east-1:region:eu-central-1',
+      'idc:default:us-east-1:region:eu-west-1',
+    ])
       expect(await engine.lockHolder(key)).toBeUndefined();
     clients.destroy();
   });

@@ -1,3 +1,9 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { parse } from 'yaml';
+import { configFileJsonSchema } from '../../src/config-file';
 import { loadConfig, secretsOf } from '../../src/config';
 import { createBot, tableFailure } from '../../src/main';
 
@@ -88,5 +94,85 @@ describe('first-start failures', () => {
     expect(tableFailure('idc-bot', new Error('getaddrinfo ENOTFOUND'))).toContain(
       'Error: getaddrinfo ENOTFOUND; check DYNAMODB_TABLE',
     );
+  });
+});
+
+describe('the configuration file (IDC_CONFIG)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'idc-config-'));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const example = join(__dirname, '../../idc-bot.example.yml');
+
+  it('reads instances with the defaults applied; production needs no IDC_CHANNEL or IDC_ROLES then', () => {
+    const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret-123', IDC_CONFIG: example });
+    expect(config.instances.map((i) => [i.name, i.homeRegion, i.channel, i.keyAlias, i.allowedRegions])).toEqual([
+      ['prod', 'us-east-1', 'C0PRODIDC', 'alias/identity-center', 'eu-central-1,us-west-2'],
+      ['nonprod', 'eu-west-1', 'C0NONPRODIDC', 'alias/identity-center', undefined],
+    ]);
+    expect(config.instances[0]?.roles['identity-admins']).toEqual(['S0IDADMINS']);
+    expect(config.instances[1]?.roles['identity-admins']).toEqual(['U0ALICE', 'U0BOB']);
+  });
+
+  it('without a file, the environment makes one instance, "default", as before', () => {
+    const config = loadConfig({ IDC_HOME_REGION: 'eu-west-1', IDC_CHANNEL: 'C0IDC', IDC_KEY_ALIAS: 'alias/idc' });
+    expect(config.instances).toEqual([
+      expect.objectContaining({ name: 'default', homeRegion: 'eu-west-1', channel: 'C0IDC', keyAlias: 'alias/idc' }),
+    ]);
+  });
+
+  it('names the file, the path and the fix for each mistake', () => {
+    const bad = file(
+      'bad.yml',
+      `instances:
+  - name: prod
+    primaryRegion: us-east-9x
+    channel: "#idc"
+    roles: { identity-admins: [alice] }
+  - name: prod
+    primaryRegion: us-east-1
+    channel: C0X1
+    colour: blue
+`,
+    );
+    expect(() => loadConfig({ IDC_CONFIG: bad })).toThrow(
+      new RegExp(
+        [
+          `${bad.replace(/[.]/g, '\\.')} is invalid:`,
+          '  - instances\\[0\\]\\.primaryRegion: must be a Region name such as us-east-1',
+          '  - instances\\[0\\]\\.channel: must be a channel ID such as C0123ABCD \\(not a #name\\)',
+          '  - instances\\[0\\]\\.roles\\.identity-admins\\[0\\]: members are Slack user IDs',
+          '  - instances\\[1\\]: Unrecognized key: "colour"',
+        ].join('[\\s\\S]*'),
+      ),
+    );
+    const dup = file(
+      'dup.yml',
+      'instances:\n  - { name: a, primaryRegion: us-east-1, channel: C0A1 }\n  - { name: a, primaryRegion: us-east-1, channel: C0A2, roles: { requesters: ["*"] } }\n',
+    );
+    expect(() => loadConfig({ IDC_CONFIG: dup })).toThrow(
+      /instances\[0\]\.roles: no roles: give the instance roles, or put them under defaults\.roles[\s\S]*instances\[1\]\.name: "a" is used twice/,
+    );
+    expect(() => loadConfig({ IDC_CONFIG: file('yaml.yml', 'instances: [\n') })).toThrow(/yaml\.yml is not valid YAML/);
+    expect(() => loadConfig({ IDC_CONFIG: join(dir, 'missing.yml') })).toThrow(
+      /IDC_CONFIG: cannot read .*missing\.yml \(ENOENT\)/,
+    );
+  });
+
+  it('refuses per-instance settings in the environment as well as in the file', () => {
+    expect(() => loadConfig({ IDC_CONFIG: example, IDC_CHANNEL: 'C0IDC', IDC_ROLES: '{"requesters":["*"]}' })).toThrow(
+      /IDC_CHANNEL: IDC_CONFIG names a file, which says this per instance; remove IDC_CHANNEL[\s\S]*IDC_ROLES:/,
+    );
+  });
+
+  it('the JSON Schema for editors is the one the zod schema makes, and the example passes it', () => {
+    const checkedIn = JSON.parse(readFileSync(join(__dirname, '../../docs/idc-bot.schema.json'), 'utf8'));
+    expect(checkedIn).toEqual(configFileJsonSchema()); // npm run config-schema writes it
+    const ajv = new Ajv2020({ allErrors: true });
+    const validate = ajv.compile(checkedIn);
+    expect(validate(parse(readFileSync(example, 'utf8')))).toBe(true);
+    expect(validate({ instances: [{ name: 'x', primaryRegion: 'us-east-1' }] })).toBe(false); // no channel
   });
 });

@@ -131,6 +131,9 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
 
 export interface AwsEmulator {
   world: World;
+  /** AssumeRole sessions by access key id (their account and session name). */
+  sessions: Map<string, { accountId: string; roleName: string; sessionName: string }>;
+  addAccount(o: WorldOptions & { accountId: string; roleName?: string; externalId?: string }): World;
   url: string;
   server: Server;
   /** The AWS_ENDPOINT_URL_* variables that point the SDK here. */
@@ -151,6 +154,15 @@ export async function startAwsEmulator(
   opts: WorldOptions & { port?: number; host?: string } = {},
 ): Promise<AwsEmulator> {
   const world = createWorld(opts);
+  /** Other AWS accounts (other organizations), each its own world, reached by assuming its role. */
+  const accounts = new Map<string, { world: World; roleName: string; externalId?: string }>();
+  /** Temporary credentials handed out by AssumeRole: access key id → account and session. */
+  const sessions = new Map<string, { accountId: string; roleName: string; sessionName: string }>();
+  /** The world a signed request acts in: its access key's account, or the default one. */
+  const worldOf = (req: IncomingMessage): World => {
+    const session = sessions.get(akidOf(req));
+    return (session && accounts.get(session.accountId)?.world) ?? world;
+  };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -158,11 +170,11 @@ export async function startAwsEmulator(
       const raw = Buffer.concat(chunks).toString('utf8');
       if (req.url?.startsWith('/__emulator/')) return admin(world, req.url, raw, res);
       if (String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'))
-        return stsQuery(world, raw, res);
+        return stsQuery(worldOf(req), raw, res, { accounts, sessions, akid: akidOf(req) });
       const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
       if (invoke && req.method === 'POST')
         return invokeFunction(decodeURIComponent(invoke[1] as string), req, res, raw);
-      handle(world, req, res, raw).catch((err) => {
+      handle(worldOf(req), req, res, raw).catch((err) => {
         res.writeHead(500);
         res.end(String(err));
       });
@@ -217,6 +229,16 @@ export async function startAwsEmulator(
     server,
     functions,
     invocations,
+    sessions,
+    /**
+     * Another AWS account with its own organization instance (a second organization), reached by
+     * STS AssumeRole of `arn:aws:iam::<accountId>:role/<roleName>` (with `externalId` when given).
+     */
+    addAccount(o: WorldOptions & { accountId: string; roleName?: string; externalId?: string }): World {
+      const w = createWorld({ ...opts, ...o });
+      accounts.set(o.accountId, { world: w, roleName: o.roleName ?? 'idc-bot', externalId: o.externalId });
+      return w;
+    },
     env: {
       AWS_ENDPOINT_URL_LAMBDA: url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
@@ -288,7 +310,23 @@ function admin(world: World, url: string, raw: string, res: ServerResponse): voi
  * STS over the query protocol (form-encoded `Action=…`, XML answers): GetCallerIdentity, with the
  * world's caller account; other actions answer InvalidAction.
  */
-function stsQuery(world: World, raw: string, res: ServerResponse): void {
+const akidOf = (req: IncomingMessage) =>
+  /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';
+
+/**
+ * STS over the query protocol: GetCallerIdentity, and AssumeRole into another account the emulator
+ * holds (its role's trust: the external ID must match), with STS's XML answers and errors.
+ */
+function stsQuery(
+  world: World,
+  raw: string,
+  res: ServerResponse,
+  ctx: {
+    accounts: Map<string, { world: World; roleName: string; externalId?: string }>;
+    sessions: Map<string, { accountId: string; roleName: string; sessionName: string }>;
+    akid: string;
+  },
+): void {
   const form = new URLSearchParams(raw);
   const action = form.get('Action');
   const rid = randomUUID();
@@ -296,13 +334,44 @@ function stsQuery(world: World, raw: string, res: ServerResponse): void {
     res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': rid });
     res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
   };
-  if (action !== 'GetCallerIdentity')
-    return xml(
-      400,
-      `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>Could not find operation ${action ?? ''}</Message></Error><RequestId>${rid}</RequestId></ErrorResponse>`,
+  const fail = (status: number, code: string, message: string) =>
+    xml(
+      status,
+      `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${rid}</RequestId></ErrorResponse>`,
     );
+  const session = ctx.sessions.get(ctx.akid);
+  if (action === 'GetCallerIdentity') {
+    const account = session?.accountId ?? world.callerAccountId;
+    const who = session ? `${session.roleName}/${session.sessionName}` : 'idc-bot/idc-bot';
+    return xml(
+      200,
+      `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:sts::${account}:assumed-role/${who}</Arn><UserId>AROAEXAMPLE:idc-bot</UserId><Account>${account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>${rid}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+    );
+  }
+  if (action !== 'AssumeRole') return fail(400, 'InvalidAction', `Could not find operation ${action ?? ''}`);
+  const roleArn = form.get('RoleArn') ?? '';
+  const sessionName = form.get('RoleSessionName') ?? '';
+  if (!/^[\w+=,.@-]{2,64}$/.test(sessionName))
+    return fail(
+      400,
+      'ValidationError',
+      `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+    );
+  const m = /^arn:aws:iam::(\d{12}):role\/(.+)$/.exec(roleArn);
+  const target = m ? ctx.accounts.get(m[1] as string) : undefined;
+  const denied = () =>
+    fail(
+      403,
+      'AccessDenied',
+      `User: arn:aws:sts::${world.callerAccountId}:assumed-role/idc-bot/idc-bot is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+    );
+  if (!m || !target || target.roleName !== m[2] || (target.externalId ?? null) !== (form.get('ExternalId') ?? null))
+    return denied();
+  const akid = `ASIA${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`;
+  ctx.sessions.set(akid, { accountId: m[1] as string, roleName: target.roleName, sessionName });
+  const expires = new Date(Date.now() + Number(form.get('DurationSeconds') ?? 3600) * 1000).toISOString();
   xml(
     200,
-    `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:sts::${world.callerAccountId}:assumed-role/idc-bot/idc-bot</Arn><UserId>AROAEXAMPLE:idc-bot</UserId><Account>${world.callerAccountId}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>${rid}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+    `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>${akid}</AccessKeyId><SecretAccessKey>${randomUUID()}</SecretAccessKey><SessionToken>${randomUUID()}</SessionToken><Expiration>${expires}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROAEXAMPLE:${sessionName}</AssumedRoleId><Arn>arn:aws:sts::${m[1]}:assumed-role/${target.roleName}/${sessionName}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>${rid}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
   );
 }

@@ -186,7 +186,8 @@ function render() {
           `<div class="aws-row small"><span title="${html(u)}">${i === 0 ? 'main' : `#${i}`} ${html(u.replace('https://', '').replace('/platform/saml/acs/', ' … '))}</span></div>`,
       )
       .join('') || '<div class="small muted">no ACS URL</div>';
-  $('single-acs').checked = s.idp.single;
+  // Only what changed on the server: a poll answered before a click's request must not undo the click.
+  if (s.idp.single !== ui.idpSeen) $('single-acs').checked = ui.idpSeen = s.idp.single;
   $('outage').textContent = down.has(a.primaryRegion)
     ? `Restore ${a.primaryRegion}`
     : `Primary Region outage (${a.primaryRegion})`;

@@ -14,14 +14,25 @@ const NOTHING: Record<string, string> = {
  * Fills the change form opened as a placeholder: the requester role is checked first (a refused
  * person sees why, and it is audited), then the form offers only the Regions that may be chosen.
  */
-export function createFormJob({ app, settings, queries, directory, logger, rules }: ListenerContext) {
+export function createFormJob({ app, fleet, directory, logger, rules }: ListenerContext) {
   return async (job: Extract<SlowJob, { type: 'form' }>): Promise<void> => {
     const show = (view: types.ModalView) =>
       app.client.views
         .update({ view_id: job.viewId, view })
         .then(() => undefined)
         .catch((err: unknown) => logger.warn({ err }, 'views.update failed'));
-    if (!(await directory.isInRole(job.user, [settings.requesterRole]))) {
+    const picked = fleet.pick(job.channel, job.instance);
+    if (!picked.ok) return show(messageView(job.sub, picked.message));
+    const [member, ...more] = picked.members;
+    if (!member || more.length)
+      return show(
+        messageView(
+          job.sub,
+          `This channel serves ${picked.members.map((m) => m.name).join(', ')}: type \`/idc ${job.sub} --instance <name>\`.`,
+        ),
+      );
+    const { settings, queries } = member;
+    if (!(await directory.isInRole(job.user, [settings.requesterRole], member.name))) {
       logger.warn({ audit: 'command_refused', user: job.user, command: job.sub }, 'change form refused');
       return show(
         messageView(
@@ -47,7 +58,7 @@ export function createFormJob({ app, settings, queries, directory, logger, rules
     if (!choices.length) return show(messageView(job.sub, NOTHING[job.sub] ?? 'Nothing to choose from.'));
     return show(
       changeFormView({
-        meta: { sub: job.sub, channel: job.channel, choices },
+        meta: { sub: job.sub, channel: job.channel, choices, instance: member.name },
         options: rules.options?.[job.sub] ?? {},
         requireReason: rules.requireReason ?? false,
         ticketPattern: rules.ticketPattern,

@@ -1,4 +1,5 @@
 import { isTerminal } from '../../engine';
+import type { FleetMember } from '../fleet';
 import { buildHome, type WaitingFor } from '../home';
 import type { ListenerContext } from '../listeners/context';
 import type { SlowJob } from './types';
@@ -11,14 +12,21 @@ const RECENT = 50;
  * engine's own rules: engine.waitingFor), the watcher's picture and the workflows in flight.
  * Read-only people see what the read-only commands show; others why not.
  */
-export function createHomeJob({ app, settings, engine, queries, directory, logger }: ListenerContext) {
+export function createHomeJob({ app, settings, engine, fleet, directory, logger }: ListenerContext) {
   return async (job: Extract<SlowJob, { type: 'home' }>): Promise<void> => {
     const now = Date.now();
     const base = { inFlight: [], waiting: [], notice: job.notice, channel: settings.channel, now };
-    const viewer = settings.viewerRole
-      ? await directory.isInRole(job.user, [settings.viewerRole])
-      : await directory.isFullMember(job.user);
-    const view = !viewer
+    // The instances this person may view (their runs, the first one's picture).
+    const mine: FleetMember[] = [];
+    for (const m of fleet.members)
+      if (
+        m.settings.viewerRole
+          ? await directory.isInRole(job.user, [m.settings.viewerRole], m.name)
+          : await directory.isFullMember(job.user)
+      )
+        mine.push(m);
+    const queries = mine[0]?.queries;
+    const view = !queries
       ? buildHome({
           ...base,
           refused: settings.viewerRole
@@ -30,7 +38,7 @@ export function createHomeJob({ app, settings, engine, queries, directory, logge
             queries.cachedStatus?.() ?? queries.status().catch(() => undefined),
             engine.listRecent(RECENT),
           ]);
-          const inFlight = recent.filter((r) => !isTerminal(r.status));
+          const inFlight = recent.filter((r) => !isTerminal(r.status) && mine.some((m) => m === fleet.of(r.scope)));
           const waiting: WaitingFor[] = [];
           for (const [run, kind] of await Promise.all(
             inFlight.map(async (r) => [r, await engine.waitingFor(r, job.user)] as const),

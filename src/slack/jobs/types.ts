@@ -17,6 +17,8 @@ export type SlowJob =
       channel: string;
       /** Already parsed and checked (a submitted change form); `text` is then only for the log. */
       command?: Command;
+      /** The instance the change form was opened for (typed commands carry `--instance` in `text`). */
+      instance?: string;
     }
   | {
       type: 'approve' | 'task-done';
@@ -37,6 +39,7 @@ export type SlowJob =
       channel: string;
       sub: string;
       viewId: string;
+      instance?: string;
     }
   | {
       /** Publish the person's Home tab, with `notice` on top (what their last click did). */

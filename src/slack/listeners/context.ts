@@ -1,6 +1,7 @@
 import type { App, webApi } from '@slack/bolt';
 import type { Engine, Logger } from '../../engine';
 import type { SlackDirectory } from '../directory';
+import type { Fleet } from '../fleet';
 import type { Dispatch } from '../jobs/types';
 import type { ParseRules } from '../parse-command';
 import type { Queries, SlackSettings } from '../settings';
@@ -11,6 +12,8 @@ export interface ListenerContext {
   settings: SlackSettings;
   engine: Engine;
   queries: Queries;
+  /** The Identity Center instances (one unless idc-bot.yml lists several): which one a channel acts on. */
+  fleet: Fleet;
   directory: SlackDirectory;
   logger: Logger;
   /** Runs a request's slow part after the ack: here, or in another invocation (Lambda). */

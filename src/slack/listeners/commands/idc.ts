@@ -1,6 +1,7 @@
 import { esc } from '../../blocks';
 import { messageView } from '../../change-form';
 import { firstDelivery } from '../../middleware/replay';
+import { takeInstance } from '../../fleet';
 import { parseCommand } from '../../parse-command';
 import { HELP, subcommand, usageOf, type CommandContext } from '../../subcommands';
 import { helpFor } from '../../subcommands/options';
@@ -10,9 +11,10 @@ import type { ListenerContext } from '../context';
  * `/idc <subcommand>`: parsed and acked at once (a malformed command gets what was wrong and the
  * usage); the slow part (role check, AWS reads, starting a run) is a job dispatched after the ack.
  */
-export function registerIdcCommand({ app, settings, engine, queries, dispatch, logger, rules }: ListenerContext): void {
+export function registerIdcCommand({ app, settings, engine, fleet, dispatch, logger, rules }: ListenerContext): void {
   app.command('/idc', async ({ command, ack, respond, context, client }) => {
-    const parsed = parseCommand(command.text ?? '', settings.regions, rules);
+    const typed = takeInstance(command.text ?? '');
+    const parsed = parseCommand(typed.text, settings.regions, rules);
     if (!parsed.ok) return ack({ response_type: 'ephemeral', text: parsed.error });
     const spec = subcommand(parsed.command.name);
     if (!spec || spec.name === 'help') {
@@ -21,6 +23,12 @@ export function registerIdcCommand({ app, settings, engine, queries, dispatch, l
         response_type: 'ephemeral',
         text: topic ? helpFor(usageOf(topic), rules.options?.[topic.name]) : HELP,
       });
+    }
+    // Which instance (idc-bot.yml): the channel's, or --instance; refused here when none fits.
+    const picked = fleet.pick(command.channel_id, typed.instance);
+    if (!picked.ok) {
+      logger.warn({ audit: 'command_refused', user: command.user_id, channel: command.channel_id }, picked.message);
+      return ack({ response_type: 'ephemeral', text: picked.message });
     }
     if ('form' in parsed.command) {
       // The trigger id is valid for 3 s: the form opens as a placeholder now, and is filled after the checks.
@@ -44,11 +52,23 @@ export function registerIdcCommand({ app, settings, engine, queries, dispatch, l
         channel: command.channel_id,
         sub: spec.name,
         viewId: opened.view.id,
+        ...(typed.instance ? { instance: typed.instance } : {}),
       });
     }
-    const ctx: CommandContext = { user: command.user_id, triggerId: command.trigger_id, engine, queries, settings };
-    const instant = spec.instant?.(ctx);
-    if (instant) return ack({ response_type: 'ephemeral', text: instant });
+    const one = picked.members.length === 1 ? picked.members[0] : undefined;
+    const ctx: CommandContext | undefined = one && {
+      user: command.user_id,
+      triggerId: command.trigger_id,
+      engine,
+      queries: one.queries,
+      settings: one.settings,
+    };
+    const instant = ctx && spec.instant?.(ctx);
+    if (instant)
+      return ack({
+        response_type: 'ephemeral',
+        text: fleet.members.length > 1 ? `*${one?.name}*\n${instant}` : instant,
+      });
     await ack({ response_type: 'ephemeral', text: `Working on \`/idc ${esc(command.text.trim())}\`…` });
     if (!(await firstDelivery(context))) return;
     await dispatch({

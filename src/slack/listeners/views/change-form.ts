@@ -34,6 +34,7 @@ export function registerChangeForm({ app, settings, rules, dispatch, logger }: L
       triggerId: (body as { trigger_id: string }).trigger_id,
       channel: meta.channel || settings.channel,
       command: read.command,
+      ...(meta.instance ? { instance: meta.instance } : {}),
     }).catch((err: unknown) => logger.error({ err }, 'could not hand the form on'));
   });
 }

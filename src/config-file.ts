@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { REGION_PATTERN } from './engine/inputs';
+
+/**
+ * The configuration file (IDC_CONFIG, e.g. idc-bot.yml): several Identity Center instances (one per
+ * AWS Organization), each with its account's role, primary Region, Regions, key alias, channels and
+ * roles; defaults at the top. Secrets never go here (they stay in the environment or the secret).
+ * `docs/idc-bot.schema.json` is generated from this schema for editors (npm run config-schema).
+ */
+const Region = z.string().regex(REGION_PATTERN, 'must be a Region name such as us-east-1');
+const Channel = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD (not a #name)');
+const RoleName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are kebab-case, e.g. identity-admins');
+const Member = z
+  .string()
+  .regex(/^(\*|[UWS][A-Z0-9]{2,})$/, 'members are Slack user IDs (U…/W…), user group IDs (S…) or "*" for everyone');
+export const RolesSchema = z
+  .record(RoleName, z.array(Member).min(1, 'name at least one member'))
+  .describe(
+    'Role name → Slack user IDs, user group IDs or "*"; workflows name the roles (identity-admins, requesters)',
+  );
+
+const Shared = {
+  roleArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:role\/.+/,
+      'must be an IAM role ARN such as arn:aws:iam::111122223333:role/idc-bot',
+    )
+    .describe("The role in the instance's management account the bot assumes (STS AssumeRole)")
+    .optional(),
+  externalId: z
+    .string()
+    .regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 characters: letters, digits and +=,.@:/-')
+    .describe("The external ID the role's trust policy requires")
+    .optional(),
+  keyAlias: z
+    .string()
+    .regex(/^alias\/[a-zA-Z0-9/_-]+$/, 'must look like alias/identity-center')
+    .describe('Alias of the multi-Region customer managed key the bot creates or reuses')
+    .optional(),
+  allowedRegions: z
+    .array(Region)
+    .min(1)
+    .describe('Regions that may be added (all known Regions when absent)')
+    .optional(),
+  notifyChannel: Channel.describe("Where the watcher's alerts and failover announcements go").optional(),
+  roles: RolesSchema.optional(),
+};
+
+const Instance = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a short kebab-case name such as prod (it is typed in --instance)'),
+    primaryRegion: Region.describe("The instance's primary Region"),
+    instanceArn: z
+      .string()
+      .regex(
+        /^arn:aws(-[a-z]{1,5}){0,3}:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/,
+        'must be an instance ARN such as arn:aws:sso:::instance/ssoins-1234567890abcdef',
+      )
+      .optional(),
+    delegatedAdminAccount: z
+      .string()
+      .regex(/^\d{12}$/, "must be the 12-digit ID of the organization's delegated administrator account")
+      .optional(),
+    channel: Channel.describe('The channel whose commands act on this instance (its workflows post there)'),
+    ...Shared,
+  })
+  .strict();
+
+export const ConfigFileSchema = z
+  .object({
+    $schema: z.string().optional(),
+    defaults: z.object(Shared).strict().describe('What every instance gets unless it says otherwise').optional(),
+    instances: z.array(Instance).min(1, 'list at least one instance'),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.instances.forEach((inst, i) => {
+      if (seen.has(inst.name))
+        ctx.addIssue({ code: 'custom', path: ['instances', i, 'name'], message: `"${inst.name}" is used twice` });
+      seen.add(inst.name);
+      if (!inst.roles && !file.defaults?.roles)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['instances', i, 'roles'],
+          message: 'no roles: give the instance roles, or put them under defaults.roles',
+        });
+    });
+  });
+
+export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+
+/** One Identity Center instance the bot serves, with the defaults applied. */
+export interface InstanceConfig {
+  name: string;
+  homeRegion: string;
+  instanceArn?: string;
+  roleArn?: string;
+  externalId?: string;
+  keyAlias: string;
+  /** Comma-separated (as the workflow input carries it). */
+  allowedRegions?: string;
+  delegatedAdminAccount?: string;
+  channel: string;
+  notifyChannel?: string;
+  roles: Record<string, string[]>;
+}
+
+const where = (path: PropertyKey[]) =>
+  path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)), '') ||
+  '(top level)';
+
+/** Reads and checks the file; throws one error naming the file, each bad path and its fix. */
+export function readConfigFile(path: string): InstanceConfig[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(
+      `IDC_CONFIG: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = parse(text, { prettyErrors: true });
+  } catch (err) {
+    throw new Error(`${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  const parsed = ConfigFileSchema.safeParse(data);
+  if (!parsed.success)
+    throw new Error(
+      `${path} is invalid:\n${parsed.error.issues.map((i) => `  - ${where(i.path)}: ${i.message}`).join('\n')}\nSee "Configuration file" in README.md (docs/idc-bot.schema.json for editors).`,
+    );
+  const { defaults = {}, instances } = parsed.data;
+  return instances.map((i) => {
+    const allowed = i.allowedRegions ?? defaults.allowedRegions;
+    const roleArn = i.roleArn ?? defaults.roleArn;
+    const externalId = i.externalId ?? defaults.externalId;
+    const notifyChannel = i.notifyChannel ?? defaults.notifyChannel;
+    return {
+      name: i.name,
+      homeRegion: i.primaryRegion,
+      ...(i.instanceArn ? { instanceArn: i.instanceArn } : {}),
+      ...(roleArn ? { roleArn } : {}),
+      ...(externalId ? { externalId } : {}),
+      keyAlias: i.keyAlias ?? defaults.keyAlias ?? 'alias/identity-center',
+      ...(allowed ? { allowedRegions: allowed.join(',') } : {}),
+      ...(i.delegatedAdminAccount ? { delegatedAdminAccount: i.delegatedAdminAccount } : {}),
+      channel: i.channel,
+      ...(notifyChannel ? { notifyChannel } : {}),
+      roles: (i.roles ?? defaults.roles) as Record<string, string[]>,
+    };
+  });
+}
+
+/** The JSON Schema of the file, for editors (written to docs/idc-bot.schema.json). */
+export const configFileJsonSchema = () =>
+  z.toJSONSchema(ConfigFileSchema, { target: 'draft-2020-12', unrepresentable: 'any' });
