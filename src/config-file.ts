@@ -9,17 +9,47 @@ import { REGION_PATTERN } from './engine/inputs';
  * roles; defaults at the top. Secrets never go here (they stay in the environment or the secret).
  * `docs/idc-bot.schema.json` is generated from this schema for editors (npm run config-schema).
  */
-const Region = z.string().regex(REGION_PATTERN, 'must be a Region name such as us-east-1');
-const Channel = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD (not a #name)');
-const RoleName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are kebab-case, e.g. identity-admins');
-const Member = z
-  .string()
-  .regex(/^(\*|[UWS][A-Z0-9]{2,})$/, 'members are Slack user IDs (U…/W…), user group IDs (S…) or "*" for everyone');
-export const RolesSchema = z
-  .record(RoleName, z.array(Member).min(1, 'name at least one member'))
-  .describe(
-    'Role name → Slack user IDs, user group IDs or "*"; workflows name the roles (identity-admins, requesters)',
-  );
+/** One check per kind of setting, shared by the file and the environment variables (src/config.ts). */
+export const Field = {
+  Region: z.string().regex(REGION_PATTERN, 'must be a Region name such as us-east-1'),
+  Channel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD (not a #name)'),
+  RoleArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:role\/.+/,
+      'must be an IAM role ARN such as arn:aws:iam::111122223333:role/idc-bot',
+    ),
+  ExternalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 characters: letters, digits and +=,.@:/-'),
+  KeyAlias: z.string().regex(/^alias\/[a-zA-Z0-9/_-]+$/, 'must look like alias/identity-center'),
+  InstanceArn: z
+    .string()
+    .regex(
+      /^arn:aws(-[a-z]{1,5}){0,3}:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/,
+      'must be an instance ARN such as arn:aws:sso:::instance/ssoins-1234567890abcdef',
+    ),
+  AccountId: z
+    .string()
+    .regex(/^\d{12}$/, "must be the 12-digit ID of the organization's delegated administrator account"),
+  /** Role name → Slack user IDs (U…/W…), user group IDs (S…) or "*". */
+  Roles: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are kebab-case, e.g. identity-admins'),
+      z
+        .array(
+          z
+            .string()
+            .regex(
+              /^(\*|[UWS][A-Z0-9]{2,})$/,
+              'members are Slack user IDs (U…/W…), user group IDs (S…) or "*" for everyone',
+            ),
+        )
+        .min(1, 'name at least one member'),
+    )
+    .describe(
+      'Role name → Slack user IDs, user group IDs or "*"; workflows name the roles (identity-admins, requesters)',
+    ),
+};
+const { Region, Channel } = Field;
 
 const Shared = {
   roleArn: z
@@ -46,7 +76,7 @@ const Shared = {
     .describe('Regions that may be added (all known Regions when absent)')
     .optional(),
   notifyChannel: Channel.describe("Where the watcher's alerts and failover announcements go").optional(),
-  roles: RolesSchema.optional(),
+  roles: Field.Roles.optional(),
 };
 
 const Instance = z
@@ -55,17 +85,8 @@ const Instance = z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a short kebab-case name such as prod (it is typed in --instance)'),
     primaryRegion: Region.describe("The instance's primary Region"),
-    instanceArn: z
-      .string()
-      .regex(
-        /^arn:aws(-[a-z]{1,5}){0,3}:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/,
-        'must be an instance ARN such as arn:aws:sso:::instance/ssoins-1234567890abcdef',
-      )
-      .optional(),
-    delegatedAdminAccount: z
-      .string()
-      .regex(/^\d{12}$/, "must be the 12-digit ID of the organization's delegated administrator account")
-      .optional(),
+    instanceArn: Field.InstanceArn.optional(),
+    delegatedAdminAccount: Field.AccountId.optional(),
     channel: Channel.describe('The channel whose commands act on this instance (its workflows post there)'),
     ...Shared,
   })

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { REGION_PATTERN } from './engine/inputs';
-import { readConfigFile, type InstanceConfig } from './config-file';
+import { Field, readConfigFile, type InstanceConfig } from './config-file';
 import { SECRET_ARN } from './secrets';
 
 const REGION = REGION_PATTERN.source.slice(1, -1);
 
-const SlackId = /^[UWS][A-Z0-9]{2,}$/;
+/** IDC_ROLES: the file's roles, as JSON text. */
 const Roles = z
   .string()
   .transform((text, ctx) => {
@@ -19,21 +19,7 @@ const Roles = z
       return z.NEVER;
     }
   })
-  .pipe(
-    z.record(
-      z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are kebab-case'),
-      z
-        .array(
-          z
-            .string()
-            .refine(
-              (v) => v === '*' || SlackId.test(v),
-              'members are Slack user IDs (U…/W…), user group IDs (S…) or "*" for everyone',
-            ),
-        )
-        .min(1),
-    ),
-  );
+  .pipe(Field.Roles);
 
 /**
  * An IdP endpoint: HTTPS, since the bot sends a signed assertion or a client secret there (plain
@@ -66,10 +52,8 @@ export const EnvSchema = z.object({
   SLACK_API_URL: optional(z.string().url('must be a URL such as https://slack.com/api/')),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   IDC_CONFIG: optional(z.string().regex(/\.ya?ml$/, 'must be the path of a YAML file such as idc-bot.yml')),
-  IDC_CHANNEL: optional(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD (not a #name)')),
-  IDC_NOTIFY_CHANNEL: optional(
-    z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD (not a #name)'),
-  ),
+  IDC_CHANNEL: optional(Field.Channel),
+  IDC_NOTIFY_CHANNEL: optional(Field.Channel),
   IDC_ROLES: Roles.default({ 'identity-admins': ['*'], requesters: ['*'] } as never),
   IDC_REQUESTER_ROLE: z.string().default('requesters'),
   IDC_VIEWER_ROLE: optional(z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a role name from IDC_ROLES, e.g. viewers')),
@@ -89,26 +73,12 @@ export const EnvSchema = z.object({
     }),
   ),
   IDC_COMMANDS_PER_MINUTE: z.coerce.number().int().min(1).max(600).default(20),
-  IDC_HOME_REGION: optional(z.string().regex(REGION_PATTERN, 'must be a Region name such as us-east-1')),
-  IDC_INSTANCE_ARN: optional(
-    z
-      .string()
-      .regex(
-        /^arn:aws(-[a-z]{1,5}){0,3}:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/,
-        'must be an instance ARN such as arn:aws:sso:::instance/ssoins-1234567890abcdef',
-      ),
-  ),
-  IDC_ROLE_ARN: optional(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/, 'must be an IAM role ARN')),
-  IDC_ROLE_EXTERNAL_ID: optional(
-    z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 characters: letters, digits and +=,.@:/-'),
-  ),
-  IDC_DELEGATED_ADMIN_ACCOUNT: optional(
-    z.string().regex(/^\d{12}$/, "must be the 12-digit ID of the organization's delegated administrator account"),
-  ),
-  IDC_KEY_ALIAS: z
-    .string()
-    .regex(/^alias\/[a-zA-Z0-9/_-]+$/, 'must look like alias/identity-center')
-    .default('alias/identity-center'),
+  IDC_HOME_REGION: optional(Field.Region),
+  IDC_INSTANCE_ARN: optional(Field.InstanceArn),
+  IDC_ROLE_ARN: optional(Field.RoleArn),
+  IDC_ROLE_EXTERNAL_ID: optional(Field.ExternalId),
+  IDC_DELEGATED_ADMIN_ACCOUNT: optional(Field.AccountId),
+  IDC_KEY_ALIAS: Field.KeyAlias.default('alias/identity-center'),
   IDC_ALLOWED_REGIONS: optional(
     z.string().regex(new RegExp(`^${REGION}(,${REGION})*$`), 'must be a comma-separated list of Region names'),
   ),

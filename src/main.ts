@@ -121,7 +121,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     ticketPattern: config.IDC_TICKET_PATTERN,
     regions: new Set([...KNOWN_REGIONS, ...config.instances.flatMap((i) => i.allowedRegions?.split(',') ?? [])]),
   };
-  const slackClient = createSlackClient({ ...shared, channel: '', roles: {}, baseInput: {} }, log);
+  const slackClient = createSlackClient(shared, log);
   const stateStore = afterReady(createStateStore(db, config.DYNAMODB_TABLE), tableReady);
   // Each instance: its watcher (on its own, so one failing instance never holds back the others),
   // its read-only answers and its Slack settings.

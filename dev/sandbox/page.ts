@@ -180,7 +180,7 @@ function state(w: PageWorld, user: string) {
     idp: {
       name: 'Okta',
       acsUrls: w.idp.okta.acsUrls(w.idp.appId),
-      single: (w.idp.okta.apps.get(w.idp.appId)?.name as string | undefined) === 'amazon_aws_sso',
+      single: w.idp.okta.single(w.idp.appId),
     },
     clock: { now: w.clock.now(), speed: w.clock.speed },
   };

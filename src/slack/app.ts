@@ -41,15 +41,17 @@ export interface SlackAppDeps {
 }
 
 /** The Web API client options: Slack's URL, retries, and the bot's logger (Bolt would hand the client only a level). */
-const clientOptionsOf = (s: SlackSettings, logger: Logger) => ({
+const clientOptionsOf = (s: Pick<SlackSettings, 'apiUrl'>, logger: Logger) => ({
   ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}),
   logger: boltLogger(logger),
   retryConfig: { retries: 2, factor: 1.5, minTimeout: 200 },
 });
 
 /** A Web API client with the bot token, for what runs outside listeners (the role directory). */
-export const createSlackClient = (s: SlackSettings, logger: Logger = SILENT): webApi.WebClient =>
-  new webApi.WebClient(s.token, clientOptionsOf(s, logger));
+export const createSlackClient = (
+  s: Pick<SlackSettings, 'token' | 'apiUrl'>,
+  logger: Logger = SILENT,
+): webApi.WebClient => new webApi.WebClient(s.token, clientOptionsOf(s, logger));
 
 /** Creates the Bolt app: /idc, the approval and task buttons, and the live workflow messages. */
 export function createSlackApp({

@@ -39,6 +39,20 @@ afterAll(async () => {
   await entra.close();
 });
 
+/** Starts a workflow (add-region by default) for eu-central-1 of the us-east-1 instance, as UREQ. */
+const start = (
+  engine: Awaited<ReturnType<typeof setup>>['engine'],
+  workflowId = 'add-region',
+  input: Record<string, unknown> = {},
+  reason = 'DR',
+) =>
+  engine.start({
+    workflowId,
+    input: { region: 'eu-central-1', homeRegion: 'us-east-1', ...input },
+    requester: 'UREQ',
+    reason,
+  });
+
 const primaryAcs = (tenant = TENANT) => `https://us-east-1.signin.aws/platform/saml/acs/${tenant}`;
 const euAcs = `https://eu-central-1.signin.aws/platform/saml/acs/${TENANT}`;
 const oktaAdapter = (appId: string) =>
@@ -49,12 +63,7 @@ const entraAdapter = (appId: string) =>
 /** add-region through both gates (AWS, then the IdP change); stops before the IdP gate when `stopAtIdpGate`. */
 async function addRegion(idp: IdentityProvider, between?: () => void) {
   const { engine, clients } = await setup(undefined, {}, idp);
-  const run = await engine.start({
-    workflowId: 'add-region',
-    input: { region: 'eu-central-1', homeRegion: 'us-east-1' },
-    requester: 'UREQ',
-    reason: 'DR',
-  });
+  const run = await start(engine);
   let now = await runUntilPerson(engine, run.id);
   await approveAll(engine, now); // the AWS changes
   now = await runUntilPerson(engine, run.id);
@@ -128,12 +137,7 @@ describe('the IdP side, automated', () => {
   it('Okta: the single-ACS Okta Integration Network app is said plainly, and a person does it (the task)', async () => {
     const appId = okta.addApp(primaryAcs(), 'oin');
     const { engine, clients } = await setup(undefined, {}, oktaAdapter(appId));
-    const started = await engine.start({
-      workflowId: 'add-region',
-      input: { region: 'eu-central-1', homeRegion: 'us-east-1' },
-      requester: 'UREQ',
-      reason: 'DR',
-    });
+    const started = await start(engine);
     await approveAll(engine, await runUntilPerson(engine, started.id));
     const run = await runUntilPerson(engine, started.id);
     expect(run.status).toBe('awaiting_task');
@@ -198,12 +202,7 @@ describe('remove-region cleans up the IdP', () => {
     entra.apps.get(appId)?.web.redirectUris.push(euAcs);
     const { engine, clients, world } = await setup(undefined, {}, entraAdapter(appId));
     world.instance.regions.set('eu-central-1', { name: 'eu-central-1', status: 'ACTIVE', addedDate: clock.now() });
-    const started = await engine.start({
-      workflowId: 'remove-region',
-      input: { region: 'eu-central-1', homeRegion: 'us-east-1' },
-      requester: 'UREQ',
-      reason: 'cleanup',
-    });
+    const started = await start(engine, 'remove-region', {}, 'cleanup');
     await approveAll(engine, await runUntilPerson(engine, started.id)); // the Region's removal
     const atIdpGate = await runUntilPerson(engine, started.id);
     expect(atIdpGate.definition.steps[atIdpGate.cursor]?.id).toBe('approve-idp');
@@ -228,12 +227,7 @@ describe('failover and failback, with the primary Region down', () => {
     if (workflowId === 'failover') world.faults.outage.add('us-east-1');
     const callsBefore = world.calls.length;
     try {
-      const started = await engine.start({
-        workflowId,
-        input: { region, homeRegion: 'us-east-1' },
-        requester: 'UREQ',
-        reason: 'us-east-1 sign-in errors',
-      });
+      const started = await start(engine, workflowId, { region }, 'us-east-1 sign-in errors');
       let now = await runUntilPerson(engine, started.id);
       if (now.status === 'awaiting_approval') {
         await approveAll(engine, now);
@@ -297,12 +291,7 @@ const spMetadata = (acs: string) => `<?xml version="1.0" encoding="UTF-8"?>
 describe('without an adapter: the URL or the SP metadata a person gives', () => {
   it('reads the ACS URL from the SAML metadata, so the task names the exact URL; Done asks to confirm it, and the audit records it', async () => {
     const { engine, clients } = await setup();
-    const started = await engine.start({
-      workflowId: 'add-region',
-      input: { region: 'eu-central-1', homeRegion: 'us-east-1', primaryAcsUrl: spMetadata(primaryAcs()) },
-      requester: 'UREQ',
-      reason: 'DR',
-    });
+    const started = await start(engine, 'add-region', { primaryAcsUrl: spMetadata(primaryAcs()) });
     await approveAll(engine, await runUntilPerson(engine, started.id));
     const run = await runUntilPerson(engine, started.id);
     expect([run.status, run.definition.steps[run.cursor]?.id]).toEqual(['awaiting_task', 'update-idp']);
@@ -340,12 +329,7 @@ describe('without an adapter: the URL or the SP metadata a person gives', () => 
   ])('%s stops the run before anything changes, saying what to give', async (_what, given, why) => {
     const { engine, clients, world } = await setup();
     const mutationsBefore = world.mutations();
-    const started = await engine.start({
-      workflowId: 'add-region',
-      input: { region: 'eu-central-1', homeRegion: 'us-east-1', primaryAcsUrl: given },
-      requester: 'UREQ',
-      reason: 'DR',
-    });
+    const started = await start(engine, 'add-region', { primaryAcsUrl: given });
     const run = await runUntilPerson(engine, started.id);
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(why);

@@ -150,24 +150,12 @@ export async function startOktaEmulator(opts: {
       const appId = `0oa${randomBytes(8).toString('hex')}`;
       apps.set(appId, {
         id: appId,
-        name: kind === 'oin' ? 'amazon_aws_sso' : 'example_awsiamidentitycenter_1',
         label: 'AWS IAM Identity Center',
         status: 'ACTIVE',
         signOnMode: 'SAML_2_0',
         created: new Date().toISOString(),
         lastUpdated: new Date().toISOString(),
-        settings:
-          kind === 'oin'
-            ? { app: { acsURL: primaryAcsUrl, entityID: 'https://us-east-1.signin.aws/platform/saml/x' } }
-            : {
-                app: {},
-                signOn: {
-                  ssoAcsUrl: primaryAcsUrl,
-                  allowMultipleAcsEndpoints: false,
-                  acsEndpoints: [],
-                  audience: 'urn:amazon:webservices',
-                },
-              },
+        ...appKind(kind, primaryAcsUrl),
       });
       return appId;
     },
@@ -183,6 +171,8 @@ export async function startOktaEmulator(opts: {
       const extra = [...(settings?.signOn?.acsEndpoints ?? [])].sort((a, b) => a.index - b.index).map((e) => e.url);
       return settings?.signOn?.ssoAcsUrl ? [settings.signOn.ssoAcsUrl, ...extra] : extra;
     },
+    /** Whether the app is the single-URL Okta Integration Network kind. */
+    single: (appId: string) => apps.get(appId)?.name === OIN_NAME,
     /**
      * An admin replaces the app with the single-URL Okta Integration Network app (keeping its main
      * ACS URL), or back with a custom SAML app (keeping that URL): the sandbox's IdP switch.
@@ -191,9 +181,7 @@ export async function startOktaEmulator(opts: {
       const app = apps.get(appId);
       if (!app) return;
       const main = this.acsUrls(appId)[0] ?? '';
-      const fresh = apps.get(this.addApp(main, single ? 'oin' : 'custom')) as Record<string, unknown>;
-      apps.delete(fresh.id as string);
-      Object.assign(app, { name: fresh.name, settings: fresh.settings, lastUpdated: new Date().toISOString() });
+      Object.assign(app, appKind(single ? 'oin' : 'custom', main), { lastUpdated: new Date().toISOString() });
     },
     /** Someone edits the app in the admin console (its lastUpdated moves). */
     touch(appId: string) {
@@ -206,6 +194,29 @@ export async function startOktaEmulator(opts: {
         server.close(() => r());
       }),
   };
+}
+
+const OIN_NAME = 'amazon_aws_sso';
+
+/** The name and settings that make an app the custom SAML kind (several ACS URLs) or the OIN kind (one). */
+function appKind(kind: 'custom' | 'oin', primaryAcsUrl: string): { name: string; settings: Record<string, unknown> } {
+  return kind === 'oin'
+    ? {
+        name: OIN_NAME,
+        settings: { app: { acsURL: primaryAcsUrl, entityID: 'https://us-east-1.signin.aws/platform/saml/x' } },
+      }
+    : {
+        name: 'example_awsiamidentitycenter_1',
+        settings: {
+          app: {},
+          signOn: {
+            ssoAcsUrl: primaryAcsUrl,
+            allowMultipleAcsEndpoints: false,
+            acsEndpoints: [],
+            audience: 'urn:amazon:webservices',
+          },
+        },
+      };
 }
 
 export type OktaEmulator = Awaited<ReturnType<typeof startOktaEmulator>>;
