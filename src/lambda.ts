@@ -4,7 +4,15 @@ import { createLogger } from './log';
 import { withSecrets } from './secrets';
 import { createBot } from './main';
 import { createAsyncInvoker } from './aws/clients';
-import { boltLogger, refusal, signatureHeaders, type Dispatch, type SlowJob } from './slack/app';
+import {
+  boltLogger,
+  memoryReplayGuard,
+  refusal,
+  sharedCheck,
+  signatureHeaders,
+  type Dispatch,
+  type SlowJob,
+} from './slack/app';
 
 /**
  * AWS Lambda entry point. Wire two triggers to it:
@@ -27,6 +35,10 @@ type LambdaEvent = {
 
 let ready: ReturnType<typeof init> | undefined;
 let caughtUp = false;
+/** Signatures this instance has seen (a replay to it is refused at once, before Bolt). */
+const seen = memoryReplayGuard();
+/** Each request's shared replay check, handed to Bolt as `context.firstDelivery` (see refuseReplays). */
+const checks = new WeakMap<object, () => Promise<boolean>>();
 
 async function init() {
   const config = loadConfig(await withSecrets(process.env));
@@ -36,11 +48,12 @@ async function init() {
     );
   const log = createLogger(config.LOG_LEVEL, secretsOf(config));
   const signingSecret = config.SLACK_SIGNING_SECRET as string;
-  // The form, future-timestamp and replay checks run in the handler (below), so they can answer 401.
+  // The form, future-timestamp and replay checks run in the handler (below), so they can answer 401;
+  // the shared one is made only when a slow part is about to act.
   const receiver = new AwsLambdaReceiver({
     signingSecret,
     logger: boltLogger(log),
-    customPropertiesExtractor: () => ({}),
+    customPropertiesExtractor: (event) => ({ firstDelivery: checks.get(event) }),
   });
   // Bolt's Lambda receiver answers Slack only when the listener returns, so a listener's slow part
   // goes to another invocation of this function (asynchronous invoke): the ack never waits for AWS.
@@ -88,11 +101,13 @@ export async function handler(event: LambdaEvent | null | undefined, context: un
     body,
     headers: { 'x-slack-signature': slackSignature, 'x-slack-request-timestamp': Number(slackTimestamp) },
   });
-  // A forged request is Bolt's to refuse (401); a validly signed one may still be malformed, from the future or a replay.
-  const why = signed ? await refusal(bot.replays, slackSignature, slackTimestamp) : undefined;
+  // A forged request is Bolt's to refuse (401); a validly signed one may still be malformed, from the
+  // future or a replay (to this instance now; to another one when its slow part asks the table).
+  const why = signed ? await refusal(seen, slackSignature, slackTimestamp) : undefined;
   if (why) {
     bot.log.warn({ audit: 'request_refused', reason: why }, `request refused: ${why}`);
     return { statusCode: 401, body: '' };
   }
+  if (signed) checks.set(event, sharedCheck(bot.replays, slackSignature, bot.log));
   return slack(event as never, context);
 }

@@ -24,6 +24,7 @@ import { createSlackApp } from '../../src/slack/app';
 import { stubQueries } from '../stub-queries';
 import { historyCost } from './history';
 import { idleCost } from './idle';
+import { SENDERS } from './senders';
 import { bundleForNode, bundleLambda } from '../../infra/bundle';
 import { RUNTIME_ENV } from '../../infra/runtime-env';
 import { createStepRegistry } from '../../src/steps';
@@ -42,6 +43,7 @@ export interface BenchOptions {
   quiet?: boolean;
 }
 
+const SENDER_IDS = Object.keys(SENDERS);
 let tiny = false;
 let only: string[] | undefined;
 const runs = (section: string) => !only || only.includes(section);
@@ -134,7 +136,7 @@ async function ackLatency(url: string, text: string, senders: number, perSender:
   await Promise.all(
     Array.from({ length: senders }, async (_, i) => {
       for (let j = 0; j < perSender; j++) {
-        const { body, headers } = slashCommand(i % 2 ? 'UREQ' : 'UANA', text);
+        const { body, headers } = slashCommand(SENDER_IDS[i % SENDER_IDS.length] as string, text);
         const t = performance.now();
         const res = await fetch(url, { method: 'POST', headers, body });
         await res.text();
@@ -255,7 +257,8 @@ async function ackAndStartup(dynamo: Pick<DynamoLocal, 'endpoint'>, children: Ch
       IDC_HOME_REGION: 'us-east-1',
       DYNAMODB_TABLE: 'bench-ack',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      IDC_ROLES: JSON.stringify({ 'identity-admins': ['UANA'], requesters: ['UREQ', 'UANA'] }),
+      IDC_ROLES: JSON.stringify({ 'identity-admins': ['UANA'], requesters: ['UREQ', 'UANA', ...SENDER_IDS] }),
+      IDC_COMMANDS_PER_MINUTE: '600',
       IDC_WATCH_INTERVAL: '0',
     };
     // The bot restarts against its existing table (creating a table is a one-off, not start-up).
@@ -345,7 +348,7 @@ async function ackAndStartup(dynamo: Pick<DynamoLocal, 'endpoint'>, children: Ch
       rows.push(
         '## Ack latency',
         '',
-        `${SIZE.senders} concurrent senders, ${n} signed slash commands per row over HTTP (Slack's form body and signature), after a warm-up, in ${rounds} alternating rounds (bot, bare, bot, bare…); every AWS call slowed to 2 s. The two apps, the emulators and the load generator each run in their own process. Each round gives a p99 ratio; the target is judged on their median.`,
+        `${SIZE.senders} concurrent senders, each a different person within the per-person budget (so every command takes its whole path: the shared replay check, the role check, the job and its answer, not the ack's refusal), ${n} signed slash commands per row over HTTP (Slack's form body and signature), after a warm-up, in ${rounds} alternating rounds (bot, bare, bot, bare…); every AWS call slowed to 2 s. The two apps, the emulators and the load generator each run in their own process. Each round gives a p99 ratio; the target is judged on their median.`,
         '',
         '| app | p50 | p99 (all rounds) | p99 vs bare Bolt: median of rounds (min–max) |',
         '|---|---|---|---|',

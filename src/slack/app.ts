@@ -9,6 +9,7 @@ import { boltLogger, SILENT } from './logger';
 import { answerForeignInteractions } from './middleware/only-ours';
 import { onlyThisInstallation, resolveInstallation, type Installation } from './middleware/installation';
 import { memoryReplayGuard, refuseReplays, type ReplayGuard } from './middleware/replay';
+import { perPersonBudget } from './limiter';
 import { healthRoute, httpReceiver } from './receiver';
 import type { ParseRules } from './parse-command';
 import { SUBCOMMANDS } from './subcommands';
@@ -104,6 +105,7 @@ export function createSlackApp({
     directory,
     logger,
     rules,
+    budget: perPersonBudget(settings.commandsPerMinute ?? 20),
     dispatch: async () => undefined,
   };
   const runJob = createJobRunner(ctx);
@@ -126,7 +128,7 @@ export function createSlackApp({
 export { boltLogger } from './logger';
 export { esc } from './blocks';
 export { createNotifier } from './notify';
-export { memoryReplayGuard, refusal, signatureHeaders, type ReplayGuard } from './middleware/replay';
+export { memoryReplayGuard, refusal, sharedCheck, signatureHeaders, type ReplayGuard } from './middleware/replay';
 export { createSlackDirectory, type SlackDirectory } from './directory';
 export { createFleet, type Fleet, type FleetMember } from './fleet';
 export type { Queries, SlackSettings } from './settings';

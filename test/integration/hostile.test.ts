@@ -156,8 +156,9 @@ describe('hostile input', () => {
   });
 
   it('a request replayed to another replica is acknowledged there and does nothing', async () => {
+    let asked = 0; // the replica's shared replay checks (conditional writes to the table)
     const { app, init } = createSlackApp({
-      replays: sharedReplays,
+      replays: { firstTime: (sig, until) => (asked++, sharedReplays.firstTime(sig, until)) },
       settings: {
         token: 'xoxb-hostile',
         signingSecret: 'hostile-signing-secret',
@@ -174,7 +175,14 @@ describe('hostile input', () => {
     });
     await init();
     const replica = (await app.start(0)) as Server;
+    const replicaUrl = `http://127.0.0.1:${(replica.address() as AddressInfo).port}/slack/events`;
     try {
+      // A command answered in its ack alone acts on nothing, so it asks the table nothing.
+      const help = slack.commandForm('UREQ', 'help', 'C0IDC');
+      expect((await fetch(replicaUrl, { method: 'POST', headers: slack.signedHeaders(help), body: help })).status).toBe(
+        200,
+      );
+      expect(asked).toBe(0);
       const body = slack.commandForm('UREQ', 'workflows', 'C0IDC');
       const headers = slack.signedHeaders(body);
       const url = new URLSearchParams(body).get('response_url');
@@ -182,10 +190,10 @@ describe('hostile input', () => {
       expect((await fetch(botUrl, { method: 'POST', headers, body })).status).toBe(200);
       for (let i = 0; i < 100 && answers() === 0; i++) await new Promise((r) => setTimeout(r, 20));
       expect(answers()).toBe(1);
-      const replicaUrl = `http://127.0.0.1:${(replica.address() as AddressInfo).port}/slack/events`;
       expect((await fetch(replicaUrl, { method: 'POST', headers, body })).status).toBe(200); // acked at once
       await new Promise((r) => setTimeout(r, 300));
       expect(answers()).toBe(1); // but its slow part never ran
+      expect(asked).toBe(1); // the table, asked once before acting, said it had seen it
     } finally {
       await app.stop();
     }

@@ -159,6 +159,25 @@ describe('the Lambda bundle (AwsLambdaReceiver), as the stack deploys it', () =>
     );
   });
 
+  it('a request replayed to another instance of the function is acked there and hands nothing over', async () => {
+    // A second instance: the same bundle loaded afresh (its own memory), as Lambda runs a second container.
+    let other: Handler = handler;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a second copy of the artefact
+      other = (require(join(bundle, 'index.js')) as { handler: Handler }).handler;
+    });
+    expect(other).not.toBe(handler);
+    const form = slack.commandForm('UREQ', 'workflows', 'C0IDC');
+    const headers = slack.signedHeaders(form);
+    const handedOver = () => aws.invocations.filter((i) => i.type === 'Event').length;
+    const before = handedOver();
+    expect(((await handler(apiGatewayEvent(form, headers), {})) as { statusCode: number }).statusCode).toBe(200);
+    expect(handedOver()).toBe(before + 1);
+    const replayed = (await other(apiGatewayEvent(form, headers), {})) as { statusCode: number; body: string };
+    expect(replayed.statusCode).toBe(200); // it cannot know yet: the table answers when the slow part asks
+    expect(handedOver()).toBe(before + 1); // …and the table said no: nothing handed over
+  });
+
   it('acks every command within a second while each AWS call takes 2 s: the slow part runs in another invocation', async () => {
     aws.world.faults.latencyMs = 2_000;
     try {

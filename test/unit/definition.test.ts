@@ -1,4 +1,8 @@
-import { DefinitionError, parseWorkflow } from '../../src/engine';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { DefinitionError, loadWorkflows, parseWorkflow } from '../../src/engine';
 import { TEST_WORKFLOW, testWorld } from '../support/test-kinds';
 
 const { registry } = testWorld();
@@ -11,6 +15,45 @@ const problemsOf = (yaml: string, roles?: string[]) => {
   }
   return [];
 };
+
+describe('a directory of workflow definitions', () => {
+  const dirWith = (files: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'defs-'));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  };
+  const json = JSON.stringify(parse(TEST_WORKFLOW));
+
+  it('loads JSON (as the Lambda bundle ships them) to the same definition as YAML', () => {
+    const [fromYaml, fromJson] = [{ 'change-thing.yml': TEST_WORKFLOW }, { 'change-thing.json': json }].map((f) => {
+      const dir = dirWith(f);
+      try {
+        return loadWorkflows(dir, { registry }).get('change-thing');
+      } finally {
+        rmSync(dir, { recursive: true });
+      }
+    });
+    expect(fromJson).toEqual(fromYaml);
+  });
+
+  it('refuses the same id from two files, and broken JSON, naming the files', () => {
+    const dir = dirWith({ 'change-thing.yml': TEST_WORKFLOW, 'change-thing.json': json, 'other.json': '{"id": ' });
+    try {
+      expect(() => loadWorkflows(dir, { registry })).toThrow(DefinitionError);
+      const problems = (() => {
+        try {
+          loadWorkflows(dir, { registry });
+        } catch (err) {
+          return (err as DefinitionError).problems.join('\n');
+        }
+      })();
+      expect(problems).toContain(`${join(dir, 'change-thing.yml')}: id: "change-thing" is defined by another file`);
+      expect(problems).toContain(`${join(dir, 'other.json')}: JSON syntax:`);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
 
 describe('workflow definitions', () => {
   it('accepts the test workflow', () => {

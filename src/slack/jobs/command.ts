@@ -1,6 +1,5 @@
 import { EngineInputError, LockHeldError } from '../../engine';
 import { esc } from '../blocks';
-import { perPersonBudget } from '../limiter';
 import { ephemeral, type ListenerContext } from '../listeners/context';
 import { parseCommand } from '../parse-command';
 import { takeInstance, type FleetMember } from '../fleet';
@@ -18,9 +17,8 @@ export async function replyVia(responseUrl: string, text: string): Promise<void>
   if (!res.ok) throw new Error(`response_url answered ${res.status}`);
 }
 
-/** The slow part of `/idc`: which instance, who may run it, the per-person budget, then the subcommand. */
+/** The slow part of `/idc`: which instance, who may run it, then the subcommand (the ack counted the budget). */
 export function createCommandJob({ app, settings: base, engine, fleet, directory, logger, rules }: ListenerContext) {
-  const budget = perPersonBudget(base.commandsPerMinute ?? 20);
   return async (job: Extract<SlowJob, { type: 'command' }>): Promise<void> => {
     const say = async (text: string) =>
       job.responseUrl
@@ -43,10 +41,6 @@ export function createCommandJob({ app, settings: base, engine, fleet, directory
     if (picked.members.length > 1 && spec.name !== 'status')
       return void (await say(
         `This channel serves ${picked.members.map((m) => m.name).join(', ')}: add \`--instance <name>\` to say which.`,
-      ));
-    if (!budget.take(job.user))
-      return void (await say(
-        `You have run ${base.commandsPerMinute ?? 20} commands in the last minute; wait a moment and try again.`,
       ));
     // A channel that serves several instances gets each one's status.
     const answers = await Promise.all(

@@ -20,6 +20,8 @@ export interface ListenerContext {
   dispatch: Dispatch;
   /** Workflow options, the reason and ticket rules: what `/idc` accepts beyond its arguments. */
   rules: ParseRules;
+  /** Commands per person per minute (IDC_COMMANDS_PER_MINUTE), counted in the ack. */
+  budget: { take(user: string): boolean };
 }
 
 /** An ephemeral to one person in a channel; a failure is logged, never thrown. */

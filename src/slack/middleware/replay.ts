@@ -31,8 +31,10 @@ const WINDOW_MS = 5 * 60_000;
  * again (a replay), keyed on the hash itself. Each refusal is a 401 and an audit line.
  *
  * A replay to this process is refused at once (its own memory). Whether another replica saw it is
- * a write to the shared store that the ack does not wait for: the request's slow part does
- * (`firstDelivery`), so a replay to another replica gets an ack and changes nothing.
+ * a conditional write to the shared store, made only when the request's slow part is about to act
+ * (`firstDelivery`): the ack never waits for it, a request answered in its ack alone (help, a
+ * refusal) changes nothing and writes nothing, and a replay to another replica gets an ack and
+ * changes nothing.
  */
 export function refuseReplays(shared: ReplayGuard, logger: Logger): Middleware<AnyMiddlewareArgs> {
   const local = memoryReplayGuard();
@@ -44,8 +46,19 @@ export function refuseReplays(shared: ReplayGuard, logger: Logger): Middleware<A
       logger.warn({ audit: 'request_refused', reason }, `request refused: ${reason}`);
       throw new AuthorizationError(`Request refused: ${reason}`, new Error(reason));
     }
-    const hash = SIGNATURE.exec(header)?.[1] as string;
-    context.firstDelivery = shared.firstTime(hash, Date.now() + WINDOW_MS + 60_000).then(
+    context.firstDelivery = sharedCheck(shared, header, logger);
+    await next();
+  };
+}
+
+/**
+ * The shared replay check of one request (a signature already checked for form): asked at most
+ * once, on the first call, and failing closed.
+ */
+export function sharedCheck(shared: ReplayGuard, signature: string, logger: Logger): () => Promise<boolean> {
+  let answer: Promise<boolean> | undefined;
+  return () =>
+    (answer ??= shared.firstTime(SIGNATURE.exec(signature)?.[1] ?? signature, Date.now() + WINDOW_MS + 60_000).then(
       (first) => {
         if (!first)
           logger.warn(
@@ -58,14 +71,12 @@ export function refuseReplays(shared: ReplayGuard, logger: Logger): Middleware<A
         logger.error({ err }, 'could not check the request against replays; nothing done');
         return false; // fail closed
       },
-    );
-    await next();
-  };
+    ));
 }
 
 /** Did the request pass the shared replay check? Awaited by every slow part before it acts. */
 export const firstDelivery = (context: Record<string, unknown>): Promise<boolean> =>
-  (context.firstDelivery as Promise<boolean> | undefined) ?? Promise.resolve(true);
+  (context.firstDelivery as (() => Promise<boolean>) | undefined)?.() ?? Promise.resolve(true);
 
 /** Why a request whose signature is valid is still refused (form, future timestamp, replay), if it is. */
 export async function refusal(guard: ReplayGuard, signature: string, timestamp: string): Promise<string | undefined> {

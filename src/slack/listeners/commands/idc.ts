@@ -9,9 +9,11 @@ import type { ListenerContext } from '../context';
 
 /**
  * `/idc <subcommand>`: parsed and acked at once (a malformed command gets what was wrong and the
- * usage); the slow part (role check, AWS reads, starting a run) is a job dispatched after the ack.
+ * usage, a person over their budget says so); the slow part (role check, AWS reads, starting a run)
+ * is a job dispatched after the ack. What the ack alone answers costs no table write and no job.
  */
-export function registerIdcCommand({ app, settings, engine, fleet, dispatch, logger, rules }: ListenerContext): void {
+export function registerIdcCommand(ctx: ListenerContext): void {
+  const { app, settings, engine, fleet, dispatch, logger, rules, budget } = ctx;
   app.command('/idc', async ({ command, ack, respond, context, client }) => {
     const typed = takeInstance(command.text ?? '');
     const parsed = parseCommand(typed.text, settings.regions, rules);
@@ -29,6 +31,17 @@ export function registerIdcCommand({ app, settings, engine, fleet, dispatch, log
     if (!picked.ok) {
       logger.warn({ audit: 'command_refused', user: command.user_id, channel: command.channel_id }, picked.message);
       return ack({ response_type: 'ephemeral', text: picked.message });
+    }
+    // Per person, counted here: a flood from one person costs no job, no table write and no AWS call.
+    if (!budget.take(command.user_id)) {
+      logger.warn(
+        { audit: 'command_refused', user: command.user_id, command: spec.name, reason: 'rate' },
+        'command refused: over the per-person budget',
+      );
+      return ack({
+        response_type: 'ephemeral',
+        text: `You have run ${settings.commandsPerMinute ?? 20} commands in the last minute; wait a moment and try again.`,
+      });
     }
     if ('form' in parsed.command) {
       // The trigger id is valid for 3 s: the form opens as a placeholder now, and is filled after the checks.
