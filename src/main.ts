@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Receiver } from '@slack/bolt';
 import pino from 'pino';
-import { createAwsClients, createDynamoClient } from './aws/clients';
+import { createAwsClients, createDynamoClient, sessionName } from './aws/clients';
 import { withSecrets } from './secrets';
 import { loadConfig, secretsOf, type Config } from './config';
 import { createLogger } from './log';
@@ -84,12 +84,23 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     const clients = createAwsClients({
       roleArn: inst.roleArn,
       externalId: inst.externalId,
-      sessionName: `idc-bot-${inst.name}`,
+      sessionName: sessionName(inst.name),
     });
     const keyPolicy = { delegatedAdminAccountId: inst.delegatedAdminAccount };
     return { inst, clients, keyPolicy, registry: createStepRegistry(clients, { keyPolicy, idp }) };
   });
-  const registry = createFleetRegistry(new Map(instances.map((i) => [i.inst.name, i.registry])));
+  // A run's AWS calls go out in a role session named after the person who asked (CloudTrail shows them).
+  const fleetSteps = createFleetRegistry(new Map(instances.map((i) => [i.inst.name, i.registry])), (name, person) => {
+    const own = instances.find((i) => i.inst.name === name);
+    if (!own?.inst.roleArn) return undefined; // the bot's own credentials: no session to name
+    const { roleArn, externalId } = own.inst;
+    const clients = createAwsClients({ roleArn, externalId, sessionName: sessionName(name, person) });
+    return {
+      registry: createStepRegistry(clients, { keyPolicy: own.keyPolicy, idp }),
+      destroy: () => clients.destroy(),
+    };
+  });
+  const registry = fleetSteps.registry;
   const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: commonRoles(config.instances) });
   lap('workflows loaded');
   refuseOpenApprovers(definitions, config);
@@ -187,6 +198,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
       await flush();
       await app.stop();
       for (const i of instances) i.clients.destroy();
+      fleetSteps.destroy();
       db.destroy();
     },
   };

@@ -47,11 +47,22 @@ export interface AwsClientOptions {
   roleArn?: string;
   /** The external ID the role's trust policy requires (IDC_ROLE_EXTERNAL_ID). */
   externalId?: string;
-  /** The role session's name (CloudTrail shows it): idc-bot-<instance>. */
+  /** The role session's name (CloudTrail shows it): see sessionName. */
   sessionName?: string;
   /** SDK attempts per call (standard retry mode); the engine retries beyond that with its own backoff. */
   maxAttempts?: number;
 }
+
+/**
+ * The role session's name (2–64 of A–Z a–z 0–9 and +=,.@_-): idc-bot-<instance>, and the Slack user
+ * who asked for a run (CloudTrail shows it beside every call the run makes).
+ */
+export const sessionName = (instance: string, person?: string) =>
+  ['idc-bot', instance, person]
+    .filter(Boolean)
+    .join('-')
+    .replace(/[^\w+=,.@-]/g, '-')
+    .slice(0, 64);
 
 /**
  * Builds clients per service and Region: default credential chain, optional role, standard retry

@@ -72,6 +72,7 @@ export function makeContext(
     runId: run.id,
     stepId,
     ...(run.scope !== undefined ? { scope: run.scope } : {}),
+    requester: run.requester,
     idempotencyKey: `${run.id}#${stepId}`,
     attempt,
     checkpoint: run.steps[stepId]?.checkpoint,

@@ -6,6 +6,8 @@ export interface StepContext {
   stepId: string;
   /** The run's scope (its Identity Center instance, in a fleet): step kinds pick their clients by it. */
   scope?: string;
+  /** Who asked for the run (the AWS role session carries it, so CloudTrail names them). */
+  requester?: string;
   /** `${runId}#${stepId}`: stable across retries and resumes; tag what you create with it. */
   idempotencyKey: string;
   /** 1 on the first try; higher after a failure, a resume of an abandoned try or a retry (never reset). */

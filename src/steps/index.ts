@@ -69,26 +69,58 @@ export { findInstance, listRegions, describeInstance } from './lib/identity-cent
 export { identityCenterKeyPolicy, policyGrantsIdc, samePolicy, type KeyPolicyOptions } from './lib/key-policy';
 export { KNOWN_REGIONS } from './lib/schemas';
 
+/** A step registry with its own AWS clients (a role session), and how to close them. */
+export interface SessionRegistry {
+  registry: StepRegistry;
+  destroy(): void;
+}
+
 /**
- * One registry for several Identity Center instances: each kind runs with the clients, key policy
- * and IdP of the run's instance (StepContext.scope). A run of an instance no longer configured stops
- * with that said, never on another instance's account; a run from before scopes goes to "default".
+ * The step kinds of a fleet: each kind runs in the run's instance's registry (a run of an instance
+ * no longer configured stops, never on another account). With `personal`, a run's calls go out in
+ * a role session of its own instance named after the person who asked for it (CloudTrail shows who),
+ * built on first use and kept for the `keep` people who ran something last.
  */
-export function createFleetRegistry(byInstance: ReadonlyMap<string, StepRegistry>): StepRegistry {
-  if (byInstance.size === 1) return [...byInstance.values()][0] as StepRegistry;
+export function createFleetRegistry(
+  byInstance: ReadonlyMap<string, StepRegistry>,
+  personal?: (instance: string, person: string) => SessionRegistry | undefined,
+  keep = 32,
+): { registry: StepRegistry; destroy(): void } {
+  const sessions = new Map<string, SessionRegistry>(); // oldest use first
+  const destroy = () => {
+    for (const s of sessions.values()) s.destroy();
+    sessions.clear();
+  };
   const first = [...byInstance.values()][0] as StepRegistry;
-  return createRegistry(
+  if (byInstance.size === 1 && !personal) return { registry: first, destroy };
+  const sessionOf = (instance: string, person: string): StepRegistry | undefined => {
+    const key = `${instance}\n${person}`;
+    const s = sessions.get(key) ?? personal?.(instance, person);
+    if (!s) return undefined;
+    sessions.delete(key);
+    sessions.set(key, s);
+    if (sessions.size > keep) {
+      const [oldestKey, oldest] = sessions.entries().next().value as [string, SessionRegistry];
+      sessions.delete(oldestKey);
+      oldest.destroy();
+    }
+    return s.registry;
+  };
+  const registry = createRegistry(
     [...first.values()].map((k) => ({
       ...k,
       run(input, ctx) {
-        const kind = byInstance.get(ctx.scope ?? 'default')?.get(k.kind);
-        if (!kind)
+        const instance = ctx.scope ?? 'default';
+        const base = byInstance.get(instance);
+        if (!base)
           throw new NonRetryableStepError(
-            `This run belongs to the instance "${ctx.scope ?? 'default'}", which is not in the configuration (instances: ${[...byInstance.keys()].join(', ')}): put it back, or cancel the run`,
+            `This run belongs to the instance "${instance}", which is not in the configuration (instances: ${[...byInstance.keys()].join(', ')}): put it back, or cancel the run`,
             'unknown_instance',
           );
-        return kind.run(input, ctx);
+        const own = ctx.requester ? sessionOf(instance, ctx.requester) : undefined;
+        return ((own ?? base).get(k.kind) as AnyStepKind).run(input, ctx);
       },
     })),
   );
+  return { registry, destroy };
 }

@@ -138,7 +138,13 @@ describe('several Identity Center instances from one bot (idc-bot.yml)', () => {
       expect(nonprod.mutations()).toMatchObject({ CreateKey: 1, ReplicateKey: 1, AddRegion: 1 });
       expect(aws.world.mutations()).toEqual({});
       const sessions = [...aws.sessions.values()].map((s) => `${s.accountId}/${s.sessionName}`);
-      expect(sessions).toEqual(expect.arrayContaining(['111111111111/idc-bot-prod', '222222222222/idc-bot-nonprod']));
+      expect(sessions).toEqual(
+        expect.arrayContaining(['111111111111/idc-bot-prod-UREQ', '222222222222/idc-bot-nonprod-UREQ']),
+      );
+      // Every change a run made went out in a session that names who asked for it (CloudTrail's view).
+      for (const w of [prod, nonprod])
+        for (const c of w.calls.filter((c) => ['CreateKey', 'ReplicateKey', 'AddRegion'].includes(c.action)))
+          expect(c.session).toMatch(/^idc-bot-(prod|nonprod)-UREQ$/);
       // /idc workflows lists each channel's instance's runs only.
       await slack.command('UREQ', 'workflows', 'C0NONPROD');
       await said('UREQ', 'C0NONPROD', new RegExp(n!.id));

@@ -25,7 +25,8 @@ describe('a directory of workflow definitions', () => {
   const json = JSON.stringify(parse(TEST_WORKFLOW));
 
   it('loads JSON (as the Lambda bundle ships them) to the same definition as YAML', () => {
-    const [fromYaml, fromJson] = [{ 'change-thing.yml': TEST_WORKFLOW }, { 'change-thing.json': json }].map((f) => {
+    const files: Record<string, string>[] = [{ 'change-thing.yml': TEST_WORKFLOW }, { 'change-thing.json': json }];
+    const [fromYaml, fromJson] = files.map((f) => {
       const dir = dirWith(f);
       try {
         return loadWorkflows(dir, { registry }).get('change-thing');

@@ -24,8 +24,14 @@ function sendError(res: ServerResponse, err: AwsError, id: string, contentType: 
   send(res, err.status, { __type: err.type, message: err.message, ...err.extra }, id, contentType);
 }
 
-/** Handles one AWS JSON 1.1 request against `world`. */
-export async function handle(world: World, req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
+/** Handles one AWS JSON 1.1 request against `world` (`session`: the AssumeRole session that signed it). */
+export async function handle(
+  world: World,
+  req: IncomingMessage,
+  res: ServerResponse,
+  raw: string,
+  session?: string,
+): Promise<void> {
   const id = requestId();
   const target = String(req.headers['x-amz-target'] ?? '');
   const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
@@ -65,7 +71,8 @@ export async function handle(world: World, req: IncomingMessage, res: ServerResp
     return sendError(res, new AwsError('SerializationException', `Expected ${contentType}`), id, contentType);
   if (world.faults.latencyMs) await new Promise((r) => setTimeout(r, world.faults.latencyMs));
   const userAgent = String(req.headers['user-agent'] ?? '');
-  const record = (ok: boolean) => world.calls.push({ action: op, region, ok, at: world.now(), userAgent });
+  const record = (ok: boolean) =>
+    world.calls.push({ action: op, region, ok, at: world.now(), userAgent, ...(session ? { session } : {}) });
   try {
     if (world.faults.outage.has(region))
       throw new AwsError('InternalServerException', `Service unavailable in ${region}`, 503);
@@ -174,7 +181,7 @@ export async function startAwsEmulator(
       const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
       if (invoke && req.method === 'POST')
         return invokeFunction(decodeURIComponent(invoke[1] as string), req, res, raw);
-      handle(worldOf(req), req, res, raw).catch((err) => {
+      handle(worldOf(req), req, res, raw, sessions.get(akidOf(req))?.sessionName).catch((err) => {
         res.writeHead(500);
         res.end(String(err));
       });

@@ -171,7 +171,7 @@ export function createWorld(opts: WorldOptions = {}) {
       /** Accounts a person sees in the access portal (default 3 each). */
       accounts: new Map<string, string[]>(),
     },
-    calls: [] as { action: string; region: string; ok: boolean; at: number; userAgent?: string }[],
+    calls: [] as { action: string; region: string; ok: boolean; at: number; userAgent?: string; session?: string }[],
     /** An IAM check before each call (tests install one): the denial ("action on resource because ..."), or nothing. */
     authorize: undefined as
       | ((call: { action: string; region: string; body: Record<string, unknown> }) => Promise<string | undefined>)
