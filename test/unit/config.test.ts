@@ -110,7 +110,7 @@ describe('the configuration file (IDC_CONFIG)', () => {
     const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret-123', IDC_CONFIG: example });
     expect(config.instances.map((i) => [i.name, i.homeRegion, i.channel, i.keyAlias, i.allowedRegions])).toEqual([
       ['prod', 'us-east-1', 'C0PRODIDC', 'alias/identity-center', 'eu-central-1,us-west-2'],
-      ['nonprod', 'eu-west-1', 'C0NONPRODIDC', 'alias/identity-center', undefined],
+      ['nonprod', 'eu-west-1', 'C0NONPRODIDC', 'alias/identity-center', 'eu-central-1'],
     ]);
     expect(config.instances[0]?.roles['identity-admins']).toEqual(['S0IDADMINS']);
     expect(config.instances[1]?.roles['identity-admins']).toEqual(['U0ALICE', 'U0BOB']);

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { settingsFrom } from '../../src/cli/iam-policy';
+import { policiesFrom, settingsFrom } from '../../src/cli/iam-policy';
+import { fleetIamPolicies } from '../../src/fleet-iam-policy';
 import { EXAMPLE_SETTINGS, botIamPolicy } from '../../src/iam-policy';
 import { identityCenterKeyPolicy } from '../../src/steps';
 
@@ -85,6 +86,59 @@ describe('the IAM policy (src/iam-policy.ts) and docs/iam-policy.json', () => {
       /--account: the 12-digit ID[\s\S]*--primary-region/,
     );
     expect(() => settingsFrom(['--acount', '1'], {})).toThrow(/Unknown option '--acount'/);
+  });
+});
+
+describe('the policies of a fleet (npm run iam-policy -- --config idc-bot.yml --bot-role …)', () => {
+  const BOT = 'arn:aws:iam::999988887777:role/idc-bot';
+  type Doc = { Statement: { Sid?: string; Action: string[] | string; Resource?: unknown; Condition?: unknown }[] };
+  const fleet = policiesFrom(['--config', join(__dirname, '../../idc-bot.example.yml'), '--bot-role', BOT], {}) as {
+    bot: { policy: Doc };
+    instances: Record<string, { roleArn: string; policy: Doc; trustPolicy?: Doc }>;
+  };
+
+  it("gives the bot's role its table and AssumeRole on each instance's role, and nothing in Identity Center or KMS", () => {
+    const actions = fleet.bot.policy.Statement.flatMap((st) => st.Action);
+    expect(actions.filter((a) => !a.startsWith('dynamodb:'))).toEqual(['sts:AssumeRole']);
+    const assume = fleet.bot.policy.Statement.find((st) => st.Sid === 'AssumeEachInstanceRole');
+    expect(assume?.Resource).toEqual(Object.values(fleet.instances).map((i) => i.roleArn));
+  });
+
+  it("gives each instance's role its own account's Identity Center and KMS actions, no table, and trusts only the bot with the external ID", () => {
+    for (const inst of Object.values(fleet.instances)) {
+      const account = /::(\d{12}):/.exec(inst.roleArn)?.[1] as string;
+      const text = JSON.stringify(inst.policy);
+      expect(text).not.toContain('dynamodb:');
+      expect(text).toMatch(new RegExp(`arn:aws:kms:[a-z0-9-]+:${account}:key/\\*`));
+      expect(text).not.toMatch(/arn:aws:kms:[a-z0-9-]+:(?!\d{12})|999988887777/);
+      expect(inst.trustPolicy?.Statement).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { AWS: BOT },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'sts:ExternalId': expect.any(String) } },
+        },
+      ]);
+    }
+  });
+
+  it("puts an instance without a role (the bot's own account) on the bot's role, and names what is missing", () => {
+    const own = fleetIamPolicies(
+      [{ name: 'own', homeRegion: 'us-east-1', keyAlias: 'alias/idc', allowedRegions: 'eu-west-1' }],
+      {
+        roleArn: BOT,
+        table: 'idc-bot',
+      },
+    );
+    expect(own.instances.own).toMatchObject({ roleArn: BOT });
+    expect(own.instances.own).not.toHaveProperty('trustPolicy');
+    expect(own.bot.policy.Statement.find((st) => st.Sid === 'AssumeEachInstanceRole')?.Resource).toEqual([]);
+    expect(() => policiesFrom(['--config', join(__dirname, '../../idc-bot.example.yml')], {})).toThrow(
+      /--bot-role: the ARN of the role the bot itself runs as/,
+    );
+    expect(() =>
+      fleetIamPolicies([{ name: 'x', homeRegion: 'us-east-1', keyAlias: 'alias/idc' }], { roleArn: BOT, table: 't' }),
+    ).toThrow('instance "x": allowedRegions: the Regions the bot may add there');
   });
 });
 
