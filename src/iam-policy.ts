@@ -42,14 +42,18 @@ export const CREATED_BY = { key: 'CreatedBy', value: 'idc-bot' } as const;
 export const RUN_TAG = 'idc-bot:run';
 
 export function botIamPolicy(s: PolicySettings): PolicyDocument {
+  return { Version: '2012-10-17', Statement: [...instanceStatements(s), ...tableStatements(s)] };
+}
+
+/** What the steps call in the management account: Identity Center, Identity Store, KMS, the preflight's reads. */
+export function instanceStatements(s: Omit<PolicySettings, 'table' | 'tableRegion' | 'createTable'>): Statement[] {
   const p = s.partition ?? 'aws';
   const acct = s.accountId;
   const regions = [...new Set([s.primaryRegion, ...s.allowedRegions])];
   const keysIn = (rs: string[]) => rs.map((r) => `arn:${p}:kms:${r}:${acct}:key/*`);
   const alias = s.keyAlias.startsWith('alias/') ? s.keyAlias : `alias/${s.keyAlias}`;
-  const tableArn = `arn:${p}:dynamodb:${s.tableRegion ?? '*'}:${acct}:table/${s.table}`;
   const ownKeys = { StringEquals: { [`aws:ResourceTag/${CREATED_BY.key}`]: CREATED_BY.value } };
-  const statements: Statement[] = [
+  return [
     {
       Sid: 'IdcChangeRegionsAndEncryption',
       Effect: 'Allow',
@@ -197,6 +201,15 @@ export function botIamPolicy(s: PolicySettings): PolicyDocument {
       Resource: `arn:${p}:iam::${acct}:role/aws-service-role/mrk.kms.amazonaws.com/AWSServiceRoleForKeyManagementServiceMultiRegionKeys`,
       Condition: { StringEquals: { 'iam:AWSServiceName': 'mrk.kms.amazonaws.com' } },
     },
+  ];
+}
+
+/** The bot's own table: item reads and writes, queries on its indexes; creating it only if it may. */
+export function tableStatements(
+  s: Pick<PolicySettings, 'accountId' | 'table' | 'tableRegion' | 'createTable' | 'partition'>,
+): Statement[] {
+  const tableArn = `arn:${s.partition ?? 'aws'}:dynamodb:${s.tableRegion ?? '*'}:${s.accountId}:table/${s.table}`;
+  return [
     {
       Sid: 'BotTable',
       Effect: 'Allow',
@@ -211,15 +224,17 @@ export function botIamPolicy(s: PolicySettings): PolicyDocument {
       ],
       Resource: [tableArn, `${tableArn}/index/*`],
     },
+    ...(s.createTable !== false
+      ? [
+          {
+            Sid: 'BotTableCreateOnFirstStart',
+            Effect: 'Allow' as const,
+            Action: ['dynamodb:CreateTable', 'dynamodb:UpdateTimeToLive'],
+            Resource: tableArn,
+          },
+        ]
+      : []),
   ];
-  if (s.createTable !== false)
-    statements.push({
-      Sid: 'BotTableCreateOnFirstStart',
-      Effect: 'Allow',
-      Action: ['dynamodb:CreateTable', 'dynamodb:UpdateTimeToLive'],
-      Resource: tableArn,
-    });
-  return { Version: '2012-10-17', Statement: statements };
 }
 
 /** The settings `docs/iam-policy.json` is generated with (placeholders a reader replaces, or regenerates). */

@@ -80,25 +80,19 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const clock = extra.clock ?? { now: () => Date.now() };
   const idp = createIdentityProvider(config);
   // Each instance: its own clients (its account's role, refreshed before expiry), key policy and steps.
-  const instances = config.instances.map((inst) => {
-    const clients = createAwsClients({
-      roleArn: inst.roleArn,
-      externalId: inst.externalId,
-      sessionName: sessionName(inst.name),
-    });
+  const stepsIn = (inst: Config['instances'][number], session: string) => {
+    const clients = createAwsClients({ roleArn: inst.roleArn, externalId: inst.externalId, sessionName: session });
     const keyPolicy = { delegatedAdminAccountId: inst.delegatedAdminAccount };
     return { inst, clients, keyPolicy, registry: createStepRegistry(clients, { keyPolicy, idp }) };
-  });
-  // A run's AWS calls go out in a role session named after the person who asked (CloudTrail shows them).
+  };
+  const instances = config.instances.map((inst) => stepsIn(inst, sessionName(inst.name)));
+  // A run's AWS calls go out in a role session named after the person who asked (CloudTrail shows them);
+  // the bot's own credentials (no role) have no session to name.
   const fleetSteps = createFleetRegistry(new Map(instances.map((i) => [i.inst.name, i.registry])), (name, person) => {
-    const own = instances.find((i) => i.inst.name === name);
-    if (!own?.inst.roleArn) return undefined; // the bot's own credentials: no session to name
-    const { roleArn, externalId } = own.inst;
-    const clients = createAwsClients({ roleArn, externalId, sessionName: sessionName(name, person) });
-    return {
-      registry: createStepRegistry(clients, { keyPolicy: own.keyPolicy, idp }),
-      destroy: () => clients.destroy(),
-    };
+    const inst = config.instances.find((i) => i.name === name);
+    if (!inst?.roleArn) return undefined;
+    const own = stepsIn(inst, sessionName(name, person));
+    return { registry: own.registry, destroy: () => own.clients.destroy() };
   });
   const registry = fleetSteps.registry;
   const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: commonRoles(config.instances) });

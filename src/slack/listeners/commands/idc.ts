@@ -12,8 +12,16 @@ import type { ListenerContext } from '../context';
  * usage, a person over their budget says so); the slow part (role check, AWS reads, starting a run)
  * is a job dispatched after the ack. What the ack alone answers costs no table write and no job.
  */
-export function registerIdcCommand(ctx: ListenerContext): void {
-  const { app, settings, engine, fleet, dispatch, logger, rules, budget } = ctx;
+export function registerIdcCommand({
+  app,
+  settings,
+  engine,
+  fleet,
+  dispatch,
+  logger,
+  rules,
+  budget,
+}: ListenerContext): void {
   app.command('/idc', async ({ command, ack, respond, context, client }) => {
     const typed = takeInstance(command.text ?? '');
     const parsed = parseCommand(typed.text, settings.regions, rules);
