@@ -12,6 +12,21 @@ const jsonOr = <T extends z.ZodTypeAny>(schema: T) =>
     }
   }, schema);
 
+/** One instance's settings: in the config file when there is one. */
+const INSTANCE_KEYS = [
+  'homeRegion',
+  'allowedRegions',
+  'channel',
+  'notifyChannel',
+  'roles',
+  'instanceArn',
+  'idcRoleArn',
+  'idcRoleExternalId',
+  'delegatedAdminAccount',
+  'keyAlias',
+] as const;
+const REQUIRED: readonly string[] = ['homeRegion', 'allowedRegions', 'channel', 'roles'];
+
 /** The deployment's settings, from CDK context (`-c name=value` or cdk.context.json); validated before synth. */
 export const BotSettingsSchema = z
   .object({
@@ -27,13 +42,25 @@ export const BotSettingsSchema = z
       .string()
       .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, 'must be an ACM certificate ARN')
       .optional(),
-    homeRegion: Region.describe("Identity Center's primary Region (IDC_HOME_REGION)"),
+    /**
+     * The configuration file (idc-bot.yml: several instances, README "Configuration file"), checked at
+     * synth and stored in an SSM parameter the bot reads as it starts; instead of the single-instance
+     * settings below (homeRegion … keyAlias).
+     */
+    config: z
+      .string()
+      .regex(/\.ya?ml$/, 'must be the path of a YAML file such as idc-bot.yml')
+      .optional(),
+    homeRegion: Region.describe("Identity Center's primary Region (IDC_HOME_REGION)").optional(),
     allowedRegions: z
       .preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(Region).min(1))
-      .describe('Regions the bot may add (IDC_ALLOWED_REGIONS), comma-separated'),
-    channel: Channel,
+      .describe('Regions the bot may add (IDC_ALLOWED_REGIONS), comma-separated')
+      .optional(),
+    channel: Channel.optional(),
     notifyChannel: Channel.optional(),
-    roles: jsonOr(z.record(z.string(), z.array(z.string()).min(1))).describe('IDC_ROLES as JSON'),
+    roles: jsonOr(z.record(z.string(), z.array(z.string()).min(1)))
+      .describe('IDC_ROLES as JSON')
+      .optional(),
     viewerRole: z.string().optional(),
     instanceArn: z
       .string()
@@ -52,10 +79,26 @@ export const BotSettingsSchema = z
     keyAlias: z
       .string()
       .regex(/^alias\/[a-zA-Z0-9/_-]+$/)
-      .default('alias/identity-center'),
+      .optional(),
     tableName: z.string().default('idc-bot'),
     reservedConcurrency: z.coerce.number().int().min(1).max(100).default(5),
     alarmEmail: z.string().email().optional(),
+  })
+  .superRefine((s, ctx) => {
+    for (const key of INSTANCE_KEYS) {
+      if (s.config && s[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `the config file says this per instance; drop -c ${key}`,
+        });
+      if (!s.config && REQUIRED.includes(key) && s[key] === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'required (or -c config=idc-bot.yml for several instances)',
+        });
+    }
   })
   .refine((s) => s.runtime !== 'container' || s.containerTransport !== 'http' || (s.domainName && s.certificateArn), {
     path: ['certificateArn'],
@@ -72,6 +115,6 @@ export function settingsFromContext(get: (key: string) => unknown): BotSettings 
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '?'}: ${i.message}`);
   throw new Error(
-    `Deployment settings are invalid:\n${lines.join('\n')}\nPass them as -c name=value (README "Deploy to AWS"), e.g. -c homeRegion=us-east-1 -c allowedRegions=eu-central-1 -c channel=C0123ABCD -c roles='{"identity-admins":["U012ABC"],"requesters":["S034DEF"]}'`,
+    `Deployment settings are invalid:\n${lines.join('\n')}\nPass them as -c name=value (README "Deploy to AWS"): -c config=idc-bot.yml for several instances, or for one, e.g. -c homeRegion=us-east-1 -c allowedRegions=eu-central-1 -c channel=C0123ABCD -c roles='{"identity-admins":["U012ABC"],"requesters":["S034DEF"]}'`,
   );
 }

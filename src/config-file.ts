@@ -52,24 +52,13 @@ export const Field = {
 const { Region, Channel } = Field;
 
 const Shared = {
-  roleArn: z
-    .string()
-    .regex(
-      /^arn:aws[a-z-]*:iam::\d{12}:role\/.+/,
-      'must be an IAM role ARN such as arn:aws:iam::111122223333:role/idc-bot',
-    )
-    .describe("The role in the instance's management account the bot assumes (STS AssumeRole)")
-    .optional(),
-  externalId: z
-    .string()
-    .regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 characters: letters, digits and +=,.@:/-')
-    .describe("The external ID the role's trust policy requires")
-    .optional(),
-  keyAlias: z
-    .string()
-    .regex(/^alias\/[a-zA-Z0-9/_-]+$/, 'must look like alias/identity-center')
-    .describe('Alias of the multi-Region customer managed key the bot creates or reuses')
-    .optional(),
+  roleArn: Field.RoleArn.describe(
+    "The role in the instance's management account the bot assumes (STS AssumeRole)",
+  ).optional(),
+  externalId: Field.ExternalId.describe("The external ID the role's trust policy requires").optional(),
+  keyAlias: Field.KeyAlias.describe(
+    'Alias of the multi-Region customer managed key the bot creates or reuses',
+  ).optional(),
   allowedRegions: z
     .array(Region)
     .min(1)
@@ -146,16 +135,21 @@ export function readConfigFile(path: string): InstanceConfig[] {
       `IDC_CONFIG: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   }
+  return parseConfigFile(text, path);
+}
+
+/** Checks the file's text (`source`: where it came from, for errors: a path or an SSM parameter). */
+export function parseConfigFile(text: string, source: string): InstanceConfig[] {
   let data: unknown;
   try {
     data = parse(text, { prettyErrors: true });
   } catch (err) {
-    throw new Error(`${path} is not valid YAML: ${(err as Error).message}`);
+    throw new Error(`${source} is not valid YAML: ${(err as Error).message}`);
   }
   const parsed = ConfigFileSchema.safeParse(data);
   if (!parsed.success)
     throw new Error(
-      `${path} is invalid:\n${parsed.error.issues.map((i) => `  - ${where(i.path)}: ${i.message}`).join('\n')}\nSee "Configuration file" in README.md (docs/idc-bot.schema.json for editors).`,
+      `${source} is invalid:\n${parsed.error.issues.map((i) => `  - ${where(i.path)}: ${i.message}`).join('\n')}\nSee "Configuration file" in README.md (docs/idc-bot.schema.json for editors).`,
     );
   const { defaults = {}, instances } = parsed.data;
   return instances.map((i) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { REGION_PATTERN } from './engine/inputs';
-import { Field, readConfigFile, type InstanceConfig } from './config-file';
+import { Field, parseConfigFile, readConfigFile, type InstanceConfig } from './config-file';
 import { SECRET_ARN } from './secrets';
 
 const REGION = REGION_PATTERN.source.slice(1, -1);
@@ -51,7 +51,17 @@ export const EnvSchema = z.object({
   ),
   SLACK_API_URL: optional(z.string().url('must be a URL such as https://slack.com/api/')),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  IDC_CONFIG: optional(z.string().regex(/\.ya?ml$/, 'must be the path of a YAML file such as idc-bot.yml')),
+  IDC_CONFIG: optional(
+    z
+      .string()
+      .regex(
+        /(\.ya?ml|^ssm:.+)$/,
+        'must be the path of a YAML file such as idc-bot.yml, or ssm:<parameter name or ARN> (the deployed stack)',
+      ),
+  ),
+  IDC_CONFIG_SHA256: optional(
+    z.string().regex(/^[0-9a-f]{64}$/, "must be the SHA-256 (hex) of IDC_CONFIG's text, as the stack sets it"),
+  ),
   IDC_CHANNEL: optional(Field.Channel),
   IDC_NOTIFY_CHANNEL: optional(Field.Channel),
   IDC_ROLES: Roles.default({ 'identity-admins': ['*'], requesters: ['*'] } as never),
@@ -165,8 +175,11 @@ function instanceFromEnv(e: Env, env: NodeJS.ProcessEnv): InstanceConfig {
   };
 }
 
-/** Parses the environment once; throws one error listing every bad variable and its fix. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Parses the environment once; throws one error listing every bad variable and its fix. `file`: the
+ * configuration file's text when IDC_CONFIG names an SSM parameter (`configAtStart` fetches it).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, file?: { source: string; text: string }): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map(
@@ -188,7 +201,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         `Configuration is invalid:\n${both.map((k) => `  - ${k}: IDC_CONFIG names a file, which says this per instance; remove ${k} from the environment (or IDC_CONFIG)`).join('\n')}\nSee the configuration table in README.md.`,
       );
   }
-  const instances = e.IDC_CONFIG ? readConfigFile(e.IDC_CONFIG) : [instanceFromEnv(e, env)];
+  if (e.IDC_CONFIG?.startsWith('ssm:') && !file)
+    throw new Error(
+      `IDC_CONFIG: ${e.IDC_CONFIG} is an SSM parameter, which the bot reads as it starts (npm run start:prod, the Lambda handler); here, name a file`,
+    );
+  const instances = file
+    ? parseConfigFile(file.text, file.source)
+    : e.IDC_CONFIG
+      ? readConfigFile(e.IDC_CONFIG)
+      : [instanceFromEnv(e, env)];
   if (production) {
     const needed: ('SLACK_SIGNING_SECRET' | 'IDC_CHANNEL')[] = e.IDC_CONFIG
       ? ['SLACK_SIGNING_SECRET']

@@ -1,7 +1,7 @@
 import { AwsLambdaReceiver, isValidSlackRequest } from '@slack/bolt';
-import { loadConfig, secretsOf } from './config';
+import { secretsOf } from './config';
 import { createLogger } from './log';
-import { withSecrets } from './secrets';
+import { configAtStart } from './config-parameter';
 import { createBot } from './main';
 import { createAsyncInvoker } from './aws/clients';
 import {
@@ -41,7 +41,7 @@ const seen = memoryReplayGuard();
 const checks = new WeakMap<object, () => Promise<boolean>>();
 
 async function init() {
-  const config = loadConfig(await withSecrets(process.env));
+  const config = await configAtStart(process.env);
   if (config.mode !== 'production')
     throw new Error(
       'The Lambda handler needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, IDC_CHANNEL and IDC_ROLES (it does not run the sandbox)',

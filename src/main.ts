@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { Receiver } from '@slack/bolt';
 import pino from 'pino';
 import { createAwsClients, createDynamoClient, sessionName } from './aws/clients';
-import { withSecrets } from './secrets';
-import { loadConfig, secretsOf, type Config } from './config';
+import { configAtStart } from './config-parameter';
+import { secretsOf, type Config } from './config';
 import { createLogger } from './log';
 import { createEngine, loadWorkflows, type Clock, type WorkflowDefinition } from './engine';
 import { createIdentityProvider } from './idp';
@@ -231,7 +231,7 @@ export async function startBot(config: Config, extra: BotExtras = {}) {
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig(await withSecrets(env));
+    config = await configAtStart(env);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);

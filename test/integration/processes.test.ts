@@ -6,6 +6,7 @@ import { startAwsEmulator, type AwsEmulator } from '../../dev/emulators/aws/serv
 import { DURATIONS } from '../../dev/emulators/aws/world';
 import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../../dev/emulators/slack/server';
 import { isTerminal, type AuditEvent, type Run } from '../../src/engine';
+import { sha256 } from '../../src/config-parameter';
 import { createDynamoRunStore, ensureTable } from '../../src/store';
 import { buildBot, captured, productionTree, running, startBotProcess, type BotProcess } from '../support/bot-process';
 
@@ -344,6 +345,39 @@ describe('the bot as real processes', () => {
     expect(bot.proc.exitCode).toBe(0);
     expect(Date.now() - t0).toBeLessThan(25_000);
     expect(captured.at(-1)).toMatch(/stopping: no new work is claimed/);
+  }, 60_000);
+
+  it('reads its configuration file from an SSM parameter, and refuses one edited outside the deploy', async () => {
+    const text = [
+      'instances:',
+      '  - name: edge',
+      '    primaryRegion: us-east-1',
+      '    channel: C0IDC',
+      '    roles: { identity-admins: [UANA, UBEN], requesters: [UREQ] }',
+    ].join('\n');
+    aws.world.parameters.set('arn:aws:ssm:us-east-1:111122223333:parameter/idc-bot/config', text);
+    // What the stack sets: the parameter, and the SHA-256 of the file it deployed; nothing per instance.
+    const { IDC_CHANNEL: _c, IDC_NOTIFY_CHANNEL: _n, IDC_HOME_REGION: _h, IDC_ROLES: _r, ...base } = env();
+    const deployed = { ...base, IDC_CONFIG: 'ssm:/idc-bot/config', IDC_CONFIG_SHA256: sha256(text) };
+    await expect(startBotProcess({ ...deployed, IDC_CONFIG_SHA256: sha256(`${text}\n# edited`) })).rejects.toThrow(
+      /exited with 2[\s\S]*IDC_CONFIG: the parameter \/idc-bot\/config is not the configuration that was deployed/,
+    );
+    await expect(startBotProcess({ ...deployed, IDC_CONFIG: 'ssm:/idc-bot/gone' })).rejects.toThrow(
+      /exited with 2[\s\S]*IDC_CONFIG: the parameter \/idc-bot\/gone could not be read \(ParameterNotFound/,
+    );
+    const bot = await startBotProcess(deployed);
+    slack.setBotUrl(bot.url);
+    await slack.command('UREQ', 'status --instance prod');
+    for (
+      let i = 0;
+      i < 200 && !slack.ephemerals.some((e) => /no instance "prod"; the bot serves edge/.test(e.text));
+      i++
+    )
+      await sleep(50);
+    expect(slack.ephemerals.map((e) => e.text)).toContainEqual(
+      expect.stringMatching(/no instance "prod"; the bot serves edge \(<#C0IDC>\)/),
+    );
+    await bot.stop();
   }, 60_000);
 
   it('never shows a token or a signing secret in logs, Slack messages or errors', () => {

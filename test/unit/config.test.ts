@@ -161,6 +161,20 @@ describe('the configuration file (IDC_CONFIG)', () => {
     );
   });
 
+  it('an SSM parameter (the deployed stack) is read as the bot starts, and named in its errors', () => {
+    expect(() => loadConfig({ IDC_CONFIG: 'ssm:/idc-bot/config' })).toThrow(
+      /IDC_CONFIG: ssm:\/idc-bot\/config is an SSM parameter, which the bot reads as it starts/,
+    );
+    expect(() => loadConfig({ IDC_CONFIG: 'idc-bot.json' })).toThrow(/IDC_CONFIG: must be the path of a YAML file/);
+    expect(() => loadConfig({ IDC_CONFIG: 'ssm:/p', IDC_CONFIG_SHA256: 'abc' })).toThrow(
+      /IDC_CONFIG_SHA256: must be the SHA-256/,
+    );
+    const source = { source: 'SSM parameter /idc-bot/config', text: 'instances: []\n' };
+    expect(() => loadConfig({ IDC_CONFIG: 'ssm:/idc-bot/config' }, source)).toThrow(
+      /SSM parameter \/idc-bot\/config is invalid:\n {2}- instances: list at least one instance/,
+    );
+  });
+
   it('refuses per-instance settings in the environment as well as in the file', () => {
     expect(() => loadConfig({ IDC_CONFIG: example, IDC_CHANNEL: 'C0IDC', IDC_ROLES: '{"requesters":["*"]}' })).toThrow(
       /IDC_CHANNEL: IDC_CONFIG names a file, which says this per instance; remove IDC_CHANNEL[\s\S]*IDC_ROLES:/,

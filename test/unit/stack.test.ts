@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Aspects } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
@@ -8,6 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { settingsFromContext } from '../../infra/settings';
 import { RUNTIME_ENV } from '../../infra/runtime-env';
 import { IdcBotStack } from '../../infra/stack';
+import { sha256 } from '../../src/config-parameter';
 import { botIamPolicy } from '../../src/iam-policy';
 import { TABLE_SCHEMA } from '../../src/store/keys';
 import { freshBundle } from '../support/deployment';
@@ -157,12 +159,58 @@ describe('the deployment stack (infra/), synthesized', () => {
     const idcRoleArn = 'arn:aws:iam::999988887777:role/idc-bot-management';
     const { template, nag } = synth({ runtime: 'lambda', idcRoleArn });
     expect(nag).toEqual([]);
-    const actions = (botPolicy(template)?.Statement as { Action: string | string[] }[]).flatMap((st) => st.Action);
-    expect(actions.every((a) => a.startsWith('dynamodb:'))).toBe(true);
-    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain(idcRoleArn);
+    const statements = botPolicy(template)?.Statement as { Action: string | string[]; Resource: unknown }[];
+    expect(statements.flatMap((st) => st.Action).every((a) => a.startsWith('dynamodb:'))).toBe(false);
+    expect(statements.filter((st) => !String(st.Action).startsWith('dynamodb:'))).toEqual([
+      expect.objectContaining({ Action: 'sts:AssumeRole', Resource: idcRoleArn }),
+    ]);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ IDC_ROLE_ARN: idcRoleArn }) },
     });
+  });
+
+  it('several instances (-c config=idc-bot.yml): the file checked at synth, in an SSM parameter the function reads, pinned by its SHA-256', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'idc-stack-'));
+    const file = join(dir, 'idc-bot.yml');
+    const text = readFileSync(join(__dirname, '../../idc-bot.example.yml'), 'utf8');
+    writeFileSync(file, text);
+    const single = Object.fromEntries(Object.keys(CONTEXT).map((k) => [k, undefined]));
+    for (const runtime of ['lambda', 'container']) {
+      const { template, nag } = synth({ ...single, runtime, config: file } as Record<string, string>);
+      expect(nag).toEqual([]);
+      template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/IdcBot/config', Value: text, Tier: 'Standard' });
+      const env = { IDC_CONFIG: 'ssm:/IdcBot/config', IDC_CONFIG_SHA256: sha256(text) };
+      const vars = JSON.stringify(template.toJSON());
+      for (const [k, v] of Object.entries(env)) expect(vars).toContain(runtime === 'lambda' ? `"${k}":"${v}"` : v);
+      // Nothing per instance in the environment: the file says it.
+      for (const k of ['IDC_CHANNEL', 'IDC_ROLES', 'IDC_HOME_REGION', 'IDC_ROLE_ARN']) expect(vars).not.toContain(k);
+      const statements = botPolicy(template)?.Statement as {
+        Sid: string;
+        Action: string | string[];
+        Resource: unknown;
+      }[];
+      // The example's instances each have a role in their own account: the bot assumes exactly those.
+      expect(statements.map((st) => st.Sid)).toEqual(['BotTable', 'AssumeEachInstanceRole']);
+      expect(statements[1]?.Resource).toEqual([
+        'arn:aws:iam::111111111111:role/idc-bot',
+        'arn:aws:iam::222222222222:role/idc-bot',
+      ]);
+      expect(vars).toMatch(/"ssm:GetParameter"[^}]*\}[^}]*parameter",\{"Ref":"Config/);
+    }
+    // Two instances in the bot's own account: each one's statements, told apart.
+    writeFileSync(file, text.replace(/ *roleArn: .*\n/g, ''));
+    const own = botPolicy(synth({ ...single, config: file } as Record<string, string>).template)?.Statement as {
+      Sid: string;
+    }[];
+    expect(own.map((st) => st.Sid)).toEqual(
+      expect.arrayContaining(['IdcChangeRegionsAndEncryptionProd', 'IdcChangeRegionsAndEncryptionNonprod']),
+    );
+    // A mistake in the file stops the synth, naming the file and the path.
+    writeFileSync(file, 'instances:\n  - { name: prod, primaryRegion: mars-1, channel: C0X1 }\n');
+    expect(() => synth({ ...single, config: file } as Record<string, string>)).toThrow(
+      /idc-bot\.yml is invalid:\n {2}- instances\[0\]\.primaryRegion: must be a Region name/,
+    );
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('alarms: errors, throttles, failed or expired workflows and watch findings, to an encrypted topic', () => {
@@ -280,7 +328,10 @@ describe('the deployment stack (infra/), synthesized', () => {
 
   it('refuses bad deployment settings with what to pass', () => {
     expect(() => settingsFromContext((k) => ({ channel: '#ops', allowedRegions: 'eu-central-1' })[k])).toThrow(
-      /homeRegion[\s\S]*channel: must be a channel ID[\s\S]*roles[\s\S]*-c homeRegion=us-east-1/,
+      /channel: must be a channel ID[\s\S]*homeRegion: required \(or -c config=idc-bot\.yml[\s\S]*roles: required[\s\S]*-c homeRegion=us-east-1/,
+    );
+    expect(() => settingsFromContext((k) => ({ config: 'idc-bot.yml', homeRegion: 'us-east-1' })[k])).toThrow(
+      /homeRegion: the config file says this per instance; drop -c homeRegion/,
     );
   });
 });

@@ -249,6 +249,7 @@ export async function startAwsEmulator(
     env: {
       AWS_ENDPOINT_URL_LAMBDA: url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
+      AWS_ENDPOINT_URL_SSM: url,
       AWS_ENDPOINT_URL_STS: url,
       AWS_ENDPOINT_URL_SSO_ADMIN: url,
       AWS_ENDPOINT_URL_KMS: url,

@@ -673,6 +673,27 @@ const secretsManager: Record<string, Handler> = {
   },
 };
 
+/** SSM Parameter Store (JSON 1.1, `AmazonSSM.GetParameter`): the deployed bot's configuration file. */
+const ssm: Record<string, Handler> = {
+  GetParameter(w, region, body) {
+    const name = str(body, 'Name');
+    const arn = [...w.parameters.keys()].find((a) => a === name || a.split(':parameter')[1] === name);
+    if (!arn || arn.split(':')[3] !== region) throw new AwsError('ParameterNotFound', '');
+    const value = w.parameters.get(arn) as string;
+    return {
+      Parameter: {
+        Name: arn.split(':parameter')[1],
+        ARN: arn,
+        Type: 'String',
+        Value: value,
+        Version: 1,
+        DataType: 'text',
+        LastModifiedDate: 1_700_000_000,
+      },
+    };
+  },
+};
+
 export interface ServiceDef {
   signingName: string;
   handlers: Record<string, Handler>;
@@ -690,6 +711,7 @@ export const SERVICES: Record<string, ServiceDef> = {
   AWSOrganizationsV20161128: { signingName: 'organizations', handlers: organizations },
   ServiceQuotasV20190624: { signingName: 'servicequotas', handlers: serviceQuotas },
   secretsmanager: { signingName: 'secretsmanager', handlers: secretsManager },
+  AmazonSSM: { signingName: 'ssm', handlers: ssm },
   SSOOIDC: {
     signingName: 'sso-oauth',
     handlers: ssoOidc,

@@ -155,9 +155,10 @@ export function createWorld(opts: WorldOptions = {}) {
     aliases: new Map<string, string>(),
     /** How many calls the rate fault failed. */
     rateFaults: 0,
-    /** Every request: action, Region, and whether it succeeded. */
     /** Secrets Manager secrets by ARN (SecretString). */
     secrets: new Map<string, string>(),
+    /** SSM parameters by ARN (arn:aws:ssm:<region>:<account>:parameter/<name>), their value. */
+    parameters: new Map<string, string>(),
     /** Sign-in through a Region's portal (OIDC device authorization), as the IdP and the person play it. */
     signIn: {
       clients: new Map<string, { secret: string; name: string }>(),
