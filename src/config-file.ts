@@ -77,6 +77,13 @@ const Instance = z
     instanceArn: Field.InstanceArn.optional(),
     delegatedAdminAccount: Field.AccountId.optional(),
     channel: Channel.describe('The channel whose commands act on this instance (its workflows post there)'),
+    idpApp: z
+      .string()
+      .regex(/^[\w-]{4,64}$/, "must be an app's id: Okta's 0oa… or the Entra app registration's Object ID")
+      .describe(
+        "With IDC_IDP: this instance's Identity Center app in the IdP (each instance has its own SAML app): the Okta app id, or the Entra app registration's Object ID",
+      )
+      .optional(),
     ...Shared,
   })
   .strict();
@@ -119,6 +126,8 @@ export interface InstanceConfig {
   channel: string;
   notifyChannel?: string;
   roles: Record<string, string[]>;
+  /** The instance's app in the IdP (IDC_IDP): from the file's `idpApp`, or OKTA_APP_ID / ENTRA_APP_OBJECT_ID. */
+  idpApp?: string;
 }
 
 const where = (path: PropertyKey[]) =>
@@ -169,6 +178,7 @@ export function parseConfigFile(text: string, source: string): InstanceConfig[] 
       channel: i.channel,
       ...(notifyChannel ? { notifyChannel } : {}),
       roles: (i.roles ?? defaults.roles) as Record<string, string[]>,
+      ...(i.idpApp ? { idpApp: i.idpApp } : {}),
     };
   });
 }

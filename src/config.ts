@@ -128,11 +128,12 @@ export const EnvSchema = z.object({
   ENTRA_GRAPH_URL: optional(IdpUrl('https://graph.microsoft.us/v1.0')),
 });
 
-/** What each IdP adapter needs (IDC_IDP). */
+/** What each IdP adapter needs (IDC_IDP); the app is the instance's (`idpApp` in the file). */
 const IDP_NEEDS = {
-  okta: ['OKTA_ORG_URL', 'OKTA_APP_ID', 'OKTA_CLIENT_ID', 'OKTA_PRIVATE_KEY'],
-  entra: ['ENTRA_TENANT_ID', 'ENTRA_CLIENT_ID', 'ENTRA_CLIENT_SECRET', 'ENTRA_APP_OBJECT_ID'],
+  okta: ['OKTA_ORG_URL', 'OKTA_CLIENT_ID', 'OKTA_PRIVATE_KEY'],
+  entra: ['ENTRA_TENANT_ID', 'ENTRA_CLIENT_ID', 'ENTRA_CLIENT_SECRET'],
 } as const;
+const IDP_APP = { okta: 'OKTA_APP_ID', entra: 'ENTRA_APP_OBJECT_ID' } as const;
 
 export type Env = z.infer<typeof EnvSchema>;
 export type Roles = Record<string, string[]>;
@@ -145,7 +146,7 @@ export interface Config extends Env {
 }
 
 /** What the file says per instance: set in the environment as well, they would be ambiguous. */
-const FILE_OWNS = [
+export const FILE_OWNS = [
   'IDC_HOME_REGION',
   'IDC_INSTANCE_ARN',
   'IDC_ROLE_ARN',
@@ -156,6 +157,8 @@ const FILE_OWNS = [
   'IDC_CHANNEL',
   'IDC_NOTIFY_CHANNEL',
   'IDC_ROLES',
+  'OKTA_APP_ID',
+  'ENTRA_APP_OBJECT_ID',
 ] as const;
 
 /** The single instance of a configuration made of environment variables only. */
@@ -172,6 +175,7 @@ function instanceFromEnv(e: Env, env: NodeJS.ProcessEnv): InstanceConfig {
     channel: e.IDC_CHANNEL ?? '',
     ...(e.IDC_NOTIFY_CHANNEL ? { notifyChannel: e.IDC_NOTIFY_CHANNEL } : {}),
     roles: e.IDC_ROLES,
+    ...(e.IDC_IDP && e[IDP_APP[e.IDC_IDP]] ? { idpApp: e[IDP_APP[e.IDC_IDP]] } : {}),
   };
 }
 
@@ -188,7 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file?: { source
     throw new Error(`Configuration is invalid:\n${lines.join('\n')}\nSee the configuration table in README.md.`);
   }
   const e = parsed.data;
-  const idpMissing = e.IDC_IDP ? IDP_NEEDS[e.IDC_IDP].filter((k) => !e[k]) : [];
+  const idpMissing: string[] = e.IDC_IDP ? IDP_NEEDS[e.IDC_IDP].filter((k) => !e[k]) : [];
+  if (e.IDC_IDP && !e.IDC_CONFIG && !e[IDP_APP[e.IDC_IDP]]) idpMissing.push(IDP_APP[e.IDC_IDP]);
   if (idpMissing.length)
     throw new Error(
       `Configuration is invalid:\n${idpMissing.map((m) => `  - ${m}: required when IDC_IDP=${e.IDC_IDP} (README "The IdP side")`).join('\n')}\nSee the configuration table in README.md.`,
@@ -210,6 +215,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file?: { source
     : e.IDC_CONFIG
       ? readConfigFile(e.IDC_CONFIG)
       : [instanceFromEnv(e, env)];
+  // Each instance has its own Identity Center app in the IdP: one app for all would get every
+  // instance's ACS URLs, and the others none.
+  const appless = e.IDC_IDP ? instances.filter((i) => !i.idpApp) : [];
+  if (appless.length)
+    throw new Error(
+      `Configuration is invalid:\n${appless.map((i) => `  - instance "${i.name}": idpApp: required when IDC_IDP=${e.IDC_IDP} (this instance's Identity Center app in ${e.IDC_IDP === 'okta' ? 'Okta: its app id, 0oa…' : "Entra: its app registration's Object ID"})`).join('\n')}\nSee "Configuration file" in README.md.`,
+    );
   if (production) {
     const needed: ('SLACK_SIGNING_SECRET' | 'IDC_CHANNEL')[] = e.IDC_CONFIG
       ? ['SLACK_SIGNING_SECRET']

@@ -78,11 +78,13 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const t0 = performance.now();
   const lap = (what: string) => log.debug({ ms: Math.round(performance.now() - t0) }, `start-up: ${what}`);
   const clock = extra.clock ?? { now: () => Date.now() };
-  const idp = createIdentityProvider(config);
+  // One adapter per instance (its own app in the IdP), shared by its per-person sessions.
+  const idps = new Map(config.instances.map((i) => [i.name, createIdentityProvider(config, i.idpApp)]));
   // Each instance: its own clients (its account's role, refreshed before expiry), key policy and steps.
   const stepsIn = (inst: Config['instances'][number], session: string) => {
     const clients = createAwsClients({ roleArn: inst.roleArn, externalId: inst.externalId, sessionName: session });
     const keyPolicy = { delegatedAdminAccountId: inst.delegatedAdminAccount };
+    const idp = idps.get(inst.name);
     return { inst, clients, keyPolicy, registry: createStepRegistry(clients, { keyPolicy, idp }) };
   };
   const instances = config.instances.map((inst) => stepsIn(inst, sessionName(inst.name)));

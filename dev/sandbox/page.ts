@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { AwsEmulator } from '../emulators/aws/server';
+import type { World } from '../emulators/aws/world';
 import type { OktaEmulator } from '../emulators/idp/okta';
 import type { SlackEmulator } from '../emulators/slack/server';
 
@@ -14,15 +14,27 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
 };
 
+/** One emulated AWS Organization: its instance's world, its channels, its Identity Center app in Okta. */
+export interface PageOrg {
+  name: string;
+  channels: string[];
+  world: World;
+  idpApp: string;
+}
+
 export interface PageWorld {
   slack: SlackEmulator;
-  aws: AwsEmulator;
   clock: { now(): number; speed: number; setSpeed(speed: number): void };
   people: Record<string, { name: string; real_name: string; role: string }>;
   channels: Record<string, string>;
-  /** The Okta org and the Identity Center app in it. */
-  idp: { okta: OktaEmulator; appId: string };
+  okta: OktaEmulator;
+  /** The first is shown where a channel is no instance's (the Home tab). */
+  orgs: PageOrg[];
 }
+
+/** The organization a channel belongs to (the panels and the fault buttons act on it). */
+const orgOf = (w: PageWorld, channel: unknown): PageOrg =>
+  w.orgs.find((o) => o.channels.includes(String(channel))) ?? (w.orgs[0] as PageOrg);
 
 /**
  * The sandbox page: a Slack-like channel view over the Slack emulator (messages, threads, ephemerals,
@@ -50,9 +62,10 @@ export async function startSandboxPage(port: number) {
     if (!world) return send(res, 503, { error: 'The sandbox is still starting' });
     const w = world;
     if (req.method === 'GET' && url.pathname === '/api/state')
-      return send(res, 200, state(w, url.searchParams.get('user') ?? ''));
+      return send(res, 200, state(w, url.searchParams.get('user') ?? '', orgOf(w, url.searchParams.get('channel'))));
     const body = JSON.parse((await read(req)) || '{}') as Record<string, unknown>;
     const user = String(body.user ?? '');
+    const org = orgOf(w, body.channel);
     if (req.method !== 'POST') return send(res, 405, { error: 'POST only' });
     switch (url.pathname) {
       case '/api/command': {
@@ -97,14 +110,14 @@ export async function startSandboxPage(port: number) {
       }
       case '/api/sign-in': {
         // The stand-in IdP window: the person signs in (or is refused) for a sign-in check's code.
-        const done = w.aws.world.completeSignIn(String(body.userCode), user, body.deny === true);
+        const done = w.orgs.some((o) => o.world.completeSignIn(String(body.userCode), user, body.deny === true));
         return send(res, done ? 200 : 404, done ? { ok: true } : { error: 'no sign-in waits for that code' });
       }
       case '/api/close':
         w.slack.closeView(String(body.viewId));
         return send(res, 200, { ok: true });
       case '/api/faults': {
-        const f = w.aws.world.faults;
+        const f = org.world.faults;
         if (body.clear) Object.assign(f, { fail: [], outage: new Set(), deny: new Set(), latencyMs: 0 });
         if (typeof body.throttle === 'number')
           f.fail.push({ action: '*', remaining: body.throttle, type: 'ThrottlingException', status: 400 });
@@ -114,7 +127,7 @@ export async function startSandboxPage(port: number) {
       }
       case '/api/idp': {
         // An admin swaps the app for the single-ACS-URL kind (or back).
-        w.idp.okta.setSingleAcs(w.idp.appId, body.single === true);
+        w.okta.setSingleAcs(org.idpApp, body.single === true);
         return send(res, 200, { ok: true });
       }
       case '/api/speed': {
@@ -153,10 +166,13 @@ export async function startSandboxPage(port: number) {
   };
 }
 
-/** What the page shows to `user`: every channel message, their own ephemerals and modals, AWS at a glance. */
-function state(w: PageWorld, user: string) {
-  const world = w.aws.world;
-  world.settle();
+/**
+ * What the page shows to `user`: every channel message, their own ephemerals and modals, and the
+ * AWS and IdP of `org` (the instance of the channel in view) at a glance.
+ */
+function state(w: PageWorld, user: string, org: PageOrg) {
+  const world = org.world;
+  for (const o of w.orgs) o.world.settle();
   return {
     people: w.people,
     channels: w.channels,
@@ -165,6 +181,8 @@ function state(w: PageWorld, user: string) {
     views: w.slack.views.filter((v) => v.user === user && !v.closed),
     home: w.slack.home(user)?.view,
     aws: {
+      instance: org.name,
+      account: world.accountId,
       primaryRegion: world.instance.primaryRegion,
       regions: [...world.instance.regions.values()].map((r) => ({ name: r.name, status: r.status })),
       encryption: { keyType: world.instance.encryption.keyType, status: world.instance.encryption.status },
@@ -179,8 +197,8 @@ function state(w: PageWorld, user: string) {
     },
     idp: {
       name: 'Okta',
-      acsUrls: w.idp.okta.acsUrls(w.idp.appId),
-      single: w.idp.okta.single(w.idp.appId),
+      acsUrls: w.okta.acsUrls(org.idpApp),
+      single: w.okta.single(org.idpApp),
     },
     clock: { now: w.clock.now(), speed: w.clock.speed },
   };

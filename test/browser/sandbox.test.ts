@@ -172,4 +172,46 @@ describe('the sandbox page, driven like a person would', () => {
     await page.locator('.home').getByText('Your approval is recorded.').waitFor({ timeout: 10_000 });
     await expect(page.locator('.home').getByRole('button', { name: 'Approve' }).count()).resolves.toBe(0);
   }, 60_000);
+
+  it('serves a second organization from its own channel: its account, its panels, its Okta app', async () => {
+    await as('UREQ');
+    await page.locator('#channels li', { hasText: 'idc-nonprod' }).click();
+    // The panels follow the channel: nonprod's instance (eu-west-1, another account) and its app.
+    await page.locator('#aws-title').getByText('nonprod, account 222222222222').waitFor();
+    await page.locator('#aws').getByText('eu-west-1 (primary)').waitFor();
+    await page
+      .locator('#idp')
+      .getByText(/main eu-west-1\.signin\.aws/)
+      .waitFor();
+    await page.fill('#text', '/idc add-region eu-central-1 DR for nonprod');
+    await page.press('#text', 'Enter');
+    const message = page.locator('#messages .msg', { hasText: 'Add an IAM Identity Center Region' }).last();
+    await message.getByText('awaiting approval').waitFor({ timeout: 20_000 });
+    // Two gates: the AWS changes, then the exact IdP change the bot planned; each approved by both.
+    for (const gate of [/🟡 Approval · since/, /🟡 Approve the IdP change · since/]) {
+      await message.getByText(gate).waitFor({ timeout: 30_000 });
+      for (const who of ['UALICE', 'UBOB']) {
+        await as(who);
+        await message.getByRole('button', { name: 'Approve' }).click();
+        await page.getByRole('alertdialog').getByRole('button', { name: 'Approve' }).click();
+        const oneOfTwo = message.getByText(/Approvals \(1 of 2/);
+        await oneOfTwo.waitFor({ state: who === 'UALICE' ? 'visible' : 'detached', timeout: 10_000 });
+      }
+    }
+    await message.getByText('succeeded', { exact: true }).waitFor({ timeout: 30_000 });
+    await page
+      .locator('#idp')
+      .getByText(/eu-central-1\.signin\.aws/)
+      .waitFor();
+    // Everything happened in nonprod's account, as the requester's role session; prod's app is untouched.
+    const calls = sandbox.nonprod.calls.filter((c) => c.action === 'AddRegion' && c.ok);
+    expect(calls.map((c) => c.session)).toEqual(['idc-bot-nonprod-UREQ']);
+    expect(sandbox.okta.acsUrls(sandbox.nonprodApp).map((u) => new URL(u).host)).toEqual([
+      'eu-west-1.signin.aws',
+      'eu-central-1.signin.aws',
+    ]);
+    expect(sandbox.okta.acsUrls(sandbox.oktaApp).some((u) => u.includes('eu-west-1'))).toBe(false);
+    await page.locator('#channels li', { hasText: 'idc-ops' }).click();
+    await page.locator('#aws-title').getByText('prod, account 111122223333').waitFor();
+  }, 90_000);
 });

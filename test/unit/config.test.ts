@@ -50,7 +50,7 @@ describe('configuration', () => {
 
   it('asks for everything an IdP adapter needs (IDC_IDP), and keeps its credentials out of logs', () => {
     expect(() => loadConfig({ IDC_IDP: 'okta', OKTA_ORG_URL: 'https://example.okta.com' })).toThrow(
-      /OKTA_APP_ID: required when IDC_IDP=okta[\s\S]*OKTA_CLIENT_ID: required[\s\S]*OKTA_PRIVATE_KEY: required/,
+      /OKTA_CLIENT_ID: required when IDC_IDP=okta[\s\S]*OKTA_PRIVATE_KEY: required[\s\S]*OKTA_APP_ID: required/,
     );
     expect(() => loadConfig({ IDC_IDP: 'ping' })).toThrow(/IDC_IDP: must be okta or entra/);
     // The bot's IdP credentials never travel over plain HTTP (except to this machine: the emulators).
@@ -173,6 +173,34 @@ describe('the configuration file (IDC_CONFIG)', () => {
     expect(() => loadConfig({ IDC_CONFIG: 'ssm:/idc-bot/config' }, source)).toThrow(
       /SSM parameter \/idc-bot\/config is invalid:\n {2}- instances: list at least one instance/,
     );
+  });
+
+  it("each instance names its own Identity Center app in the IdP (one app would get every instance's ACS URLs)", () => {
+    const okta = {
+      IDC_IDP: 'okta',
+      OKTA_ORG_URL: 'https://example.okta.com',
+      OKTA_CLIENT_ID: '0oabot',
+      OKTA_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----',
+    };
+    const fleet = (prodApp: string) =>
+      file(
+        'idp.yml',
+        `defaults: { roles: { requesters: ["*"] } }
+instances:
+  - { name: prod, primaryRegion: us-east-1, channel: C0A1${prodApp} }
+  - { name: nonprod, primaryRegion: eu-west-1, channel: C0A2, idpApp: 0oanonprod }
+`,
+      );
+    expect(() => loadConfig({ ...okta, IDC_CONFIG: fleet('') })).toThrow(
+      /instance "prod": idpApp: required when IDC_IDP=okta \(this instance's Identity Center app in Okta/,
+    );
+    const config = loadConfig({ ...okta, IDC_CONFIG: fleet(', idpApp: 0oaprod') });
+    expect(config.instances.map((i) => i.idpApp)).toEqual(['0oaprod', '0oanonprod']);
+    expect(() => loadConfig({ ...okta, IDC_CONFIG: fleet(', idpApp: 0oaprod'), OKTA_APP_ID: '0oaprod' })).toThrow(
+      /OKTA_APP_ID: IDC_CONFIG names a file, which says this per instance/,
+    );
+    // One instance from the environment: its app is OKTA_APP_ID.
+    expect(loadConfig({ ...okta, OKTA_APP_ID: '0oaone' }).instances[0]?.idpApp).toBe('0oaone');
   });
 
   it('refuses per-instance settings in the environment as well as in the file', () => {

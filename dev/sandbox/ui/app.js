@@ -162,6 +162,8 @@ function render() {
   $('composer').hidden = ui.channel === '@home';
   const a = s.aws;
   const down = new Set(a.faults.outage);
+  $('aws-title').textContent = `AWS (emulated) · ${a.instance}, account ${a.account}`;
+  $('idp-title').textContent = `IdP (emulated Okta) · ${a.instance}'s app`;
   $('aws').innerHTML = [
     ...a.regions.map(
       (r) =>
@@ -248,7 +250,8 @@ async function api(path, body) {
 async function refresh() {
   const user = ui.user;
   try {
-    const text = await (await fetch(`/api/state?user=${encodeURIComponent(user)}`)).text();
+    const at = `user=${encodeURIComponent(user)}&channel=${encodeURIComponent(ui.channel)}`;
+    const text = await (await fetch(`/api/state?${at}`)).text();
     if (user !== ui.user) return; // switched person while this was in flight
     document.body.dataset.user = user;
     if (text !== ui.seen) {
@@ -315,6 +318,7 @@ document.addEventListener('click', async (ev) => {
     // Opening the Home tab is what makes Slack send app_home_opened.
     if (ui.channel === '@home') await api('/api/home', { user: ui.user });
     render();
+    refresh();
   } else if (t.dataset.submit) {
     const values = {};
     document
@@ -341,15 +345,15 @@ $('who').onchange = async (ev) => {
   refresh();
 };
 $('speed').onchange = (ev) => api('/api/speed', { speed: Number(ev.target.value) }).then(refresh);
-$('throttle').onclick = () => api('/api/faults', { throttle: 20 }).then(refresh);
+// Faults and the IdP switch act on the organization of the channel in view.
+$('throttle').onclick = () => api('/api/faults', { channel: ui.channel, throttle: 20 }).then(refresh);
 $('outage').onclick = () => {
   const primary = ui.state.aws.primaryRegion;
-  api('/api/faults', ui.state.aws.faults.outage.includes(primary) ? { restore: primary } : { outage: primary }).then(
-    refresh,
-  );
+  const fault = ui.state.aws.faults.outage.includes(primary) ? { restore: primary } : { outage: primary };
+  api('/api/faults', { channel: ui.channel, ...fault }).then(refresh);
 };
-$('clear').onclick = () => api('/api/faults', { clear: true }).then(refresh);
-$('single-acs').onchange = (ev) => api('/api/idp', { single: ev.target.checked }).then(refresh);
+$('clear').onclick = () => api('/api/faults', { channel: ui.channel, clear: true }).then(refresh);
+$('single-acs').onchange = (ev) => api('/api/idp', { channel: ui.channel, single: ev.target.checked }).then(refresh);
 $('composer').onsubmit = async (ev) => {
   ev.preventDefault();
   const text = $('text').value.trim();
