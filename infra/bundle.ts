@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
+import { dirname, join } from 'node:path';
+import { load } from 'js-yaml';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 /**
@@ -18,6 +18,27 @@ const notOnLambda: Plugin = {
       contents: `const why = () => { throw new Error('${args.path} is not in the Lambda bundle (only AwsLambdaReceiver is)'); };
 module.exports = new Proxy(why, { get: (_t, k) => (k === '__esModule' || typeof k === 'symbol' ? undefined : why()), apply: why, construct: why });`,
       loader: 'js',
+    }));
+  },
+};
+
+/**
+ * zod re-exports its 60-odd message locales as `z.locales`, so the bundle carries (and every cold
+ * start parses) about 400 KB of translations the bot never uses: its messages are its own, in
+ * English. The bundle keeps English, which zod registers as its default.
+ */
+const englishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.c?js$/ }, (args) =>
+      /[/\\]zod[/\\]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '../locales/en.js'), namespace: 'zod-english-only' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      loader: 'js',
+      resolveDir: dirname(args.path),
     }));
   },
 };
@@ -41,7 +62,7 @@ export function bundleForNode(entry: string, outfile: string, extra: BuildOption
 
 /**
  * The Lambda deployment package: `src/lambda.ts` and only what it imports (the AWS SDK clients, Bolt,
- * zod, pino, yaml), bundled and minified by esbuild for Node 22, plus the workflow definitions (as JSON). No
+ * zod, pino, js-yaml), bundled and minified by esbuild for Node 22, plus the workflow definitions (as JSON). No
  * emulators, no dev tooling, no node_modules. `npm run bundle` writes it to `dist-lambda/`.
  */
 export async function bundleLambda(outDir = join(ROOT, 'dist-lambda')): Promise<{ dir: string; bytes: number }> {
@@ -56,7 +77,7 @@ export async function bundleLambda(outDir = join(ROOT, 'dist-lambda')): Promise<
     minifySyntax: true,
     sourcemap: true,
     legalComments: 'external',
-    plugins: [notOnLambda],
+    plugins: [notOnLambda, englishOnly],
   });
   // The workflow definitions as JSON: parsing YAML costs a cold start about 60 ms; JSON.parse, nothing.
   // The function still validates them at start-up (its step kinds, its roles), as from YAML.
@@ -64,7 +85,7 @@ export async function bundleLambda(outDir = join(ROOT, 'dist-lambda')): Promise<
   for (const file of readdirSync(join(ROOT, 'workflows')).filter((f) => /\.ya?ml$/.test(f)))
     writeFileSync(
       join(outDir, 'workflows', file.replace(/\.ya?ml$/, '.json')),
-      JSON.stringify(parse(readFileSync(join(ROOT, 'workflows', file), 'utf8'))),
+      JSON.stringify(load(readFileSync(join(ROOT, 'workflows', file), 'utf8'))),
     );
   return { dir: outDir, bytes: statSync(join(outDir, 'index.js')).size };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
 import { z } from 'zod';
 import { REGION_PATTERN } from './engine/inputs';
 
@@ -151,7 +151,7 @@ export function readConfigFile(path: string): InstanceConfig[] {
 export function parseConfigFile(text: string, source: string): InstanceConfig[] {
   let data: unknown;
   try {
-    data = parse(text, { prettyErrors: true });
+    data = load(text, { filename: source });
   } catch (err) {
     throw new Error(`${source} is not valid YAML: ${(err as Error).message}`);
   }

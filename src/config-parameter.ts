@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { SSM } from './aws/sdk';
 import { loadConfig, type Config } from './config';
 import { withSecrets } from './secrets';
 
@@ -19,12 +20,10 @@ export async function configParameter(env: NodeJS.ProcessEnv): Promise<{ source:
   const name = m[1] as string;
   const region = m[2] ?? env.AWS_REGION;
   if (!region) throw new Error('IDC_CONFIG: set AWS_REGION, or name the parameter by its ARN');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- only deployments with a parameter load this client
-  const ssm = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
-  const client = new ssm.SSMClient({ region });
+  const client = new SSM.SSMClient({ region });
   let text: string | undefined;
   try {
-    text = (await client.send(new ssm.GetParameterCommand({ Name: name }))).Parameter?.Value;
+    text = (await client.send(new SSM.GetParameterCommand({ Name: name }))).Parameter?.Value;
   } catch (err) {
     throw new Error(
       `IDC_CONFIG: the parameter ${name} could not be read (${(err as Error).name}: ${(err as Error).message}); check its name and that the bot's role may call ssm:GetParameter on it`,

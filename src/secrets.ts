@@ -1,3 +1,5 @@
+import { SecretsManager } from './aws/sdk';
+
 /**
  * Credentials from AWS Secrets Manager (SLACK_SECRET_ARN): a JSON secret with SLACK_BOT_TOKEN,
  * SLACK_SIGNING_SECRET, for Socket Mode SLACK_APP_TOKEN, and the IdP adapter's OKTA_PRIVATE_KEY or
@@ -25,12 +27,10 @@ export async function withSecrets(env: NodeJS.ProcessEnv): Promise<NodeJS.Proces
     throw new Error(
       `${plain.join(', ')}: set in plain text although SLACK_SECRET_ARN is set; remove ${plain.length > 1 ? 'them' : 'it'} from the environment and keep the value in the secret`,
     );
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- only deployments with a secret load this client
-  const sm = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
-  const client = new sm.SecretsManagerClient({ region: m[1] });
+  const client = new SecretsManager.SecretsManagerClient({ region: m[1] });
   let text: string | undefined;
   try {
-    text = (await client.send(new sm.GetSecretValueCommand({ SecretId: arn }))).SecretString;
+    text = (await client.send(new SecretsManager.GetSecretValueCommand({ SecretId: arn }))).SecretString;
   } catch (err) {
     throw new Error(
       `SLACK_SECRET_ARN: the secret could not be read (${(err as Error).name}: ${(err as Error).message}); check the ARN and that the bot's role may call secretsmanager:GetSecretValue on it`,

@@ -1,28 +1,28 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
-import { logRequests } from './request-log';
+import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { AccountClient } from '@aws-sdk/client-account';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { SSOClient } from '@aws-sdk/client-sso';
 import type { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
-
-// Loaded on first use: only the preflight needs these, and each SDK client costs ~100 ms to load,
-// which matters for start-up (Lambda cold starts).
-/* eslint-disable @typescript-eslint/no-require-imports */
-const lazy = {
-  organizations: () => require('@aws-sdk/client-organizations') as typeof import('@aws-sdk/client-organizations'),
-  serviceQuotas: () => require('@aws-sdk/client-service-quotas') as typeof import('@aws-sdk/client-service-quotas'),
-  account: () => require('@aws-sdk/client-account') as typeof import('@aws-sdk/client-account'),
-  credentials: () => require('@aws-sdk/credential-providers') as typeof import('@aws-sdk/credential-providers'),
-  sts: () => require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts'),
-  oidc: () => require('@aws-sdk/client-sso-oidc') as typeof import('@aws-sdk/client-sso-oidc'),
-  portal: () => require('@aws-sdk/client-sso') as typeof import('@aws-sdk/client-sso'),
-};
-/* eslint-enable @typescript-eslint/no-require-imports */
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { logRequests } from './request-log';
+import {
+  Account,
+  Credentials,
+  IdentityStore,
+  KMS,
+  Lambda,
+  Organizations,
+  SSOAdmin,
+  SSOOIDC,
+  SSOPortal,
+  STS,
+  ServiceQuotas,
+} from './sdk';
 
 /** No call waits for ever: a hung connection or answer is an error the engine retries (the SDK's defaults wait without limit). */
 const HTTP_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 30_000 };
@@ -70,7 +70,7 @@ export const sessionName = (instance: string, person?: string) =>
  */
 export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
   const credentials = opts.roleArn
-    ? lazy.credentials().fromTemporaryCredentials({
+    ? Credentials.fromTemporaryCredentials({
         params: {
           RoleArn: opts.roleArn,
           RoleSessionName: opts.sessionName ?? 'idc-bot',
@@ -91,17 +91,15 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
     return c;
   };
   return {
-    ssoAdmin: (region) => get(`sso/${region}`, () => new SSOAdminClient({ ...common, region })),
-    kms: (region) => get(`kms/${region}`, () => new KMSClient({ ...common, region })),
-    identityStore: (region) => get(`ids/${region}`, () => new IdentitystoreClient({ ...common, region })),
-    organizations: (region) =>
-      get(`org/${region}`, () => new (lazy.organizations().OrganizationsClient)({ ...common, region })),
-    serviceQuotas: (region) =>
-      get(`sq/${region}`, () => new (lazy.serviceQuotas().ServiceQuotasClient)({ ...common, region })),
-    account: (region) => get(`acct/${region}`, () => new (lazy.account().AccountClient)({ ...common, region })),
-    sts: (region) => get(`sts/${region}`, () => new (lazy.sts().STSClient)({ ...common, region })),
-    oidc: (region) => get(`oidc/${region}`, () => new (lazy.oidc().SSOOIDCClient)({ ...common, region })),
-    portal: (region) => get(`portal/${region}`, () => new (lazy.portal().SSOClient)({ ...common, region })),
+    ssoAdmin: (region) => get(`sso/${region}`, () => new SSOAdmin.SSOAdminClient({ ...common, region })),
+    kms: (region) => get(`kms/${region}`, () => new KMS.KMSClient({ ...common, region })),
+    identityStore: (region) => get(`ids/${region}`, () => new IdentityStore.IdentitystoreClient({ ...common, region })),
+    organizations: (region) => get(`org/${region}`, () => new Organizations.OrganizationsClient({ ...common, region })),
+    serviceQuotas: (region) => get(`sq/${region}`, () => new ServiceQuotas.ServiceQuotasClient({ ...common, region })),
+    account: (region) => get(`acct/${region}`, () => new Account.AccountClient({ ...common, region })),
+    sts: (region) => get(`sts/${region}`, () => new STS.STSClient({ ...common, region })),
+    oidc: (region) => get(`oidc/${region}`, () => new SSOOIDC.SSOOIDCClient({ ...common, region })),
+    portal: (region) => get(`portal/${region}`, () => new SSOPortal.SSOClient({ ...common, region })),
     destroy: () => {
       for (const c of cache.values()) c.destroy();
       cache.clear();
@@ -124,14 +122,11 @@ export function createDynamoClient(opts: { region: string; endpoint?: string }):
  */
 export function createAsyncInvoker(region: string, functionName: string): (payload: unknown) => Promise<void> {
   // Loaded on the first hand-over, not at start: a command answered in its ack never needs it (a cold start saves ~20 ms).
-  let lambda: import('@aws-sdk/client-lambda').LambdaClient | undefined;
+  let lambda: LambdaClient | undefined;
   return async (payload) => {
-    const { LambdaClient, InvokeCommand } =
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- only the Lambda entry point needs it
-      require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
-    lambda ??= new LambdaClient({ region, requestHandler: HTTP_TIMEOUTS, maxAttempts: 3 });
+    lambda ??= new Lambda.LambdaClient({ region, requestHandler: HTTP_TIMEOUTS, maxAttempts: 3 });
     await lambda.send(
-      new InvokeCommand({
+      new Lambda.InvokeCommand({
         FunctionName: functionName,
         InvocationType: 'Event',
         Payload: Buffer.from(JSON.stringify(payload)),

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { load, YAMLException } from 'js-yaml';
 import { validateDefinition, type ValidateOptions, type WorkflowDefinition } from './definition';
 import { DefinitionError } from './errors';
 
@@ -15,11 +15,13 @@ function parseText(text: string, source: string): unknown {
       throw new DefinitionError([`${source}: JSON syntax: ${(err as Error).message}`]);
     }
   }
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) {
-    throw new DefinitionError(doc.errors.map((e) => `${source}: YAML syntax: ${e.message.split('\n')[0]}`));
+  try {
+    return load(text, { filename: source });
+  } catch (err) {
+    if (!(err instanceof YAMLException)) throw err;
+    const at = err.mark ? ` (line ${err.mark.line + 1}, column ${err.mark.column + 1})` : '';
+    throw new DefinitionError([`${source}: YAML syntax: ${err.reason}${at}`]);
   }
-  return doc.toJS() as unknown;
 }
 
 /** Parses and validates one definition (YAML, or JSON for a .json file). `source` names it in errors. */

@@ -1,6 +1,4 @@
-import { ListUsersCommand } from '@aws-sdk/client-identitystore';
-import { DescribeKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
-import { DescribeRegionCommand } from '@aws-sdk/client-sso-admin';
+import { IdentityStore, KMS, SSOAdmin } from '../aws/sdk';
 import type { StepClients } from '../steps';
 import { aws } from '../steps/lib/aws-errors';
 import { findInstance, listRegions } from '../steps/lib/identity-center';
@@ -84,10 +82,10 @@ export async function readHealth(
   if (keyId) {
     try {
       const [meta, policy] = await Promise.all([
-        count(aws('kms:DescribeKey', () => c.kms(primary).send(new DescribeKeyCommand({ KeyId: keyId })))),
+        count(aws('kms:DescribeKey', () => c.kms(primary).send(new KMS.DescribeKeyCommand({ KeyId: keyId })))),
         count(
           aws('kms:GetKeyPolicy', () =>
-            c.kms(primary).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
+            c.kms(primary).send(new KMS.GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
           ),
         ),
       ]);
@@ -127,7 +125,7 @@ export async function readHealth(
         try {
           await count(
             aws('sso:DescribeRegion', () =>
-              c.ssoAdmin(name).send(new DescribeRegionCommand({ InstanceArn: arn, RegionName: name })),
+              c.ssoAdmin(name).send(new SSOAdmin.DescribeRegionCommand({ InstanceArn: arn, RegionName: name })),
             ),
           );
           entry.answers = true;
@@ -139,7 +137,7 @@ export async function readHealth(
             aws('identitystore:ListUsers', () =>
               c
                 .identityStore(name)
-                .send(new ListUsersCommand({ IdentityStoreId: inst.IdentityStoreId, MaxResults: 1 })),
+                .send(new IdentityStore.ListUsersCommand({ IdentityStoreId: inst.IdentityStoreId, MaxResults: 1 })),
             ),
           );
           entry.identityStore = true;
@@ -150,10 +148,10 @@ export async function readHealth(
       if (!keyId) return;
       try {
         const [meta, policy] = await Promise.all([
-          count(aws('kms:DescribeKey', () => c.kms(name).send(new DescribeKeyCommand({ KeyId: keyId })))),
+          count(aws('kms:DescribeKey', () => c.kms(name).send(new KMS.DescribeKeyCommand({ KeyId: keyId })))),
           count(
             aws('kms:GetKeyPolicy', () =>
-              c.kms(name).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
+              c.kms(name).send(new KMS.GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
             ),
           ),
         ]);

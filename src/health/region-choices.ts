@@ -1,4 +1,4 @@
-import { ListRegionsCommand } from '@aws-sdk/client-account';
+import { Account } from '../aws/sdk';
 import type { StepClients } from '../steps';
 import { aws } from '../steps/lib/aws-errors';
 import { globalRegionOf, KNOWN_REGIONS } from '../steps/lib/schemas';
@@ -18,7 +18,7 @@ async function enabledRegions(c: StepClients, primary: string): Promise<Set<stri
   do {
     const page = await aws('account:ListRegions', () =>
       c.account(globalRegionOf(primary)).send(
-        new ListRegionsCommand({
+        new Account.ListRegionsCommand({
           RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'],
           MaxResults: 50,
           NextToken,

@@ -1,4 +1,4 @@
-import { AddRegionCommand } from '@aws-sdk/client-sso-admin';
+import { SSOAdmin } from '../aws/sdk';
 import { defineStep } from '../engine';
 import { aws } from './lib/aws-errors';
 import { type Sso, listRegions, Target } from './lib/identity-center';
@@ -22,7 +22,7 @@ export const createAddRegion = (sso: Sso) =>
       await ctx.fence('sso:AddRegion'); // a stale try (its lease lost) stops here, before acting
       const out = await aws('sso:AddRegion', () =>
         sso(input.primaryRegion).send(
-          new AddRegionCommand({ InstanceArn: input.instanceArn, RegionName: input.region }),
+          new SSOAdmin.AddRegionCommand({ InstanceArn: input.instanceArn, RegionName: input.region }),
         ),
       );
       return {

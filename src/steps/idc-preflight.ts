@@ -1,7 +1,4 @@
-import { GetRegionOptStatusCommand } from '@aws-sdk/client-account';
-import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
+import { Account, Organizations, STS, ServiceQuotas } from '../aws/sdk';
 import { z } from 'zod';
 import { defineStep, NonRetryableStepError } from '../engine';
 import type { StepClients } from './lib/clients';
@@ -41,7 +38,7 @@ async function organizationOf(
 ): Promise<string | undefined> {
   const org = await c
     .organizations(globalRegionOf(primary))
-    .send(new DescribeOrganizationCommand({}))
+    .send(new Organizations.DescribeOrganizationCommand({}))
     .then((r) => r.Organization)
     .catch((err: unknown) => {
       if (isAwsError(err, 'AWSOrganizationsNotInUseException')) return undefined;
@@ -62,7 +59,7 @@ async function organizationOf(
 async function regionQuota(c: StepClients, primary: string): Promise<number> {
   return c
     .serviceQuotas(primary)
-    .send(new GetServiceQuotaCommand({ ServiceCode: 'sso', QuotaCode: REGION_QUOTA_CODE }))
+    .send(new ServiceQuotas.GetServiceQuotaCommand({ ServiceCode: 'sso', QuotaCode: REGION_QUOTA_CODE }))
     .then((q) => q.Quota?.Value ?? DEFAULT_REGION_QUOTA)
     .catch((err: unknown) => {
       if (isAwsError(err, 'NoSuchResourceException')) return DEFAULT_REGION_QUOTA; // never adjusted: the default applies
@@ -73,7 +70,7 @@ async function regionQuota(c: StepClients, primary: string): Promise<number> {
 /** Is the Region enabled for the account (opt-in Regions must be enabled first)? */
 async function optStatus(c: StepClients, region: string): Promise<string | undefined> {
   const r = await aws('account:GetRegionOptStatus', () =>
-    c.account(globalRegionOf(region)).send(new GetRegionOptStatusCommand({ RegionName: region })),
+    c.account(globalRegionOf(region)).send(new Account.GetRegionOptStatusCommand({ RegionName: region })),
   );
   return r.RegionOptStatus;
 }
@@ -118,7 +115,9 @@ export const createPreflight = (c: StepClients, keyPolicy: KeyPolicyOptions = {}
         problems.push(`The instance is ${inst.Status}, not ACTIVE: wait until it is ACTIVE`);
       // The key must live in the instance's own account: a bot running in another account (a
       // delegated administrator, say) would create it in the wrong one.
-      const caller = await aws('sts:GetCallerIdentity', () => c.sts(primary).send(new GetCallerIdentityCommand({})));
+      const caller = await aws('sts:GetCallerIdentity', () =>
+        c.sts(primary).send(new STS.GetCallerIdentityCommand({})),
+      );
       if (inst.OwnerAccountId && caller.Account !== inst.OwnerAccountId)
         problems.push(
           `The bot calls AWS as account ${caller.Account}, but the instance belongs to account ${inst.OwnerAccountId}, where Identity Center's key must be: run the bot with a role in ${inst.OwnerAccountId} (IDC_ROLE_ARN; README "AWS permissions")`,

@@ -1,4 +1,4 @@
-import { DescribeRegionCommand } from '@aws-sdk/client-sso-admin';
+import { SSOAdmin } from '../aws/sdk';
 import { z } from 'zod';
 import { defineStep, NonRetryableStepError } from '../engine';
 import { mapAwsError } from './lib/aws-errors';
@@ -14,7 +14,7 @@ export const createRegionStatus = (sso: Sso) =>
     async run(input) {
       try {
         const r = await sso(input.primaryRegion).send(
-          new DescribeRegionCommand({ InstanceArn: input.instanceArn, RegionName: input.region }),
+          new SSOAdmin.DescribeRegionCommand({ InstanceArn: input.instanceArn, RegionName: input.region }),
         );
         return { output: { status: r.Status as string }, summary: `${input.region} is ${r.Status}` };
       } catch (err) {

@@ -1,4 +1,4 @@
-import { RemoveRegionCommand } from '@aws-sdk/client-sso-admin';
+import { SSOAdmin } from '../aws/sdk';
 import { defineStep, NonRetryableStepError, RetryableStepError } from '../engine';
 import { aws } from './lib/aws-errors';
 import { type Sso, listRegions, Target } from './lib/identity-center';
@@ -32,7 +32,7 @@ export const createRemoveRegion = (sso: Sso) =>
       await ctx.fence('sso:RemoveRegion'); // a stale try (its lease lost) stops here, before acting
       const out = await aws('sso:RemoveRegion', () =>
         sso(input.primaryRegion).send(
-          new RemoveRegionCommand({ InstanceArn: input.instanceArn, RegionName: input.region }),
+          new SSOAdmin.RemoveRegionCommand({ InstanceArn: input.instanceArn, RegionName: input.region }),
         ),
       );
       return {

@@ -1,4 +1,4 @@
-import { UpdateInstanceCommand } from '@aws-sdk/client-sso-admin';
+import { SSOAdmin } from '../aws/sdk';
 import { z } from 'zod';
 import { defineStep, RetryableStepError } from '../engine';
 import { aws } from './lib/aws-errors';
@@ -38,7 +38,7 @@ export const createSetEncryption = (sso: Sso) =>
       await ctx.fence('sso:UpdateInstance'); // a stale try (its lease lost) stops here, before acting
       await aws('sso:UpdateInstance', () =>
         sso(input.primaryRegion).send(
-          new UpdateInstanceCommand({
+          new SSOAdmin.UpdateInstanceCommand({
             InstanceArn: input.instanceArn,
             EncryptionConfiguration: { KeyType: 'CUSTOMER_MANAGED_KEY', KmsKeyArn: input.keyArn },
           }),

@@ -1,6 +1,7 @@
-import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { paginateListGroups, paginateListUsers, type IdentitystoreClient } from '@aws-sdk/client-identitystore';
-import { DescribeRegionCommand, type SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { IdentityStore, KMS, SSOAdmin } from '../aws/sdk';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { z } from 'zod';
 import { defineStep, RetryableStepError } from '../engine';
 import { aws, mapAwsError } from './lib/aws-errors';
@@ -59,7 +60,9 @@ export const createVerifyRegion = (
         }
       };
       await attempt(`DescribeRegion in ${r}`, async () => {
-        const d = await sso(r).send(new DescribeRegionCommand({ InstanceArn: input.instanceArn, RegionName: r }));
+        const d = await sso(r).send(
+          new SSOAdmin.DescribeRegionCommand({ InstanceArn: input.instanceArn, RegionName: r }),
+        );
         return {
           ok: d.Status === 'ACTIVE' && d.IsPrimaryRegion === false,
           detail: `${d.Status}${d.IsPrimaryRegion ? ' (primary!)' : ''}`,
@@ -77,8 +80,14 @@ export const createVerifyRegion = (
         await attempt(`Identity Store ${kind} match`, async () => {
           const list = (region: string) =>
             kind === 'users'
-              ? paginateListUsers({ client: ids_(region), pageSize: 100 }, { IdentityStoreId: input.identityStoreId })
-              : paginateListGroups({ client: ids_(region), pageSize: 100 }, { IdentityStoreId: input.identityStoreId });
+              ? IdentityStore.paginateListUsers(
+                  { client: ids_(region), pageSize: 100 },
+                  { IdentityStoreId: input.identityStoreId },
+                )
+              : IdentityStore.paginateListGroups(
+                  { client: ids_(region), pageSize: 100 },
+                  { IdentityStoreId: input.identityStoreId },
+                );
           const [a, b] = await Promise.all([
             ids(list(input.primaryRegion), input.sampleLimit),
             ids(list(r), input.sampleLimit),
@@ -94,7 +103,7 @@ export const createVerifyRegion = (
       if (input.keyArn) {
         const keyId = input.keyArn.split('/').pop() as string;
         await attempt(`Key replica in ${r}`, async () => {
-          const m = (await kms(r).send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+          const m = (await kms(r).send(new KMS.DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
           return {
             ok: m?.KeyState === 'Enabled' && m.MultiRegionConfiguration?.MultiRegionKeyType === 'REPLICA',
             detail: `${m?.KeyState} ${m?.MultiRegionConfiguration?.MultiRegionKeyType}`,
@@ -103,10 +112,10 @@ export const createVerifyRegion = (
         await attempt('Key policy parity', async () => {
           const [p, q] = await Promise.all([
             aws('kms:GetKeyPolicy', () =>
-              kms(input.primaryRegion).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
+              kms(input.primaryRegion).send(new KMS.GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
             ),
             aws('kms:GetKeyPolicy', () =>
-              kms(r).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
+              kms(r).send(new KMS.GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
             ),
           ]);
           const same = samePolicy(p.Policy, q.Policy);

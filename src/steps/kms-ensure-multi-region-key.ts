@@ -1,4 +1,4 @@
-import { CreateKeyCommand, EnableKeyRotationCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
+import { KMS } from '../aws/sdk';
 import { z } from 'zod';
 import { defineStep, NonRetryableStepError } from '../engine';
 import { CREATED_BY } from '../iam-policy';
@@ -48,7 +48,7 @@ export const createEnsureKey = (kms: Kms, keyPolicy: KeyPolicyOptions = {}) =>
         await ctx.fence('kms:CreateKey'); // a stale try (its lease lost) stops here, before acting
         const created = await aws('kms:CreateKey', () =>
           kms(region).send(
-            new CreateKeyCommand({
+            new KMS.CreateKeyCommand({
               MultiRegion: true,
               KeySpec: 'SYMMETRIC_DEFAULT',
               KeyUsage: 'ENCRYPT_DECRYPT',
@@ -67,10 +67,10 @@ export const createEnsureKey = (kms: Kms, keyPolicy: KeyPolicyOptions = {}) =>
       const keyId = keyArn.split('/').pop() as string;
       await ensureAlias(kms, region, input.keyAlias, keyId);
       const rotation = await aws('kms:GetKeyRotationStatus', () =>
-        kms(region).send(new GetKeyRotationStatusCommand({ KeyId: keyId })),
+        kms(region).send(new KMS.GetKeyRotationStatusCommand({ KeyId: keyId })),
       );
       if (!rotation.KeyRotationEnabled)
-        await aws('kms:EnableKeyRotation', () => kms(region).send(new EnableKeyRotationCommand({ KeyId: keyId })));
+        await aws('kms:EnableKeyRotation', () => kms(region).send(new KMS.EnableKeyRotationCommand({ KeyId: keyId })));
       return {
         output: { keyArn, keyId, created: true },
         summary: `Created multi-Region key ${keyId} (${input.keyAlias}) in ${region}`,

@@ -1,4 +1,4 @@
-import { GetKeyPolicyCommand, PutKeyPolicyCommand, ReplicateKeyCommand } from '@aws-sdk/client-kms';
+import { KMS } from '../aws/sdk';
 import { z } from 'zod';
 import { defineStep, NonRetryableStepError } from '../engine';
 import { CREATED_BY } from '../iam-policy';
@@ -20,7 +20,7 @@ export const createReplicateKey = (kms: Kms) =>
       const keyId = input.keyArn.split('/').pop() as string;
       const policy = (
         await aws('kms:GetKeyPolicy', () =>
-          kms(primaryRegion).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
+          kms(primaryRegion).send(new KMS.GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
         )
       ).Policy;
       let replica = await describe(kms, input.region, keyId);
@@ -30,7 +30,7 @@ export const createReplicateKey = (kms: Kms) =>
           await ctx.fence('kms:ReplicateKey'); // a stale try (its lease lost) stops here, before acting
           const out = await aws('kms:ReplicateKey', () =>
             kms(primaryRegion).send(
-              new ReplicateKeyCommand({
+              new KMS.ReplicateKeyCommand({
                 KeyId: keyId,
                 ReplicaRegion: input.region,
                 Policy: policy,
@@ -56,12 +56,14 @@ export const createReplicateKey = (kms: Kms) =>
       if (!created) {
         const current = (
           await aws('kms:GetKeyPolicy', () =>
-            kms(input.region).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
+            kms(input.region).send(new KMS.GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
           )
         ).Policy;
         if (!samePolicy(current, policy)) {
           await aws('kms:PutKeyPolicy', () =>
-            kms(input.region).send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: policy })),
+            kms(input.region).send(
+              new KMS.PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: policy }),
+            ),
           );
           reconciled = true;
         }

@@ -1,4 +1,4 @@
-import { ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { KMS } from '../aws/sdk';
 import { z } from 'zod';
 import { defineStep, NonRetryableStepError, RetryableStepError } from '../engine';
 import { aws, isAwsError } from './lib/aws-errors';
@@ -34,7 +34,7 @@ export const createScheduleReplicaDeletion = (kms: Kms) =>
       try {
         await ctx.fence('kms:ScheduleKeyDeletion'); // a stale try (its lease lost) stops here, before acting
         const out = await aws('kms:ScheduleKeyDeletion', () =>
-          kms(input.region).send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: input.days })),
+          kms(input.region).send(new KMS.ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: input.days })),
         );
         return {
           output: { scheduled: true, deletionDate: out.DeletionDate?.toISOString() },

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
-import { parse } from 'yaml';
+import { load as parse } from 'js-yaml';
 import { configFileJsonSchema } from '../../src/config-file';
 import { loadConfig, secretsOf } from '../../src/config';
 import { createBot, tableFailure } from '../../src/main';

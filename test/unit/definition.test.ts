@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { load as parse } from 'js-yaml';
 import { DefinitionError, loadWorkflows, parseWorkflow } from '../../src/engine';
 import { TEST_WORKFLOW, testWorld } from '../support/test-kinds';
 

@@ -26,9 +26,27 @@ const TRANSACTION: Record<string, string[]> = {
   ],
 };
 
-/** Every AWS action the code can call: `new XCommand(` and `paginateListX(` per imported client, in the steps and the store. */
+/** The SDK packages loaded on first use (src/aws/sdk.ts), by the name the code calls them through. */
+const NAMESPACES = new Map(
+  [
+    ...readFileSync(join(__dirname, '../../src/aws/sdk.ts'), 'utf8').matchAll(
+      /export const (\w+) = onFirstUse\(\s*\(\) => require\('@aws-sdk\/(client-[a-z-]+)'\)/g,
+    ),
+  ].map((m) => [m[1] as string, m[2] as string]),
+);
+
+/**
+ * Every AWS action the code can call, in the steps, the store and the health reader:
+ * `new XCommand(` and `paginateListX(` of an imported client, or `new KMS.XCommand(` and
+ * `SSOAdmin.paginateListX(` of one loaded on first use.
+ */
 function actionsCalled(): Set<string> {
   const actions = new Set<string>();
+  const add = (file: string, pkg: string, call: string) => {
+    const prefix = PREFIX[pkg];
+    if (!prefix) throw new Error(`${file} calls @aws-sdk/${pkg}: add its IAM prefix to this test`);
+    for (const a of TRANSACTION[`${prefix}:${call}`] ?? [`${prefix}:${call}`]) actions.add(a);
+  };
   const files = ['steps', 'store', 'health'].flatMap((d) =>
     readdirSync(join(__dirname, '../../src', d), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts'))
@@ -37,14 +55,16 @@ function actionsCalled(): Set<string> {
   for (const [dir, file] of files) {
     const text = readFileSync(join(dir, file), 'utf8');
     for (const m of text.matchAll(/import \{([^}]+)\} from '@aws-sdk\/(client-[a-z-]+)'/g)) {
-      const prefix = PREFIX[m[2] as string];
-      if (!prefix) throw new Error(`${file} imports @aws-sdk/${m[2]}: add its IAM prefix to this test`);
       for (const name of (m[1] as string).split(',').map((s) => s.trim().replace(/^type /, ''))) {
         const cmd = /^(\w+)Command$/.exec(name)?.[1];
         const page = /^paginate(\w+)$/.exec(name)?.[1];
         if ((cmd || page) && text.includes(cmd ? `new ${name}(` : `${name}(`))
-          for (const a of TRANSACTION[`${prefix}:${cmd ?? page}`] ?? [`${prefix}:${cmd ?? page}`]) actions.add(a);
+          add(file, m[2] as string, (cmd ?? page) as string);
       }
+    }
+    for (const m of text.matchAll(/\b(\w+)\.(?:(\w+)Command\(|paginate(\w+)\()/g)) {
+      const pkg = NAMESPACES.get(m[1] as string);
+      if (pkg) add(file, pkg, (m[2] ?? m[3]) as string);
     }
   }
   return actions;

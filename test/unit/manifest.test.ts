@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
-import { parse } from 'yaml';
+import { load as parse } from 'js-yaml';
 
 /** The bot scopes the Web API methods called in src/slack need (Slack's method docs), plus `commands`. */
 function scopesUsed(): string[] {

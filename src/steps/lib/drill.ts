@@ -1,6 +1,4 @@
-import { ListGroupsCommand, ListUsersCommand } from '@aws-sdk/client-identitystore';
-import { DescribeKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
-import { DescribeRegionCommand, ListInstancesCommand } from '@aws-sdk/client-sso-admin';
+import { IdentityStore, KMS, SSOAdmin } from '../../aws/sdk';
 import { aws } from './aws-errors';
 import type { StepClients } from './clients';
 import { findInstance } from './identity-center';
@@ -35,7 +33,7 @@ export async function drillRegion(
   let arn: string | undefined;
   let storeId: string | undefined;
   await timed(`Identity Center instance answers in ${region}`, async () => {
-    const list = await aws('sso:ListInstances', () => c.ssoAdmin(region).send(new ListInstancesCommand({})));
+    const list = await aws('sso:ListInstances', () => c.ssoAdmin(region).send(new SSOAdmin.ListInstancesCommand({})));
     const inst = list.Instances?.[0];
     arn = inst?.InstanceArn;
     storeId = inst?.IdentityStoreId;
@@ -50,7 +48,7 @@ export async function drillRegion(
     const instanceArn = arn;
     await timed(`Region ${region} is ACTIVE`, async () => {
       const d = await aws('sso:DescribeRegion', () =>
-        c.ssoAdmin(region).send(new DescribeRegionCommand({ InstanceArn: instanceArn, RegionName: region })),
+        c.ssoAdmin(region).send(new SSOAdmin.DescribeRegionCommand({ InstanceArn: instanceArn, RegionName: region })),
       );
       return {
         ok: d.Status === 'ACTIVE' && !d.IsPrimaryRegion,
@@ -75,10 +73,10 @@ export async function drillRegion(
     await timed(`Identity Store reads in ${region}`, async () => {
       const [u, g] = await Promise.all([
         aws('identitystore:ListUsers', () =>
-          c.identityStore(region).send(new ListUsersCommand({ IdentityStoreId: id, MaxResults: 50 })),
+          c.identityStore(region).send(new IdentityStore.ListUsersCommand({ IdentityStoreId: id, MaxResults: 50 })),
         ),
         aws('identitystore:ListGroups', () =>
-          c.identityStore(region).send(new ListGroupsCommand({ IdentityStoreId: id, MaxResults: 50 })),
+          c.identityStore(region).send(new IdentityStore.ListGroupsCommand({ IdentityStoreId: id, MaxResults: 50 })),
         ),
       ]);
       const n = u.Users?.length ?? 0;
@@ -92,9 +90,9 @@ export async function drillRegion(
     const keyId = keyArn.split('/').pop() as string;
     await timed(`Key replica usable in ${region}`, async () => {
       const [meta, policy] = await Promise.all([
-        aws('kms:DescribeKey', () => c.kms(region).send(new DescribeKeyCommand({ KeyId: keyId }))),
+        aws('kms:DescribeKey', () => c.kms(region).send(new KMS.DescribeKeyCommand({ KeyId: keyId }))),
         aws('kms:GetKeyPolicy', () =>
-          c.kms(region).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
+          c.kms(region).send(new KMS.GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
         ),
       ]);
       const m = meta.KeyMetadata;

@@ -1,11 +1,5 @@
-import {
-  DescribeInstanceCommand,
-  ListInstancesCommand,
-  paginateListRegions,
-  type DescribeInstanceCommandOutput,
-  type RegionMetadata,
-  type SSOAdminClient,
-} from '@aws-sdk/client-sso-admin';
+import { SSOAdmin } from '../../aws/sdk';
+import type { DescribeInstanceCommandOutput, RegionMetadata, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { z } from 'zod';
 import { NonRetryableStepError } from '../../engine';
 import { aws, mapAwsError } from './aws-errors';
@@ -18,13 +12,15 @@ export async function describeInstance(
   region: string,
   instanceArn: string,
 ): Promise<DescribeInstanceCommandOutput> {
-  return aws('sso:DescribeInstance', () => sso(region).send(new DescribeInstanceCommand({ InstanceArn: instanceArn })));
+  return aws('sso:DescribeInstance', () =>
+    sso(region).send(new SSOAdmin.DescribeInstanceCommand({ InstanceArn: instanceArn })),
+  );
 }
 
 export async function listRegions(sso: Sso, region: string, instanceArn: string): Promise<RegionMetadata[]> {
   const out: RegionMetadata[] = [];
   try {
-    for await (const page of paginateListRegions({ client: sso(region) }, { InstanceArn: instanceArn }))
+    for await (const page of SSOAdmin.paginateListRegions({ client: sso(region) }, { InstanceArn: instanceArn }))
       out.push(...(page.Regions ?? []));
   } catch (err) {
     throw mapAwsError('sso:ListRegions', err);
@@ -39,7 +35,7 @@ export async function findInstance(
   instanceArn?: string,
 ): Promise<DescribeInstanceCommandOutput> {
   if (instanceArn) return describeInstance(sso, homeRegion, instanceArn);
-  const list = await aws('sso:ListInstances', () => sso(homeRegion).send(new ListInstancesCommand({})));
+  const list = await aws('sso:ListInstances', () => sso(homeRegion).send(new SSOAdmin.ListInstancesCommand({})));
   const instances = list.Instances ?? [];
   if (!instances.length)
     throw new NonRetryableStepError(

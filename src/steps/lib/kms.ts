@@ -1,11 +1,5 @@
-import {
-  CreateAliasCommand,
-  DescribeKeyCommand,
-  ListKeysCommand,
-  ListResourceTagsCommand,
-  type KeyMetadata,
-  type KMSClient,
-} from '@aws-sdk/client-kms';
+import { KMS } from '../../aws/sdk';
+import type { KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import { NonRetryableStepError } from '../../engine';
 import { aws } from './aws-errors';
 
@@ -17,7 +11,8 @@ export { RUN_TAG };
 
 export async function describe(kms: Kms, region: string, keyId: string): Promise<KeyMetadata | undefined> {
   try {
-    return (await aws('kms:DescribeKey', () => kms(region).send(new DescribeKeyCommand({ KeyId: keyId })))).KeyMetadata;
+    return (await aws('kms:DescribeKey', () => kms(region).send(new KMS.DescribeKeyCommand({ KeyId: keyId }))))
+      .KeyMetadata;
   } catch (err) {
     if (err instanceof NonRetryableStepError && err.code === 'NotFoundException') return undefined;
     throw err;
@@ -34,11 +29,11 @@ export const usablePrimary = (k: KeyMetadata | undefined) =>
 export async function findTagged(kms: Kms, region: string, tag: string): Promise<string | undefined> {
   let marker: string | undefined;
   do {
-    const page = await aws('kms:ListKeys', () => kms(region).send(new ListKeysCommand({ Marker: marker })));
+    const page = await aws('kms:ListKeys', () => kms(region).send(new KMS.ListKeysCommand({ Marker: marker })));
     for (const k of page.Keys ?? []) {
       if (!k.KeyId?.startsWith('mrk-')) continue;
       const tags = await aws('kms:ListResourceTags', () =>
-        kms(region).send(new ListResourceTagsCommand({ KeyId: k.KeyId })),
+        kms(region).send(new KMS.ListResourceTagsCommand({ KeyId: k.KeyId })),
       );
       if (tags.Tags?.some((t) => t.TagKey === RUN_TAG && t.TagValue === tag)) return k.KeyArn;
     }
@@ -50,7 +45,7 @@ export async function findTagged(kms: Kms, region: string, tag: string): Promise
 export async function ensureAlias(kms: Kms, region: string, alias: string, keyId: string): Promise<void> {
   try {
     await aws('kms:CreateAlias', () =>
-      kms(region).send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId })),
+      kms(region).send(new KMS.CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId })),
     );
   } catch (err) {
     if (!(err instanceof NonRetryableStepError && err.code === 'AlreadyExistsException')) throw err;

@@ -1,4 +1,5 @@
-import { DescribeKeyCommand, GetKeyPolicyCommand, type KeyMetadata, type KMSClient } from '@aws-sdk/client-kms';
+import { KMS } from '../../aws/sdk';
+import type { KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import { NonRetryableStepError } from '../../engine';
 import { aws } from './aws-errors';
 import { extraGrants, identityCenterKeyPolicy, policyGrantsIdc, samePolicy, type KeyPolicyOptions } from './key-policy';
@@ -25,7 +26,7 @@ export async function keyBehindAlias(
   const { primary, target, alias, accountId, orgId, why } = k;
   let meta: KeyMetadata | undefined;
   try {
-    meta = (await aws('kms:DescribeKey', () => kms(primary).send(new DescribeKeyCommand({ KeyId: alias }))))
+    meta = (await aws('kms:DescribeKey', () => kms(primary).send(new KMS.DescribeKeyCommand({ KeyId: alias }))))
       .KeyMetadata;
   } catch (err) {
     if (!(err instanceof NonRetryableStepError && err.code === 'NotFoundException')) throw err;
@@ -48,7 +49,7 @@ export async function keyBehindAlias(
   }
   const policy = (
     await aws('kms:GetKeyPolicy', () =>
-      kms(primary).send(new GetKeyPolicyCommand({ KeyId: meta.KeyId, PolicyName: 'default' })),
+      kms(primary).send(new KMS.GetKeyPolicyCommand({ KeyId: meta.KeyId, PolicyName: 'default' })),
     )
   ).Policy;
   const extra = extraGrants(policy, identityCenterKeyPolicy(accountId ?? '', orgId, k.keyPolicy));
@@ -63,12 +64,12 @@ export async function keyBehindAlias(
 }
 
 export async function keyFacts(kms: (r: string) => KMSClient, primary: string, target: string, keyArn: string) {
-  const meta = (await aws('kms:DescribeKey', () => kms(primary).send(new DescribeKeyCommand({ KeyId: keyArn }))))
+  const meta = (await aws('kms:DescribeKey', () => kms(primary).send(new KMS.DescribeKeyCommand({ KeyId: keyArn }))))
     .KeyMetadata;
   const multiRegion = meta?.MultiRegion === true;
   const policy = (
     await aws('kms:GetKeyPolicy', () =>
-      kms(primary).send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' })),
+      kms(primary).send(new KMS.GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' })),
     )
   ).Policy;
   const replica = meta?.MultiRegionConfiguration?.ReplicaKeys?.find((r) => r.Region === target);
@@ -76,7 +77,7 @@ export async function keyFacts(kms: (r: string) => KMSClient, primary: string, t
   if (replica?.Arn) {
     const rp = (
       await aws('kms:GetKeyPolicy', () =>
-        kms(target).send(new GetKeyPolicyCommand({ KeyId: meta?.KeyId, PolicyName: 'default' })),
+        kms(target).send(new KMS.GetKeyPolicyCommand({ KeyId: meta?.KeyId, PolicyName: 'default' })),
       )
     ).Policy;
     replicaPolicySame = samePolicy(rp, policy);
