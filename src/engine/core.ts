@@ -136,7 +136,9 @@ export function createCore(opts: EngineOptions): EngineCore {
       let current = typeof start === 'string' ? await store.get(start) : start;
       let busy = 0;
       for (let tries = 0; tries < 10 && current; tries++) {
-        const next = structuredClone(current);
+        // The definition snapshot never changes after the start: shared, not copied (it is most of a run).
+        const { definition, ...state } = current;
+        const next: Run = { ...structuredClone(state), definition };
         const notes = mutate(next);
         if (!notes) return undefined;
         const now = clock.now();

@@ -23,6 +23,17 @@ const StoredRun = z
   })
   .passthrough();
 
+/** Each definition snapshot's JSON, made once: it never changes after the start, and is most of a run. */
+const definitionJson = new WeakMap<object, string>();
+
+/** The run as JSON, its definition snapshot spliced in from the cache. */
+function runJson(run: Omit<Run, 'leaseOwner' | 'leaseUntil' | 'leaseBeat' | 'dueAt'>): string {
+  const { definition, ...state } = run;
+  let def = definitionJson.get(definition);
+  if (def === undefined) definitionJson.set(definition, (def = JSON.stringify(definition)));
+  return `{"definition":${def},${JSON.stringify(state).slice(1)}`;
+}
+
 /**
  * A run as one item: the run as JSON in `data`, with the fields conditions and indexes need as
  * attributes (version, status, lease, due time for the due index, creation for the recent index).
@@ -32,7 +43,7 @@ export function runItem(run: Run): Item {
   const item: Item = {
     ...Object.fromEntries(Object.entries(keys.run(run.id)).map(([k, v]) => [k, S(v)])),
     ...Object.fromEntries(Object.entries(keys.recent(run.createdAt, run.id)).map(([k, v]) => [k, S(v)])),
-    data: S(JSON.stringify(rest)),
+    data: S(runJson(rest)),
     version: N(run.version),
     status: S(run.status),
     workflowId: S(run.workflowId),
