@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
 import { SSM } from './aws/sdk';
-import { loadConfig, type Config } from './config';
+import { loadConfig, SSM_CONFIG, type Config } from './config';
 import { withSecrets } from './secrets';
 
-/**
+/*
  * The deployed bot's configuration file in an SSM parameter: `IDC_CONFIG=ssm:<name or ARN>`. The
  * stack stores the file it checked at synth there and pins its SHA-256 in `IDC_CONFIG_SHA256`, so a
  * process runs the configuration that was deployed, and a parameter edited outside the deploy (who
  * may approve, which roles are assumed) is refused rather than used.
  */
-export const SSM_CONFIG = /^ssm:(arn:aws[a-z-]*:ssm:([a-z0-9-]+):\d{12}:parameter(\/.+)|\/[\w.\-/]+)$/;
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

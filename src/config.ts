@@ -5,6 +5,9 @@ import { SECRET_ARN } from './secrets';
 
 const REGION = REGION_PATTERN.source.slice(1, -1);
 
+/** IDC_CONFIG naming an SSM parameter (src/config-parameter.ts reads it): its name or ARN, and the ARN's Region. */
+export const SSM_CONFIG = /^ssm:(arn:aws[a-z-]*:ssm:([a-z0-9-]+):\d{12}:parameter\/.+|[\w.\-/]+)$/;
+
 /** IDC_ROLES: the file's roles, as JSON text. */
 const Roles = z
   .string()
@@ -54,8 +57,8 @@ export const EnvSchema = z.object({
   IDC_CONFIG: optional(
     z
       .string()
-      .regex(
-        /(\.ya?ml|^ssm:.+)$/,
+      .refine(
+        (v) => /\.ya?ml$/.test(v) || SSM_CONFIG.test(v),
         'must be the path of a YAML file such as idc-bot.yml, or ssm:<parameter name or ARN> (the deployed stack)',
       ),
   ),
@@ -206,7 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file?: { source
         `Configuration is invalid:\n${both.map((k) => `  - ${k}: IDC_CONFIG names a file, which says this per instance; remove ${k} from the environment (or IDC_CONFIG)`).join('\n')}\nSee the configuration table in README.md.`,
       );
   }
-  if (e.IDC_CONFIG?.startsWith('ssm:') && !file)
+  if (e.IDC_CONFIG && SSM_CONFIG.test(e.IDC_CONFIG) && !file)
     throw new Error(
       `IDC_CONFIG: ${e.IDC_CONFIG} is an SSM parameter, which the bot reads as it starts (npm run start:prod, the Lambda handler); here, name a file`,
     );

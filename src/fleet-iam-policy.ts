@@ -21,7 +21,7 @@ const partsOf = (roleArn: string) => {
 
 const policy = (Statement: PolicyDocument['Statement']): PolicyDocument => ({ Version: '2012-10-17', Statement });
 
-/** What the steps call for one instance, in the account of `roleArn`'s (or `accountId`). */
+/** What the steps call for one instance, in the given account. */
 const statementsOf = (i: FleetInstance, account: { accountId: string; partition?: string }) =>
   instanceStatements({
     ...account,

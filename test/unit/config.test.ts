@@ -166,6 +166,10 @@ describe('the configuration file (IDC_CONFIG)', () => {
       /IDC_CONFIG: ssm:\/idc-bot\/config is an SSM parameter, which the bot reads as it starts/,
     );
     expect(() => loadConfig({ IDC_CONFIG: 'idc-bot.json' })).toThrow(/IDC_CONFIG: must be the path of a YAML file/);
+    expect(() => loadConfig({ IDC_CONFIG: 'ssm:idc bot' })).toThrow(
+      /IDC_CONFIG: must be .* or ssm:<parameter name or ARN>/,
+    );
+    expect(() => loadConfig({ IDC_CONFIG: 'ssm:idc-bot-config' })).toThrow(/is an SSM parameter/);
     expect(() => loadConfig({ IDC_CONFIG: 'ssm:/p', IDC_CONFIG_SHA256: 'abc' })).toThrow(
       /IDC_CONFIG_SHA256: must be the SHA-256/,
     );
