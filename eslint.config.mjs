@@ -31,6 +31,26 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // SDK packages load on first use (src/aws/sdk.ts): a value import would load one at every start.
+    files: ['src/**/*.ts'],
+    ignores: ['src/aws/**', 'src/store/**', 'src/cli/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@aws-sdk/client-*', '@aws-sdk/credential-providers'],
+              allowTypeImports: true,
+              message:
+                'Make SDK commands through src/aws/sdk.ts (new KMS.DescribeKeyCommand(…)); import only types here.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['**/*.cjs'], languageOptions: { globals: globals.node, sourceType: 'commonjs' } },
   // The sandbox page's script runs in the browser, as plain JavaScript.
   { files: ['dev/sandbox/ui/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'script' } },
