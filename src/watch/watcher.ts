@@ -99,15 +99,24 @@ export function createWatcher(o: WatcherOptions) {
     return r;
   }
 
+  /** The check in flight for /idc status, which everyone asking meanwhile shares. */
+  let asked: ReturnType<typeof check> | undefined;
+
   return {
     check,
     /** This process's last view, if younger than `maxAgeMs` (no I/O). */
     cached(maxAgeMs = 10_000): WatchState | undefined {
       return seen && Date.now() - seen.at < maxAgeMs ? seen.state : undefined;
     },
-    /** The picture for /idc status: this process's last view if younger than `maxAgeMs`, else a check. */
+    /**
+     * The picture for /idc status: this process's last view if younger than `maxAgeMs`, else a check,
+     * one at a time: fifty people asking at once cost one read of the table and of AWS, not fifty.
+     */
     async current(maxAgeMs = 10_000): Promise<WatchState> {
-      return this.cached(maxAgeMs) ?? (await check()).state;
+      const cached = this.cached(maxAgeMs);
+      if (cached) return cached;
+      asked ??= check().finally(() => (asked = undefined));
+      return (await asked).state;
     },
     /** The last stored state, without reading AWS. */
     async last(): Promise<WatchState | undefined> {

@@ -238,6 +238,26 @@ describe('replication watch against the AWS emulator and DynamoDB Local', () => 
     replica().state = 'Enabled';
   });
 
+  it('answers many people asking at once for the status with one check', async () => {
+    const { db, table } = await freshStore(clock.now);
+    let reads = 0;
+    const w = createWatcher({
+      name: 'watch#once',
+      homeRegion: 'us-east-1',
+      read: () => (reads++, readHealth(clients, { homeRegion: 'us-east-1', now: clock.now })),
+      store: createStateStore(db, table),
+      notify: async () => undefined,
+      now: clock.now,
+      intervalMs: 300_000,
+      stuckAfterMs: 3_600_000,
+    });
+    const states = await Promise.all(Array.from({ length: 20 }, () => w.current()));
+    expect(reads).toBe(1);
+    expect(new Set(states.map((s) => s.lastCheck)).size).toBe(1);
+    await w.current(); // within its age: no I/O at all
+    expect(reads).toBe(1);
+  });
+
   it('stays within its AWS call budget per check', async () => {
     const before = emu.world.calls.length;
     const s = await readHealth(clients, { homeRegion: 'us-east-1' });
