@@ -128,6 +128,11 @@ export class IdcBotStack extends Stack {
       description: 'Put the Slack credentials here (JSON)',
     });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'BotRoleArn', {
+      value: this.role.roleArn,
+      description:
+        "The bot's role: each instance's role trusts it (npm run iam-policy -- --config idc-bot.yml --bot-role <this>)",
+    });
     NagSuppressions.addResourceSuppressions(this.secret, [
       {
         id: 'AwsSolutions-SMG4',

@@ -196,6 +196,8 @@ describe('the deployment stack (infra/), synthesized', () => {
         'arn:aws:iam::222222222222:role/idc-bot',
       ]);
       expect(vars).toMatch(/"ssm:GetParameter"[^}]*\}[^}]*parameter",\{"Ref":"Config/);
+      // The role each instance's role must trust is an output.
+      template.hasOutput('BotRoleArn', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('BotRole'), 'Arn'] } });
     }
     // Two instances in the bot's own account: each one's statements, told apart.
     writeFileSync(file, text.replace(/ *roleArn: .*\n/g, ''));
