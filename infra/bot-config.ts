@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Stack } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { parseConfigFile } from '../src/config-file';
+import { parseConfigFile, readConfigText } from '../src/config-file';
 import { sha256 } from '../src/config-parameter';
 import type { FleetInstance } from '../src/fleet-iam-policy';
 import type { BotSettings } from './settings';
@@ -44,12 +43,7 @@ export function deployedConfig(
     };
     return { instances: [instance], environment };
   }
-  let text: string;
-  try {
-    text = readFileSync(s.config, 'utf8');
-  } catch (err) {
-    throw new Error(`-c config: cannot read ${s.config} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  const text = readConfigText(s.config, '-c config');
   const instances = parseConfigFile(text, s.config);
   const bytes = Buffer.byteLength(text);
   if (bytes > ADVANCED_BYTES)

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { ROOT } from './parts';
 
 /**
  * Bolt's index loads every receiver; on Lambda only AwsLambdaReceiver runs. Express (with
@@ -42,8 +43,6 @@ const englishOnly: Plugin = {
     }));
   },
 };
-
-const ROOT = join(__dirname, '..', ...(__dirname.includes('dist-dev') ? ['..'] : []));
 
 /** One minified CommonJS file for Node 22+ with everything `entry` imports (the bench's bare bundle too). */
 export function bundleForNode(entry: string, outfile: string, extra: BuildOptions = {}) {

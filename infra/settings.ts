@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { Field } from '../src/config-file';
 
-const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a Region name such as us-east-1');
-const Channel = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel ID such as C0123ABCD (not a #name)');
+// The same check per kind of setting as the bot's environment and idc-bot.yml (src/config-file.ts).
+const { Region, Channel } = Field;
 const jsonOr = <T extends z.ZodTypeAny>(schema: T) =>
   z.preprocess((v) => {
     if (typeof v !== 'string') return v;
@@ -58,28 +59,14 @@ export const BotSettingsSchema = z
       .optional(),
     channel: Channel.optional(),
     notifyChannel: Channel.optional(),
-    roles: jsonOr(z.record(z.string(), z.array(z.string()).min(1)))
-      .describe('IDC_ROLES as JSON')
-      .optional(),
+    roles: jsonOr(Field.Roles).describe('IDC_ROLES as JSON').optional(),
     viewerRole: z.string().optional(),
-    instanceArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/)
-      .optional(),
-    idcRoleArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/)
-      .optional(),
-    idcRoleExternalId: z.string().optional(),
+    instanceArn: Field.InstanceArn.optional(),
+    idcRoleArn: Field.RoleArn.optional(),
+    idcRoleExternalId: Field.ExternalId.optional(),
     /** The organization's delegated administrator account: it administers the key too (IDC_DELEGATED_ADMIN_ACCOUNT). */
-    delegatedAdminAccount: z
-      .string()
-      .regex(/^\d{12}$/)
-      .optional(),
-    keyAlias: z
-      .string()
-      .regex(/^alias\/[a-zA-Z0-9/_-]+$/)
-      .optional(),
+    delegatedAdminAccount: Field.AccountId.optional(),
+    keyAlias: Field.KeyAlias.optional(),
     tableName: z.string().default('idc-bot'),
     reservedConcurrency: z.coerce.number().int().min(1).max(100).default(5),
     alarmEmail: z.string().email().optional(),

@@ -134,18 +134,19 @@ const where = (path: PropertyKey[]) =>
   path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)), '') ||
   '(top level)';
 
-/** Reads and checks the file; throws one error naming the file, each bad path and its fix. */
-export function readConfigFile(path: string): InstanceConfig[] {
-  let text: string;
+/** The file's text; `setting` names where its path came from, for the error. */
+export function readConfigText(path: string, setting = 'IDC_CONFIG'): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new Error(
-      `IDC_CONFIG: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      `${setting}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   }
-  return parseConfigFile(text, path);
 }
+
+/** Reads and checks the file; throws one error naming the file, each bad path and its fix. */
+export const readConfigFile = (path: string): InstanceConfig[] => parseConfigFile(readConfigText(path), path);
 
 /** Checks the file's text (`source`: where it came from, for errors: a path or an SSM parameter). */
 export function parseConfigFile(text: string, source: string): InstanceConfig[] {
