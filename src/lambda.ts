@@ -1,3 +1,4 @@
+import './zod-english'; // first: before anything loads zod
 import { AwsLambdaReceiver, isValidSlackRequest } from '@slack/bolt';
 import { secretsOf } from './config';
 import { createLogger } from './log';

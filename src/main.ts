@@ -1,3 +1,4 @@
+import './zod-english'; // first: before anything loads zod
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,19 +16,20 @@ import {
   createSlackApp,
   createSlackClient,
   createSlackDirectory,
+  resolveInstallation,
   type Dispatch,
   type SlackSettings,
 } from './slack/app';
 import { createFleetRegistry, createStepRegistry, KNOWN_REGIONS } from './steps';
 import { createDynamoRunStore, createReplayStore, createStateStore, ensureTable } from './store';
 
-/** `target` whose methods first wait for `ready`. */
-function afterReady<T extends object>(target: T, ready: Promise<unknown>): T {
+/** `target` whose methods first wait for `ready()`. */
+function afterReady<T extends object>(target: T, ready: () => Promise<unknown>): T {
   return new Proxy(target, {
     get(t, key, receiver) {
       const value = Reflect.get(t, key, receiver) as unknown;
       return typeof value === 'function'
-        ? async (...args: unknown[]) => (await ready, (value as (...a: unknown[]) => unknown).apply(t, args))
+        ? async (...args: unknown[]) => (await ready(), (value as (...a: unknown[]) => unknown).apply(t, args))
         : value;
     },
   });
@@ -78,6 +80,24 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const t0 = performance.now();
   const lap = (what: string) => log.debug({ ms: Math.round(performance.now() - t0) }, `start-up: ${what}`);
   const clock = extra.clock ?? { now: () => Date.now() };
+  const shared: Omit<SlackSettings, 'channel' | 'notifyChannel' | 'roles' | 'baseInput'> = {
+    token: config.SLACK_BOT_TOKEN as string,
+    signingSecret: config.SLACK_SIGNING_SECRET as string,
+    appToken: config.SLACK_APP_TOKEN,
+    port: config.PORT,
+    apiUrl: config.SLACK_API_URL,
+    requesterRole: config.IDC_REQUESTER_ROLE,
+    viewerRole: config.IDC_VIEWER_ROLE,
+    commandsPerMinute: config.IDC_COMMANDS_PER_MINUTE,
+    requireReason: config.IDC_REQUIRE_REASON,
+    notifyApprovers: config.IDC_NOTIFY_APPROVERS,
+    ticketPattern: config.IDC_TICKET_PATTERN,
+    regions: new Set([...KNOWN_REGIONS, ...config.instances.flatMap((i) => i.allowedRegions?.split(',') ?? [])]),
+  };
+  const slackClient = createSlackClient(shared, log);
+  // Who the bot is in Slack (auth.test, bots.info): asked now, answered while the rest is built.
+  const whoAmI = resolveInstallation(slackClient);
+  whoAmI.catch(() => undefined); // awaited below; a start stopped before then must not leave it unhandled
   // One adapter per instance (its own app in the IdP), shared by its per-person sessions.
   const idps = new Map(config.instances.map((i) => [i.name, createIdentityProvider(config, i.idpApp)]));
   // Each instance: its own clients (its account's role, refreshed before expiry), key policy and steps.
@@ -102,33 +122,28 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   refuseOpenApprovers(definitions, config);
   const homeRegion = config.instances[0]?.homeRegion ?? 'us-east-1';
   const db = createDynamoClient({ region: process.env.AWS_REGION ?? homeRegion, endpoint: extra.dynamoEndpoint });
-  // The table check runs while the rest starts (it is most of a cold start's I/O); whatever uses
-  // the table waits for it, and a failed check stops the bot (see startBot).
+  // The table check starts on the table's first use, or right after the bot listens (startBot), so
+  // that loading the table's client does not hold up listening; whatever uses the table waits for
+  // it, and a failed check stops the bot (see startBot).
   // Where the deployment made the table (DYNAMODB_CREATE_TABLE=false, as the stack sets), the bot
   // neither checks nor creates it: its first read or write says plainly if it is missing.
-  const tableReady = config.DYNAMODB_CREATE_TABLE
-    ? ensureTable(db, config.DYNAMODB_TABLE).then(() => lap('table checked'))
-    : Promise.resolve();
-  tableReady.catch(() => undefined);
+  const state = { stopping: false, table: 'checking' as 'checking' | 'ready' | 'failed' };
+  let tableCheck: Promise<void> | undefined;
+  const tableReady = () =>
+    (tableCheck ??= (config.DYNAMODB_CREATE_TABLE ? ensureTable(db, config.DYNAMODB_TABLE) : Promise.resolve()).then(
+      () => {
+        state.table = 'ready';
+        lap('table checked');
+      },
+      (err: unknown) => {
+        state.table = 'failed';
+        throw err;
+      },
+    ));
   const store = afterReady(
     createDynamoRunStore(db, config.DYNAMODB_TABLE, () => clock.now()),
     tableReady,
   );
-  const shared: Omit<SlackSettings, 'channel' | 'notifyChannel' | 'roles' | 'baseInput'> = {
-    token: config.SLACK_BOT_TOKEN as string,
-    signingSecret: config.SLACK_SIGNING_SECRET as string,
-    appToken: config.SLACK_APP_TOKEN,
-    port: config.PORT,
-    apiUrl: config.SLACK_API_URL,
-    requesterRole: config.IDC_REQUESTER_ROLE,
-    viewerRole: config.IDC_VIEWER_ROLE,
-    commandsPerMinute: config.IDC_COMMANDS_PER_MINUTE,
-    requireReason: config.IDC_REQUIRE_REASON,
-    notifyApprovers: config.IDC_NOTIFY_APPROVERS,
-    ticketPattern: config.IDC_TICKET_PATTERN,
-    regions: new Set([...KNOWN_REGIONS, ...config.instances.flatMap((i) => i.allowedRegions?.split(',') ?? [])]),
-  };
-  const slackClient = createSlackClient(shared, log);
   const stateStore = afterReady(createStateStore(db, config.DYNAMODB_TABLE), tableReady);
   // Each instance: its watcher (on its own, so one failing instance never holds back the others),
   // its read-only answers and its Slack settings.
@@ -151,11 +166,6 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   });
   const watchers = members.map((m) => m.watcher);
   const replays = afterReady(createReplayStore(db, config.DYNAMODB_TABLE), tableReady);
-  const state = { stopping: false, table: 'checking' as 'checking' | 'ready' | 'failed' };
-  tableReady.then(
-    () => (state.table = 'ready'),
-    () => (state.table = 'failed'),
-  );
   const first = members[0] as (typeof members)[number];
   const { app, init, flush, catchUp, runJob } = createSlackApp({
     settings: first.settings,
@@ -168,6 +178,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     defer: extra.defer,
     replays,
     health: () => ({ ok: !state.stopping && state.table !== 'failed', ...state }),
+    installation: await whoAmI,
   });
   await init();
   lap('Slack app initialised (auth.test)');
@@ -181,7 +192,7 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
     log,
     replays,
     runJob,
-    /** Settles when the table is there (rejects when it cannot be checked or created). */
+    /** Checks the table (once): settles when it is there, rejects when it cannot be checked or created. */
     ready: tableReady,
     /**
      * Stops claiming work, lets the step in hand finish or releases its lease within `deadlineMs`
@@ -216,8 +227,11 @@ export function tableFailure(table: string, err: unknown): string {
 export async function startBot(config: Config, extra: BotExtras = {}) {
   const bot = await createBot(config, extra);
   await bot.app.start(config.PORT);
-  bot.log.debug({ uptimeMs: Math.round(process.uptime() * 1000) }, 'start-up: serving');
-  bot.ready.catch((err: unknown) => {
+  const uptimeMs = Math.round(process.uptime() * 1000);
+  if (config.SLACK_APP_TOKEN) bot.log.info({ uptimeMs }, 'idc-bot is connected to Slack over Socket Mode');
+  else bot.log.info({ port: config.PORT, uptimeMs }, 'idc-bot is listening on /slack/events');
+  // What only the slow parts need starts now (the table's client and its check, about 60 ms on a cold process).
+  bot.ready().catch((err: unknown) => {
     bot.log.fatal({ err }, tableFailure(config.DYNAMODB_TABLE, err));
     void bot.stop().finally(() => process.exit(1));
   });
@@ -267,8 +281,6 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     log.fatal({ err: { code: e.code, message: e.message } }, `The bot could not start: ${why}`);
     process.exit(1);
   }
-  if (config.SLACK_APP_TOKEN) log.info('idc-bot is connected to Slack over Socket Mode');
-  else log.info({ port: config.PORT }, 'idc-bot is listening on /slack/events');
   // ECS sends SIGTERM and waits stopTimeout (the stack sets 60 s) before SIGKILL; systemd, TimeoutStopSec.
   const shutdown = (signal: string) => {
     log.info({ signal }, 'stopping: no new work is claimed; the step in hand finishes or is released');

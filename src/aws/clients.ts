@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { IdentitystoreClient } from '@aws-sdk/client-identitystore';
@@ -13,6 +13,7 @@ import { logRequests } from './request-log';
 import {
   Account,
   Credentials,
+  DynamoDB,
   IdentityStore,
   KMS,
   Lambda,
@@ -107,12 +108,24 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
   };
 }
 
-/** The client of the bot's own table (in the Region the bot runs in, not necessarily the instance's). */
+/**
+ * The client of the bot's own table (in the Region the bot runs in, not necessarily the instance's),
+ * made on its first use: the bot listens before the table's client and the SDK's core are loaded.
+ */
 export function createDynamoClient(opts: { region: string; endpoint?: string }): DynamoDBClient {
-  return new DynamoDBClient({
-    region: opts.region,
-    requestHandler: HTTP_TIMEOUTS,
-    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+  let client: DynamoDBClient | undefined;
+  const made = () =>
+    (client ??= new DynamoDB.DynamoDBClient({
+      region: opts.region,
+      requestHandler: HTTP_TIMEOUTS,
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    }));
+  return new Proxy({} as DynamoDBClient, {
+    get(_t, name) {
+      if (name === 'destroy' && !client) return () => undefined; // never used: nothing to close
+      const value = Reflect.get(made(), name) as unknown;
+      return typeof value === 'function' ? value.bind(client) : value;
+    },
   });
 }
 

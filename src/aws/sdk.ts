@@ -1,9 +1,9 @@
 /**
  * The AWS SDK's client packages, each loaded on first use: `KMS.DescribeKeyCommand` reads like a
  * namespace import, and the package loads when the first command is made, not when the bot starts.
- * Each costs 2-20 ms to load and most commands need one or two (start-up and the Lambda cold start:
- * docs/BENCHMARKS.md). The table's client (DynamoDB) is needed at start and is imported as usual;
- * types come from `import type`, which costs nothing at run time.
+ * Each costs 2-20 ms to load and most commands need one or two; the table's (DynamoDB, about 50 ms
+ * with the SDK's core) loads on the table's first use, after the bot is listening (start-up and the
+ * Lambda cold start: docs/BENCHMARKS.md). Types come from `import type`, which costs nothing at run time.
  */
 function onFirstUse<T extends object>(load: () => T): T {
   let loaded: T | undefined;
@@ -11,6 +11,9 @@ function onFirstUse<T extends object>(load: () => T): T {
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use (above) */
+export const DynamoDB = onFirstUse(
+  () => require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb'),
+);
 export const SSOAdmin = onFirstUse(
   () => require('@aws-sdk/client-sso-admin') as typeof import('@aws-sdk/client-sso-admin'),
 );

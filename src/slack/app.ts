@@ -39,6 +39,11 @@ export interface SlackAppDeps {
   defer?: Dispatch;
   /** What `GET /healthz` reports (HTTP and Socket Mode); no route when absent. */
   health?: () => { ok: boolean; [k: string]: unknown };
+  /**
+   * Who the bot is, when the caller asked Slack already (main: while the rest was being built, so
+   * `init` makes no call). Default: `init` asks.
+   */
+  installation?: Installation;
 }
 
 /** The Web API client options: Slack's URL, retries, and the bot's logger (Bolt would hand the client only a level). */
@@ -66,12 +71,15 @@ export function createSlackApp({
   replays,
   defer,
   health,
+  installation: known,
 }: SlackAppDeps) {
   const bolt = boltLogger(logger);
   const clientOptions = clientOptionsOf(settings, logger);
   const routes = health ? [healthRoute(health)] : [];
   const app = new App({
     token: settings.token,
+    // Bolt's own auth.test is left out where the caller already knows who the bot is.
+    ...(known ? { botId: known.botId, botUserId: known.botUserId, tokenVerificationEnabled: false } : {}),
     deferInitialization: true,
     logger: bolt,
     clientOptions,
@@ -120,7 +128,7 @@ export function createSlackApp({
     /** Initialises Bolt (auth.test) and learns which installation requests must come from. */
     async init(): Promise<void> {
       // Bolt's own auth.test and ours (with bots.info) go out together: one round trip less at start.
-      [, installation] = await Promise.all([app.init(), resolveInstallation(app.client)]);
+      [, installation] = await Promise.all([app.init(), known ?? resolveInstallation(app.client)]);
     },
   };
 }
@@ -131,6 +139,7 @@ export { createNotifier } from './notify';
 export { memoryReplayGuard, refusal, sharedCheck, signatureHeaders, type ReplayGuard } from './middleware/replay';
 export { createSlackDirectory, type SlackDirectory } from './directory';
 export { createFleet, type Fleet, type FleetMember } from './fleet';
+export { resolveInstallation, type Installation } from './middleware/installation';
 export type { Queries, SlackSettings } from './settings';
 export type { Dispatch, SlowJob } from './jobs';
 export type { DrillResult, FailoverRehearsalView, PlanView, StatusView } from './render';

@@ -1,14 +1,5 @@
-import {
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  TransactWriteItemsCommand,
-  TransactionCanceledException,
-  UpdateItemCommand,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  type TransactWriteItem,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { DynamoDB } from '../aws/sdk';
 import {
   ConflictError,
   LockHeldError,
@@ -56,7 +47,9 @@ export function createDynamoRunStore(
 
   async function get(runId: string): Promise<Run | undefined> {
     stats.reads++;
-    const out = await db.send(new GetItemCommand({ TableName: table, Key: runKey(runId), ConsistentRead: true }));
+    const out = await db.send(
+      new DynamoDB.GetItemCommand({ TableName: table, Key: runKey(runId), ConsistentRead: true }),
+    );
     return out.Item ? parseRun(out.Item) : undefined;
   }
 
@@ -65,7 +58,7 @@ export function createDynamoRunStore(
     const k = keys.request(requestId);
     stats.reads++;
     const out = await db.send(
-      new GetItemCommand({ TableName: table, Key: { pk: S(k.pk), sk: S(k.sk) }, ConsistentRead: true }),
+      new DynamoDB.GetItemCommand({ TableName: table, Key: { pk: S(k.pk), sk: S(k.sk) }, ConsistentRead: true }),
     );
     return out.Item?.runId?.S;
   }
@@ -75,7 +68,7 @@ export function createDynamoRunStore(
       (err as { name?: string }).name ?? '',
     );
   const reasonCodes = (err: unknown): (string | undefined)[] =>
-    err instanceof TransactionCanceledException ? (err.CancellationReasons ?? []).map((r) => r.Code) : [];
+    err instanceof DynamoDB.TransactionCanceledException ? (err.CancellationReasons ?? []).map((r) => r.Code) : [];
 
   return {
     stats,
@@ -113,7 +106,7 @@ export function createDynamoRunStore(
       for (let tries = 0; tries < 3; tries++) {
         try {
           stats.writes++;
-          await db.send(new TransactWriteItemsCommand({ TransactItems: items }));
+          await db.send(new DynamoDB.TransactWriteItemsCommand({ TransactItems: items }));
           return { created: true, runId: run.id };
         } catch (err) {
           const codes = reasonCodes(err);
@@ -157,10 +150,10 @@ export function createDynamoRunStore(
       try {
         stats.writes++;
         if (items.length === 1)
-          await db.send(new PutItemCommand({ TableName: table, Item: runItem(run), ...condition }));
-        else await db.send(new TransactWriteItemsCommand({ TransactItems: items }));
+          await db.send(new DynamoDB.PutItemCommand({ TableName: table, Item: runItem(run), ...condition }));
+        else await db.send(new DynamoDB.TransactWriteItemsCommand({ TransactItems: items }));
       } catch (err) {
-        if (err instanceof ConditionalCheckFailedException) throw new ConflictError(run.id);
+        if (err instanceof DynamoDB.ConditionalCheckFailedException) throw new ConflictError(run.id);
         const codes = reasonCodes(err);
         if (codes[0] === 'ConditionalCheckFailed' || codes.includes('TransactionConflict'))
           throw new ConflictError(run.id);
@@ -187,7 +180,7 @@ export function createDynamoRunStore(
       try {
         stats.writes++;
         await db.send(
-          new UpdateItemCommand({
+          new DynamoDB.UpdateItemCommand({
             TableName: table,
             Key: runKey(runId),
             UpdateExpression: 'SET leaseUntil = :u, dueAt = :u, gsi1pk = :g, gsi1sk = :s ADD leaseBeat :one',
@@ -203,7 +196,7 @@ export function createDynamoRunStore(
         );
         return true;
       } catch (err) {
-        if (err instanceof ConditionalCheckFailedException) return false;
+        if (err instanceof DynamoDB.ConditionalCheckFailedException) return false;
         throw err;
       }
     },
@@ -212,7 +205,7 @@ export function createDynamoRunStore(
       stats.writes++;
       // Only attributes: the item's data may be what cannot be read. Out of the due index; its lock is then freeable.
       await db.send(
-        new UpdateItemCommand({
+        new DynamoDB.UpdateItemCommand({
           TableName: table,
           Key: runKey(runId),
           UpdateExpression: 'SET #s = :failed, brokenReason = :why REMOVE dueAt, gsi1pk, gsi1sk, leaseOwner',
@@ -231,7 +224,7 @@ export function createDynamoRunStore(
       // One query, no upper bound: the due runs, then the first one not yet due (its time is the next wake-up).
       stats.reads++;
       const out = await db.send(
-        new QueryCommand({
+        new DynamoDB.QueryCommand({
           TableName: table,
           IndexName: INDEX_DUE,
           KeyConditionExpression: 'gsi1pk = :d',
@@ -256,7 +249,7 @@ export function createDynamoRunStore(
     async listRecent(limit: number) {
       stats.reads++;
       const out = await db.send(
-        new QueryCommand({
+        new DynamoDB.QueryCommand({
           TableName: table,
           IndexName: INDEX_RECENT,
           KeyConditionExpression: 'gsi2pk = :r',
@@ -274,7 +267,7 @@ export function createDynamoRunStore(
       do {
         stats.reads++;
         const out = await db.send(
-          new QueryCommand({
+          new DynamoDB.QueryCommand({
             TableName: table,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)',
             ExpressionAttributeValues: { ':pk': S(keys.run(runId).pk), ':evt': S(keys.eventPrefix) },

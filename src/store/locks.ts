@@ -1,10 +1,5 @@
-import {
-  GetItemCommand,
-  TransactionCanceledException,
-  TransactWriteItemsCommand,
-  type DynamoDBClient,
-  type TransactWriteItem,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { DynamoDB } from '../aws/sdk';
 import { TERMINAL } from '../engine';
 import { keys } from './keys';
 import { N, runKey, S } from './run-item';
@@ -49,7 +44,9 @@ export function createLocks(
 
   async function holder(lockKey: string): Promise<string | undefined> {
     stats.reads++;
-    const out = await db.send(new GetItemCommand({ TableName: table, Key: key(lockKey), ConsistentRead: true }));
+    const out = await db.send(
+      new DynamoDB.GetItemCommand({ TableName: table, Key: key(lockKey), ConsistentRead: true }),
+    );
     return out.Item?.holder?.S;
   }
 
@@ -59,7 +56,7 @@ export function createLocks(
     if (!runId) return undefined;
     stats.reads++;
     const out = await db.send(
-      new GetItemCommand({
+      new DynamoDB.GetItemCommand({
         TableName: table,
         Key: runKey(runId),
         ConsistentRead: true,
@@ -73,7 +70,7 @@ export function createLocks(
       stats.writes++;
       // The delete holds only while the holder's run is still ended: a retry may have re-taken the lock since the read.
       await db.send(
-        new TransactWriteItemsCommand({
+        new DynamoDB.TransactWriteItemsCommand({
           TransactItems: [
             {
               Delete: {
@@ -97,7 +94,7 @@ export function createLocks(
       );
       return undefined;
     } catch (err) {
-      if (!(err instanceof TransactionCanceledException)) throw err;
+      if (!(err instanceof DynamoDB.TransactionCanceledException)) throw err;
       return holder(lockKey); // the holder came back to life (retried) or the lock changed hands
     }
   }

@@ -1,10 +1,5 @@
-import {
-  ConditionalCheckFailedException,
-  PutItemCommand,
-  TransactionCanceledException,
-  TransactWriteItemsCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDB } from '../aws/sdk';
 import { keys } from './keys';
 
 interface Pending {
@@ -40,10 +35,10 @@ export function createReplayStore(db: DynamoDBClient, table: string) {
 
   async function one(p: Pending): Promise<void> {
     try {
-      await db.send(new PutItemCommand(put(p)));
+      await db.send(new DynamoDB.PutItemCommand(put(p)));
       p.resolve(true);
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) p.resolve(false);
+      if (err instanceof DynamoDB.ConditionalCheckFailedException) p.resolve(false);
       else p.reject(err);
     }
   }
@@ -61,10 +56,11 @@ export function createReplayStore(db: DynamoDBClient, table: string) {
     const items = [...byKey.values()];
     if (items.length === 1) return one(items[0] as Pending);
     try {
-      await db.send(new TransactWriteItemsCommand({ TransactItems: items.map((p) => ({ Put: put(p) })) }));
+      await db.send(new DynamoDB.TransactWriteItemsCommand({ TransactItems: items.map((p) => ({ Put: put(p) })) }));
       for (const p of items) p.resolve(true);
     } catch (err) {
-      const reasons = err instanceof TransactionCanceledException ? (err.CancellationReasons ?? []) : undefined;
+      const reasons =
+        err instanceof DynamoDB.TransactionCanceledException ? (err.CancellationReasons ?? []) : undefined;
       if (!reasons?.length) return void items.forEach((p) => p.reject(err));
       // Nothing was written: the ones whose condition failed are replays; the rest go again, each on its own.
       await Promise.all(

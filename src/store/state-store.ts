@@ -1,9 +1,5 @@
-import {
-  ConditionalCheckFailedException,
-  GetItemCommand,
-  PutItemCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDB } from '../aws/sdk';
 import { keys } from './keys';
 
 /** Versioned JSON state items (the watcher's memory), written only on an unchanged version. */
@@ -11,7 +7,7 @@ export function createStateStore(db: DynamoDBClient, table: string) {
   return {
     async get<T>(name: string): Promise<{ value: T; version: number } | undefined> {
       const out = await db.send(
-        new GetItemCommand({
+        new DynamoDB.GetItemCommand({
           TableName: table,
           Key: { pk: { S: keys.state(name).pk }, sk: { S: keys.state(name).sk } },
           ConsistentRead: true,
@@ -24,7 +20,7 @@ export function createStateStore(db: DynamoDBClient, table: string) {
       const k = keys.state(name);
       try {
         await db.send(
-          new PutItemCommand({
+          new DynamoDB.PutItemCommand({
             TableName: table,
             Item: {
               pk: { S: k.pk },
@@ -39,7 +35,7 @@ export function createStateStore(db: DynamoDBClient, table: string) {
         );
         return true;
       } catch (err) {
-        if (err instanceof ConditionalCheckFailedException) return false;
+        if (err instanceof DynamoDB.ConditionalCheckFailedException) return false;
         throw err;
       }
     },

@@ -1,11 +1,5 @@
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceInUseException,
-  ResourceNotFoundException,
-  UpdateTimeToLiveCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDB } from '../aws/sdk';
 import { TABLE_SCHEMA } from './keys';
 
 /**
@@ -15,17 +9,17 @@ import { TABLE_SCHEMA } from './keys';
 export async function ensureTable(db: DynamoDBClient, table: string): Promise<'created' | 'exists'> {
   // The usual case, one cheap read: the table is there (and the bot's role needs no CreateTable).
   try {
-    const out = await db.send(new DescribeTableCommand({ TableName: table }));
+    const out = await db.send(new DynamoDB.DescribeTableCommand({ TableName: table }));
     if (out.Table?.TableStatus === 'ACTIVE') return 'exists';
   } catch (err) {
-    if (!(err instanceof ResourceNotFoundException)) throw err;
+    if (!(err instanceof DynamoDB.ResourceNotFoundException)) throw err;
   }
   let result: 'created' | 'exists' = 'created';
   const S = 'S' as const;
   const attrs = [TABLE_SCHEMA.pk, TABLE_SCHEMA.sk, ...TABLE_SCHEMA.indexes.flatMap((i) => [i.pk, i.sk])];
   try {
     await db.send(
-      new CreateTableCommand({
+      new DynamoDB.CreateTableCommand({
         TableName: table,
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: attrs.map((AttributeName) => ({ AttributeName, AttributeType: S })),
@@ -44,17 +38,17 @@ export async function ensureTable(db: DynamoDBClient, table: string): Promise<'c
       }),
     );
   } catch (err) {
-    if (!(err instanceof ResourceInUseException)) throw err;
+    if (!(err instanceof DynamoDB.ResourceInUseException)) throw err;
     result = 'exists';
   }
   for (let i = 0; i < 120; i++) {
-    const out = await db.send(new DescribeTableCommand({ TableName: table }));
+    const out = await db.send(new DynamoDB.DescribeTableCommand({ TableName: table }));
     if (out.Table?.TableStatus === 'ACTIVE') break;
     await new Promise((r) => setTimeout(r, 500));
   }
   if (result === 'created') {
     await db.send(
-      new UpdateTimeToLiveCommand({
+      new DynamoDB.UpdateTimeToLiveCommand({
         TableName: table,
         TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.ttl, Enabled: true },
       }),

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -222,6 +223,27 @@ describe('the bot as real processes', () => {
     }
   }, 120_000);
 
+  it("loads without the AWS SDK's clients (the table's on its first use) and zod's 63 message locales (when asked for)", () => {
+    const script = `require(${JSON.stringify(buildBot())});
+      const loaded = () => Object.keys(require.cache).filter((f) => /zod.v4.locales/.test(f)).map((f) => f.split(/[\\\\/]/).pop()).sort();
+      const clients = Object.keys(require.cache).filter((f) => /@aws-sdk.client-/.test(f)).length;
+      const z = require('zod');
+      const before = loaded();
+      const message = z.string().safeParse(1).error.issues[0].message;
+      const german = typeof z.locales.de;
+      process.stdout.write(JSON.stringify({ clients, before, message, german, after: loaded().length }));`;
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['-e', script], { cwd: join(__dirname, '../..'), encoding: 'utf8' }),
+    );
+    expect(out).toEqual({
+      clients: 0,
+      before: ['en.cjs', 'index.cjs'],
+      message: 'Invalid input: expected string, received number',
+      german: 'function',
+      after: 64,
+    });
+  });
+
   it('runs with two processes on one table and one Slack app: commands and clicks work on either, no step runs twice', async () => {
     // Leases long enough for any step here: a takeover would be a step running twice.
     const a = await startBotProcess(env({ IDC_LEASE_MS: '5000' }));
@@ -335,8 +357,15 @@ describe('the bot as real processes', () => {
       /exited with 2[\s\S]*SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET: set in plain text although SLACK_SECRET_ARN is set/,
     );
     const bot = await startBotProcess(rest);
-    const health = await fetch(bot.url.replace('/slack/events', '/healthz'));
-    expect([health.status, await health.json()]).toEqual([200, { ok: true, stopping: false, table: 'ready' }]);
+    // The table is checked right after the bot listens: "checking" (still healthy), then "ready".
+    const health = async () => {
+      const res = await fetch(bot.url.replace('/slack/events', '/healthz'));
+      return [res.status, await res.json()] as [number, { table?: string }];
+    };
+    let seen = await health();
+    expect(seen).toEqual([200, { ok: true, stopping: false, table: expect.stringMatching(/^(checking|ready)$/) }]);
+    for (let i = 0; i < 100 && seen[1].table === 'checking'; i++) seen = (await sleep(20), await health());
+    expect(seen).toEqual([200, { ok: true, stopping: false, table: 'ready' }]);
     // It serves Slack with the credentials from the secret.
     slack.setBotUrl(bot.url);
     expect((await slack.command('UREQ', 'help')).status).toBe(200);

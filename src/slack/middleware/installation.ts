@@ -1,11 +1,13 @@
 import type { AnyMiddlewareArgs, Middleware, webApi } from '@slack/bolt';
 import type { Logger } from '../../engine';
 
-/** Which workspace, Enterprise Grid organization and app this bot is installed as (from auth.test). */
+/** Which workspace, Enterprise Grid organization and app this bot is installed as, and as whom (from auth.test). */
 export interface Installation {
   teamId: string;
   enterpriseId?: string;
   appId: string;
+  botId: string;
+  botUserId: string;
 }
 
 /** Asks Slack who the bot is: auth.test, and bots.info for the app id when auth.test does not say it. */
@@ -13,9 +15,17 @@ export async function resolveInstallation(client: webApi.WebClient): Promise<Ins
   const me = await client.auth.test();
   let appId = (me as { app_id?: string }).app_id;
   if (!appId && me.bot_id) appId = (await client.bots.info({ bot: me.bot_id })).bot?.app_id;
-  if (!me.team_id || !appId)
-    throw new Error('Slack did not say which workspace and app this token belongs to (auth.test, bots.info)');
-  return { teamId: me.team_id, enterpriseId: me.enterprise_id || undefined, appId };
+  if (!me.team_id || !appId || !me.bot_id || !me.user_id)
+    throw new Error(
+      'Slack did not say which workspace, app and bot this token belongs to (auth.test, bots.info): use the bot token (xoxb-) of the installed app',
+    );
+  return {
+    teamId: me.team_id,
+    enterpriseId: me.enterprise_id || undefined,
+    appId,
+    botId: me.bot_id,
+    botUserId: me.user_id,
+  };
 }
 
 type Body = {
