@@ -32,9 +32,10 @@ export default tseslint.config(
     },
   },
   {
-    // SDK packages load on first use (src/aws/sdk.ts): a value import would load one at every start.
+    // SDK packages load on first use (src/aws/sdk.ts), and Bolt without its index (src/slack/bolt.ts):
+    // a value import would load them at every start.
     files: ['src/**/*.ts'],
-    ignores: ['src/aws/**', 'src/store/**', 'src/cli/**'],
+    ignores: ['src/aws/**', 'src/cli/**', 'src/slack/bolt.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -45,6 +46,12 @@ export default tseslint.config(
               allowTypeImports: true,
               message:
                 'Make SDK commands through src/aws/sdk.ts (new KMS.DescribeKeyCommand(…)); import only types here.',
+            },
+            {
+              group: ['@slack/bolt'],
+              allowTypeImports: true,
+              message:
+                "Import Bolt's values from src/slack/bolt.ts (its index loads Express and every receiver); import only types here.",
             },
           ],
         },

@@ -156,7 +156,7 @@ export function parseConfigFile(text: string, source: string): InstanceConfig[] 
   } catch (err) {
     throw new Error(`${source} is not valid YAML: ${(err as Error).message}`);
   }
-  const parsed = ConfigFileSchema.safeParse(data);
+  const parsed = ConfigFileSchema.safeParse(data, { jitless: true }); // parsed once: no compiled fast path
   if (!parsed.success)
     throw new Error(
       `${source} is invalid:\n${parsed.error.issues.map((i) => `  - ${where(i.path)}: ${i.message}`).join('\n')}\nSee "Configuration file" in README.md (docs/idc-bot.schema.json for editors).`,

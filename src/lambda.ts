@@ -1,5 +1,5 @@
 import './zod-english'; // first: before anything loads zod
-import { AwsLambdaReceiver, isValidSlackRequest } from '@slack/bolt';
+import { AwsLambdaReceiver, isValidSlackRequest } from './slack/bolt';
 import { secretsOf } from './config';
 import { createLogger } from './log';
 import { configAtStart } from './config-parameter';

@@ -159,12 +159,19 @@ export interface ValidateOptions {
 }
 
 /**
+ * zod compiles a fast parser for an object schema on its first parse (about 10 ms for the
+ * definitions' schemas), which pays off only for what is parsed again and again: a definition is
+ * checked once per start.
+ */
+const ONCE = { jitless: true };
+
+/**
  * Validates a parsed definition: its shape (zod), then what zod cannot see: unknown step kinds,
  * references to nothing or to later steps, duplicate step ids, mutating steps without an earlier
  * approval gate. Throws DefinitionError with every problem, prefixed by `source`.
  */
 export function validateDefinition(raw: unknown, source: string, opts: ValidateOptions): WorkflowDefinition {
-  const parsed = WorkflowDefinitionSchema.safeParse(raw);
+  const parsed = WorkflowDefinitionSchema.safeParse(raw, ONCE);
   if (!parsed.success) {
     throw new DefinitionError(
       parsed.error.issues.map((i) => `${source}: ${formatPath(i.path) || '(top level)'}: ${i.message}`),

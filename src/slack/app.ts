@@ -1,4 +1,5 @@
-import { App, webApi, type Receiver } from '@slack/bolt';
+import type { Receiver } from '@slack/bolt';
+import { App, webApi } from './bolt';
 import type { Engine, Logger } from '../engine';
 import type { SlackDirectory } from './directory';
 import { createFleet, type Fleet } from './fleet';

@@ -1,4 +1,5 @@
-import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import type { Logger as BoltLogger } from '@slack/bolt';
+import { LogLevel } from './bolt';
 import type { Logger } from '../engine';
 
 /** Bolt's own messages, into the bot's structured log (its level applies; errors keep only their message). */

@@ -1,4 +1,5 @@
-import { HTTPReceiver, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
+import type { CustomRoute, Logger as BoltLogger } from '@slack/bolt';
+import { HTTPReceiver } from './bolt';
 import { signatureHeaders } from './middleware/replay';
 
 /** Bolt's HTTP receiver, with the request signature passed on to the middleware (replay check). */

@@ -72,3 +72,32 @@ describe('folder boundaries (.dependency-cruiser.cjs)', () => {
     expect(found).toContain('src/config.ts config-stands-alone');
   }, 60_000);
 });
+
+describe("Bolt's parts without its index (src/slack/bolt.ts)", () => {
+  it("are the very objects Bolt's index exports, so a Bolt release that moves one fails here", () => {
+    const names = [
+      'App',
+      'LogLevel',
+      'AuthorizationError',
+      'HTTPReceiver',
+      'AwsLambdaReceiver',
+      'isValidSlackRequest',
+      'webApi',
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'bolt-'));
+    try {
+      const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+      const args = ['--outDir', dir, '--module', 'commonjs', '--esModuleInterop', '--skipLibCheck'];
+      const built = spawnSync(process.execPath, [tsc, join(ROOT, 'src/slack/bolt.ts'), ...args], { encoding: 'utf8' });
+      expect(built.stdout + built.stderr).toBe('');
+      // In a fresh process: jest's module registry would give each file its own copies.
+      const script = `const ours = require(${JSON.stringify(join(dir, 'bolt.js'))}); const bolt = require('@slack/bolt');
+        process.stdout.write(JSON.stringify(${JSON.stringify(names)}.map((n) => [n, ours[n] !== undefined && ours[n] === bolt[n]])));`;
+      const env = { ...process.env, NODE_PATH: join(ROOT, 'node_modules') };
+      const run = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, env, encoding: 'utf8' });
+      expect(JSON.parse(run.stdout)).toEqual(names.map((n) => [n, true]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

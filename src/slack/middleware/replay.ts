@@ -1,4 +1,5 @@
-import { AuthorizationError, type AnyMiddlewareArgs, type Middleware } from '@slack/bolt';
+import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+import { AuthorizationError } from '../bolt';
 import type { Logger } from '../../engine';
 
 /** Where seen signatures are kept: in this process, or in the table so every replica sees them. */
