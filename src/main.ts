@@ -80,24 +80,6 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const t0 = performance.now();
   const lap = (what: string) => log.debug({ ms: Math.round(performance.now() - t0) }, `start-up: ${what}`);
   const clock = extra.clock ?? { now: () => Date.now() };
-  const shared: Omit<SlackSettings, 'channel' | 'notifyChannel' | 'roles' | 'baseInput'> = {
-    token: config.SLACK_BOT_TOKEN as string,
-    signingSecret: config.SLACK_SIGNING_SECRET as string,
-    appToken: config.SLACK_APP_TOKEN,
-    port: config.PORT,
-    apiUrl: config.SLACK_API_URL,
-    requesterRole: config.IDC_REQUESTER_ROLE,
-    viewerRole: config.IDC_VIEWER_ROLE,
-    commandsPerMinute: config.IDC_COMMANDS_PER_MINUTE,
-    requireReason: config.IDC_REQUIRE_REASON,
-    notifyApprovers: config.IDC_NOTIFY_APPROVERS,
-    ticketPattern: config.IDC_TICKET_PATTERN,
-    regions: new Set([...KNOWN_REGIONS, ...config.instances.flatMap((i) => i.allowedRegions?.split(',') ?? [])]),
-  };
-  const slackClient = createSlackClient(shared, log);
-  // Who the bot is in Slack (auth.test, bots.info): asked now, answered while the rest is built.
-  const whoAmI = resolveInstallation(slackClient);
-  whoAmI.catch(() => undefined); // awaited below; a start stopped before then must not leave it unhandled
   // One adapter per instance (its own app in the IdP), shared by its per-person sessions.
   const idps = new Map(config.instances.map((i) => [i.name, createIdentityProvider(config, i.idpApp)]));
   // Each instance: its own clients (its account's role, refreshed before expiry), key policy and steps.
@@ -120,6 +102,25 @@ export async function createBot(config: Config, extra: BotExtras = {}) {
   const definitions = loadWorkflows(WORKFLOWS_DIR, { registry, roles: commonRoles(config.instances) });
   lap('workflows loaded');
   refuseOpenApprovers(definitions, config);
+  const shared: Omit<SlackSettings, 'channel' | 'notifyChannel' | 'roles' | 'baseInput'> = {
+    token: config.SLACK_BOT_TOKEN as string,
+    signingSecret: config.SLACK_SIGNING_SECRET as string,
+    appToken: config.SLACK_APP_TOKEN,
+    port: config.PORT,
+    apiUrl: config.SLACK_API_URL,
+    requesterRole: config.IDC_REQUESTER_ROLE,
+    viewerRole: config.IDC_VIEWER_ROLE,
+    commandsPerMinute: config.IDC_COMMANDS_PER_MINUTE,
+    requireReason: config.IDC_REQUIRE_REASON,
+    notifyApprovers: config.IDC_NOTIFY_APPROVERS,
+    ticketPattern: config.IDC_TICKET_PATTERN,
+    regions: new Set([...KNOWN_REGIONS, ...config.instances.flatMap((i) => i.allowedRegions?.split(',') ?? [])]),
+  };
+  const slackClient = createSlackClient(shared, log);
+  // Who the bot is in Slack (auth.test, bots.info): asked once the definitions are accepted, and
+  // answered while the rest is built.
+  const whoAmI = resolveInstallation(slackClient);
+  whoAmI.catch(() => undefined); // awaited below; a start stopped before then must not leave it unhandled
   const homeRegion = config.instances[0]?.homeRegion ?? 'us-east-1';
   const db = createDynamoClient({ region: process.env.AWS_REGION ?? homeRegion, endpoint: extra.dynamoEndpoint });
   // The table check starts on the table's first use, or right after the bot listens (startBot), so
