@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readOnce } from './aws/clients';
 import { SSM } from './aws/sdk';
 import { loadConfig, SSM_CONFIG, type Config } from './config';
 import { withSecrets } from './secrets';
@@ -19,17 +20,12 @@ export async function configParameter(env: NodeJS.ProcessEnv): Promise<{ source:
   const name = m[1] as string;
   const region = m[2] ?? env.AWS_REGION;
   if (!region) throw new Error('IDC_CONFIG: set AWS_REGION, or name the parameter by its ARN');
-  const client = new SSM.SSMClient({ region });
-  let text: string | undefined;
-  try {
-    text = (await client.send(new SSM.GetParameterCommand({ Name: name }))).Parameter?.Value;
-  } catch (err) {
-    throw new Error(
-      `IDC_CONFIG: the parameter ${name} could not be read (${(err as Error).name}: ${(err as Error).message}); check its name and that the bot's role may call ssm:GetParameter on it`,
-    );
-  } finally {
-    client.destroy();
-  }
+  const text = await readOnce(
+    new SSM.SSMClient({ region }),
+    async (c) => (await c.send(new SSM.GetParameterCommand({ Name: name }))).Parameter?.Value,
+    (why) =>
+      `IDC_CONFIG: the parameter ${name} could not be read (${why}); check its name and that the bot's role may call ssm:GetParameter on it`,
+  );
   const pinned = env.IDC_CONFIG_SHA256;
   if (pinned && sha256(text ?? '') !== pinned)
     throw new Error(

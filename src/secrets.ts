@@ -1,3 +1,4 @@
+import { readOnce } from './aws/clients';
 import { SecretsManager } from './aws/sdk';
 
 /**
@@ -27,17 +28,12 @@ export async function withSecrets(env: NodeJS.ProcessEnv): Promise<NodeJS.Proces
     throw new Error(
       `${plain.join(', ')}: set in plain text although SLACK_SECRET_ARN is set; remove ${plain.length > 1 ? 'them' : 'it'} from the environment and keep the value in the secret`,
     );
-  const client = new SecretsManager.SecretsManagerClient({ region: m[1] });
-  let text: string | undefined;
-  try {
-    text = (await client.send(new SecretsManager.GetSecretValueCommand({ SecretId: arn }))).SecretString;
-  } catch (err) {
-    throw new Error(
-      `SLACK_SECRET_ARN: the secret could not be read (${(err as Error).name}: ${(err as Error).message}); check the ARN and that the bot's role may call secretsmanager:GetSecretValue on it`,
-    );
-  } finally {
-    client.destroy();
-  }
+  const text = await readOnce(
+    new SecretsManager.SecretsManagerClient({ region: m[1] }),
+    async (c) => (await c.send(new SecretsManager.GetSecretValueCommand({ SecretId: arn }))).SecretString,
+    (why) =>
+      `SLACK_SECRET_ARN: the secret could not be read (${why}); check the ARN and that the bot's role may call secretsmanager:GetSecretValue on it`,
+  );
   let values: Record<string, unknown>;
   try {
     values = JSON.parse(text ?? '') as Record<string, unknown>;

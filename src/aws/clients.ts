@@ -130,6 +130,24 @@ export function createDynamoClient(opts: { region: string; endpoint?: string }):
 }
 
 /**
+ * One read as the bot starts (its secret, its configuration parameter), with a client of its own
+ * closed afterwards. A failure says what could not be read, the SDK's error, and what to check.
+ */
+export async function readOnce<C extends { destroy(): void }, T>(
+  client: C,
+  read: (client: C) => Promise<T>,
+  failure: (why: string) => string,
+): Promise<T> {
+  try {
+    return await read(client);
+  } catch (err) {
+    throw new Error(failure(`${(err as Error).name}: ${(err as Error).message}`));
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
  * Invokes a Lambda function asynchronously (`InvocationType: Event`) with a JSON payload: how the
  * function hands a request's slow part to another invocation of itself.
  */
