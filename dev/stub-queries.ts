@@ -6,8 +6,10 @@ export const stubQueries = (): Queries => {
     state: { lastCheck: Date.now(), conditions: {}, statusSince: {}, outbox: [] },
     now: Date.now(),
   });
+  let asked = false; // like the watcher: a status is at hand once one was read
   return {
-    status: async () => status(),
+    status: async () => ((asked = true), status()),
+    cachedStatus: () => (asked ? status() : undefined),
     plan: async (region) => ({ region, changes: [], skips: [], confirmations: [] }),
     watchNow: async () => ({ status: status(), sent: 0 }),
     drill: async (region) => ({ region, passed: true, checks: [] }),

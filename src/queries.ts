@@ -57,7 +57,7 @@ export function createQueries({
   return {
     status: async () => ({ state: await watcher.current(), now: clock.now() }),
     cachedStatus() {
-      const state = watcher.cached();
+      const state = watcher.fresh();
       return state && { state, now: clock.now() };
     },
     async watchNow() {

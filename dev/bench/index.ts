@@ -499,6 +499,7 @@ async function engineAndSlackCost(
   const roles = { 'identity-admins': ['UANA', 'UBEN'], requesters: ['UREQ'] };
   const directory = {
     isFullMember: async () => true,
+    knownViewer: () => undefined,
     isInRole: async (u: string, r: readonly string[]) =>
       r.some((x) => (roles as Record<string, string[]>)[x]?.includes(u)),
   };
@@ -736,7 +737,7 @@ async function scaleRound(dynamo: Pick<DynamoLocal, 'endpoint'>, slack: SlackEmu
     'bench-flow.yml',
     { registry },
   );
-  const directory = { isFullMember: async () => true, isInRole: async () => true };
+  const directory = { isFullMember: async () => true, isInRole: async () => true, knownViewer: () => undefined };
   const engine = createEngine({
     store,
     registry,

@@ -8,6 +8,11 @@ import type { Directory } from '../engine';
 /** Roles, and who is a full member of the workspace (not a guest, bot or deactivated account). */
 export interface SlackDirectory extends Directory {
   isFullMember(user: string): Promise<boolean>;
+  /**
+   * `isInRole(user, [role])`, or `isFullMember(user)` without a role, from what is cached alone (no
+   * I/O): undefined when an answer it needs is missing or a minute old.
+   */
+  knownViewer(user: string, role: string | undefined, scope?: string): boolean | undefined;
 }
 
 export function createSlackDirectory(
@@ -17,9 +22,13 @@ export function createSlackDirectory(
   /** The roles of a run's scope (its instance: each may name its own people). */
   const rolesOf = typeof roles === 'function' ? roles : () => roles;
   const cache = new Map<string, { value: unknown; at: number }>();
-  const cached = async <T>(key: string, load: () => Promise<T>): Promise<T> => {
+  const peek = <T>(key: string): T | undefined => {
     const hit = cache.get(key);
-    if (hit && Date.now() - hit.at < 60_000) return hit.value as T;
+    return hit && Date.now() - hit.at < 60_000 ? (hit.value as T) : undefined;
+  };
+  const cached = async <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    const hit = peek<T>(key);
+    if (hit !== undefined) return hit;
     const value = await load();
     cache.set(key, { value, at: Date.now() });
     return value;
@@ -46,6 +55,15 @@ export function createSlackDirectory(
     });
   return {
     isFullMember: fullMember,
+    knownViewer(user, role, scope) {
+      if (role === undefined) return peek<boolean>(`user/${user}`);
+      for (const m of rolesOf(scope)[role] ?? []) {
+        const group = m.startsWith('S') ? peek<Set<string>>(`group/${m}`) : undefined;
+        if (m.startsWith('S') && !group) return undefined;
+        if (m === '*' || m === user || group?.has(user)) return peek<boolean>(`user/${user}`);
+      }
+      return false;
+    },
     async isInRole(user, names, scope) {
       const table = rolesOf(scope);
       for (const name of names) for (const m of table[name] ?? []) if (await member(user, m)) return fullMember(user);

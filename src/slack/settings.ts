@@ -37,7 +37,7 @@ export interface SlackSettings {
 /** Read-only questions the Slack layer asks without knowing AWS (wired in main.ts); it renders the answers. */
 export interface Queries {
   status(): Promise<StatusView>;
-  /** The status when it is at hand without any I/O (answered in the ack itself). */
+  /** The status when it is at hand without any I/O (answered in the ack itself; refreshed behind it when ageing). */
   cachedStatus?(): StatusView | undefined;
   /** What adding the Region would change (preflight only). */
   plan(region: string): Promise<PlanView>;

@@ -101,6 +101,7 @@ export function createWatcher(o: WatcherOptions) {
 
   /** The check in flight for /idc status, which everyone asking meanwhile shares. */
   let asked: ReturnType<typeof check> | undefined;
+  const shared = () => (asked ??= check().finally(() => (asked = undefined)));
 
   return {
     check,
@@ -109,14 +110,22 @@ export function createWatcher(o: WatcherOptions) {
       return seen && Date.now() - seen.at < maxAgeMs ? seen.state : undefined;
     },
     /**
+     * This process's last view, if younger than `maxAgeMs`, for an answer without I/O; once it is
+     * older than half that, one check starts in the background, so that people asking now and then
+     * keep getting an answer at once, never older than `maxAgeMs`.
+     */
+    fresh(maxAgeMs = 10_000): WatchState | undefined {
+      const state = this.cached(maxAgeMs);
+      if (state && !this.cached(maxAgeMs / 2))
+        shared().catch((err: unknown) => o.logger?.warn({ err }, 'status refresh failed'));
+      return state;
+    },
+    /**
      * The picture for /idc status: this process's last view if younger than `maxAgeMs`, else a check,
      * one at a time: fifty people asking at once cost one read of the table and of AWS, not fifty.
      */
     async current(maxAgeMs = 10_000): Promise<WatchState> {
-      const cached = this.cached(maxAgeMs);
-      if (cached) return cached;
-      asked ??= check().finally(() => (asked = undefined));
-      return (await asked).state;
+      return this.cached(maxAgeMs) ?? (await shared()).state;
     },
     /** The last stored state, without reading AWS. */
     async last(): Promise<WatchState | undefined> {

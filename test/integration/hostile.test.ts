@@ -38,6 +38,7 @@ beforeAll(async () => {
   const { store } = await freshStore();
   const directory = {
     isFullMember: async () => true,
+    knownViewer: () => undefined,
     isInRole: async (u: string, r: readonly string[]) =>
       r.some((n) => (roles as Record<string, string[]>)[n]?.includes(u)),
   };

@@ -446,6 +446,25 @@ describe('read-only commands', () => {
     expect(String(answer.body.text)).toContain('/idc workflows');
   });
 
+  it('answer a status at hand in the ack itself, only to someone known to be allowed to see it', async () => {
+    let seen = slack.responses.length;
+    // UA's first status takes the slow part (who UA is: users.info), which reads the status.
+    expect((await slack.command('UA', 'status')).json().text).toMatch(/^Working on/);
+    await until(() => slack.responses.slice(seen).find((r) => /No problems found/.test(String(r.body.text))), 'status');
+    // Now the status is at hand and UA is known: the ack is the answer.
+    expect((await slack.command('UA', 'status')).json().text).toContain('No problems found');
+    // A guest gets no status from the ack, at hand or not, and the refusal after it.
+    seen = slack.responses.length;
+    for (let i = 0; i < 2; i++) {
+      expect((await slack.command('UGUEST', 'status')).json().text).not.toContain('No problems found');
+      await until(
+        () => slack.responses.slice(seen).find((r) => /Guests and other restricted accounts/.test(String(r.body.text))),
+        'refusal',
+      );
+      seen = slack.responses.length;
+    }
+  });
+
   it('are limited per person per minute, refused in the ack (no job, no table write)', async () => {
     const seen = slack.responses.length;
     const acks: string[] = [];

@@ -258,6 +258,46 @@ describe('replication watch against the AWS emulator and DynamoDB Local', () => 
     expect(reads).toBe(1);
   });
 
+  it('answers /idc status at once while people keep asking, refreshing the view behind the answer', async () => {
+    const { db, table } = await freshStore(clock.now);
+    let checks = 0;
+    const store = createStateStore(db, table);
+    const w = createWatcher({
+      name: 'watch#fresh',
+      homeRegion: 'us-east-1',
+      read: () => readHealth(clients, { homeRegion: 'us-east-1', now: clock.now }),
+      store: { get: (name) => (checks++, store.get(name)), put: store.put },
+      notify: async () => undefined,
+      now: clock.now,
+      intervalMs: 300_000,
+      stuckAfterMs: 3_600_000,
+    });
+    expect(w.fresh()).toBeUndefined(); // nothing seen yet: the caller takes the slow path
+    expect(checks).toBe(0);
+    const first = await w.current();
+    const wall = Date.now();
+    const at = jest.spyOn(Date, 'now');
+    try {
+      at.mockReturnValue(wall + 4_000); // younger than half its age: the view, no I/O
+      expect(w.fresh()).toBe(first);
+      expect(checks).toBe(1);
+      at.mockReturnValue(wall + 6_000); // older than half: still answered at once, one check behind it
+      expect(w.fresh()).toBe(first);
+      expect(w.fresh()).toBe(first);
+      expect(checks).toBe(2);
+      await w.current(5_000); // waits for the check in flight rather than starting one
+      expect(checks).toBe(2);
+      at.mockReturnValue(wall + 9_000); // the refreshed view (seen at +6 s) is young again
+      expect(w.fresh()).toBeDefined();
+      expect(checks).toBe(2);
+      at.mockReturnValue(wall + 30_000); // too old to answer with: the caller waits for a check
+      expect(w.fresh()).toBeUndefined();
+      expect(checks).toBe(2);
+    } finally {
+      at.mockRestore();
+    }
+  });
+
   it('stays within its AWS call budget per check', async () => {
     const before = emu.world.calls.length;
     const s = await readHealth(clients, { homeRegion: 'us-east-1' });

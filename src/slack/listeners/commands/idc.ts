@@ -17,6 +17,7 @@ export function registerIdcCommand({
   settings,
   engine,
   fleet,
+  directory,
   dispatch,
   logger,
   rules,
@@ -84,7 +85,9 @@ export function registerIdcCommand({
       queries: one.queries,
       settings: one.settings,
     };
-    const instant = ctx && spec.instant?.(ctx);
+    // An answer at hand goes in the ack only to someone known (from the cache) to be allowed to see it.
+    const viewer = one && directory.knownViewer(command.user_id, one.settings.viewerRole, one.name);
+    const instant = ctx && viewer === true && !spec.restricted && spec.instant?.(ctx);
     if (instant)
       return ack({
         response_type: 'ephemeral',
