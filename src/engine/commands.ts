@@ -90,12 +90,19 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
       const regionLockKey = def.regionLock ? String(resolveTemplate(def.regionLock.key, scopeOf(run))) : undefined;
       const lockKeys = [lockKey, regionLockKey].filter((k): k is string => Boolean(k));
       if (lockKeys.length) {
-        // Small reads spare the whole write when the request is a duplicate or another change holds a lock.
-        const seen = req.requestId ? await store.requestRun(req.requestId) : undefined;
-        if (seen) return requireRun(seen);
+        // A small read spares the whole write when another change holds a lock (people asking at the
+        // same moment share it). The holder may be this very request's run, delivered again; a
+        // repeat of a request whose run holds no lock any more is caught by the write itself.
         for (const key of lockKeys) {
           const holder = await store.liveLockHolder(key);
-          if (holder) throw new LockHeldError(key, holder);
+          if (!holder) continue;
+          const repeat =
+            req.requestId !== undefined &&
+            (holder.requestId
+              ? holder.requestId === req.requestId
+              : (await store.requestRun(req.requestId)) === holder.runId); // a lock that does not say
+          if (repeat) return requireRun(holder.runId);
+          throw new LockHeldError(key, holder.runId);
         }
         if (lockKey) run.lockKey = lockKey;
         if (regionLockKey) run.regionLockKey = regionLockKey;

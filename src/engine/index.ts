@@ -40,6 +40,7 @@ export {
   systemClock,
   type Clock,
   type RunStore,
+  type LockHolder,
   type Directory,
   type EngineEvent,
   type Logger,

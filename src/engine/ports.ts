@@ -28,6 +28,12 @@ export interface CreateOptions {
 }
 
 /** Durable run storage. Every state change is a conditional write. */
+/** Who holds a lock: the run, and the request that started it (when the lock records it). */
+export interface LockHolder {
+  runId: string;
+  requestId?: string;
+}
+
 export interface RunStore {
   /** Creates a run (and its lock and request id). Returns the existing run id if `requestId` was seen. */
   create(run: Run, events: AuditEvent[], opts: CreateOptions): Promise<{ created: boolean; runId: string }>;
@@ -47,8 +53,11 @@ export interface RunStore {
   events(runId: string): Promise<AuditEvent[]>;
   /** The run holding a lock, if any. */
   lockHolder(lockKey: string): Promise<string | undefined>;
-  /** The run holding a lock, freeing it when that run has ended. */
-  liveLockHolder(lockKey: string): Promise<string | undefined>;
+  /**
+   * The run holding a lock, freeing it when that run has ended: the check before a start (callers
+   * asking at the same moment may share one read; the start's conditional write decides).
+   */
+  liveLockHolder(lockKey: string): Promise<LockHolder | undefined>;
   /** The run a request id already started (duplicate deliveries), if any. */
   requestRun(requestId: string): Promise<string | undefined>;
 }

@@ -82,6 +82,9 @@ export function createSlackApp({
     // Bolt's own auth.test is left out where the caller already knows who the bot is.
     ...(known ? { botId: known.botId, botUserId: known.botUserId, tokenVerificationEnabled: false } : {}),
     deferInitialization: true,
+    // The bot keeps no conversation state: Bolt's default store would look each request up (and
+    // reject with an Error for every one not found).
+    convoStore: false,
     logger: bolt,
     clientOptions,
     ...(receiver

@@ -16,18 +16,21 @@ export function limiter(n: number) {
 
 /** At most `perMinute` uses per person in any sliding minute. */
 export function perPersonBudget(perMinute: number) {
+  /** Each person's uses in the last minute, oldest first. */
   const uses = new Map<string, number[]>();
   return {
     take(user: string): boolean {
       const now = Date.now();
-      const recent = (uses.get(user) ?? []).filter((t) => now - t < 60_000);
-      if (recent.length >= perMinute) {
-        uses.set(user, recent);
-        return false;
+      let recent = uses.get(user);
+      if (!recent) {
+        if (uses.size >= 10_000) uses.clear();
+        uses.set(user, (recent = []));
       }
+      let old = 0;
+      while (old < recent.length && now - (recent[old] as number) >= 60_000) old++;
+      if (old) recent.splice(0, old);
+      if (recent.length >= perMinute) return false;
       recent.push(now);
-      uses.set(user, recent);
-      if (uses.size > 10_000) uses.clear();
       return true;
     },
   };

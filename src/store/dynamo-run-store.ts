@@ -74,7 +74,7 @@ export function createDynamoRunStore(
     stats,
     get,
     lockHolder: locks.holder,
-    liveLockHolder: locks.liveHolder,
+    liveLockHolder: locks.sharedLiveHolder,
     requestRun,
 
     async create(run: Run, events: AuditEvent[], opts: CreateOptions) {
@@ -100,7 +100,7 @@ export function createDynamoRunStore(
       }
       const lockAt = new Map<number, string>();
       for (const lockKey of opts.lockKeys ?? []) {
-        const { ExpressionAttributeValues: _unused, ...put } = locks.put(lockKey, run.id).Put!;
+        const { ExpressionAttributeValues: _unused, ...put } = locks.put(lockKey, run.id, opts.requestId).Put!;
         lockAt.set(items.push({ Put: { ...put, ConditionExpression: 'attribute_not_exists(pk)' } }) - 1, lockKey);
       }
       for (let tries = 0; tries < 3; tries++) {
@@ -115,7 +115,7 @@ export function createDynamoRunStore(
           const taken = [...lockAt].find(([i]) => codes[i] === 'ConditionalCheckFailed')?.[1];
           if (taken) {
             const holder = await locks.liveHolder(taken);
-            if (holder) throw new LockHeldError(taken, holder);
+            if (holder) throw new LockHeldError(taken, holder.runId);
             continue;
           }
           if (codes.includes('TransactionConflict')) continue;
@@ -168,7 +168,7 @@ export function createDynamoRunStore(
         const taken = [...acquireAt].find(([i]) => codes[i] === 'ConditionalCheckFailed')?.[1];
         if (taken) {
           const holder = await locks.liveHolder(taken);
-          if (holder) throw new LockHeldError(taken, holder);
+          if (holder) throw new LockHeldError(taken, holder.runId);
           throw new ConflictError(run.id); // freed a stale lock: the caller re-reads and tries again
         }
         throw err;

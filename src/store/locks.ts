@@ -1,6 +1,6 @@
 import type { DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { DynamoDB } from '../aws/sdk';
-import { TERMINAL } from '../engine';
+import { TERMINAL, type LockHolder } from '../engine';
 import { keys } from './keys';
 import { N, runKey, S } from './run-item';
 
@@ -22,11 +22,14 @@ export function createLocks(
   const terminal = [...TERMINAL];
   const terminalValues = Object.fromEntries(terminal.map((t, i) => [`:t${i}`, S(t)]));
 
-  /** Takes the lock for `runId` (or keeps it, when it holds it already). */
-  const put = (lockKey: string, runId: string): TransactWriteItem => ({
+  /**
+   * Takes the lock for `runId` (or keeps it, when it holds it already); `requestId`, the request
+   * that started the run, lets a repeat of that request be told from another start.
+   */
+  const put = (lockKey: string, runId: string, requestId?: string): TransactWriteItem => ({
     Put: {
       TableName: table,
-      Item: { ...key(lockKey), holder: S(runId), since: N(clock()) },
+      Item: { ...key(lockKey), holder: S(runId), since: N(clock()), ...(requestId ? { request: S(requestId) } : {}) },
       ConditionExpression: 'attribute_not_exists(pk) OR holder = :me',
       ExpressionAttributeValues: { ':me': S(runId) },
     },
@@ -42,18 +45,23 @@ export function createLocks(
     },
   });
 
-  async function holder(lockKey: string): Promise<string | undefined> {
+  /** The run holding a lock, and the request that started it when the lock says. */
+  async function heldBy(lockKey: string): Promise<LockHolder | undefined> {
     stats.reads++;
     const out = await db.send(
       new DynamoDB.GetItemCommand({ TableName: table, Key: key(lockKey), ConsistentRead: true }),
     );
-    return out.Item?.holder?.S;
+    const runId = out.Item?.holder?.S;
+    const requestId = out.Item?.request?.S;
+    return runId ? { runId, ...(requestId ? { requestId } : {}) } : undefined;
   }
+  const holder = async (lockKey: string) => (await heldBy(lockKey))?.runId;
 
   /** The run holding a lock; a lock whose holder has ended (a crash between its final write and the release) is freed. */
-  async function liveHolder(lockKey: string): Promise<string | undefined> {
-    const runId = await holder(lockKey);
-    if (!runId) return undefined;
+  async function liveHolder(lockKey: string): Promise<LockHolder | undefined> {
+    const held = await heldBy(lockKey);
+    if (!held) return undefined;
+    const runId = held.runId;
     stats.reads++;
     const out = await db.send(
       new DynamoDB.GetItemCommand({
@@ -65,7 +73,7 @@ export function createLocks(
       }),
     );
     const status = out.Item?.status?.S;
-    if (status && !TERMINAL.has(status as never)) return runId;
+    if (status && !TERMINAL.has(status as never)) return held;
     try {
       stats.writes++;
       // The delete holds only while the holder's run is still ended: a retry may have re-taken the lock since the read.
@@ -95,9 +103,24 @@ export function createLocks(
       return undefined;
     } catch (err) {
       if (!(err instanceof DynamoDB.TransactionCanceledException)) throw err;
-      return holder(lockKey); // the holder came back to life (retried) or the lock changed hands
+      return heldBy(lockKey); // the holder came back to life (retried) or the lock changed hands
     }
   }
 
-  return { put, release, holder, liveHolder };
+  /**
+   * liveHolder for the check before a start: callers asking about the same lock while a read is in
+   * flight share it (fifty people refused at once cost one read, not fifty). A shared answer may be
+   * one round trip old, which a check before the write may be: the conditional write decides.
+   */
+  const inFlight = new Map<string, Promise<LockHolder | undefined>>();
+  function sharedLiveHolder(lockKey: string): Promise<LockHolder | undefined> {
+    let read = inFlight.get(lockKey);
+    if (!read) {
+      read = liveHolder(lockKey).finally(() => inFlight.delete(lockKey));
+      inFlight.set(lockKey, read);
+    }
+    return read;
+  }
+
+  return { put, release, holder, liveHolder, sharedLiveHolder };
 }

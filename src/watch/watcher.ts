@@ -116,7 +116,7 @@ export function createWatcher(o: WatcherOptions) {
      */
     fresh(maxAgeMs = 10_000): WatchState | undefined {
       const state = this.cached(maxAgeMs);
-      if (state && !this.cached(maxAgeMs / 2))
+      if (state && !asked && !this.cached(maxAgeMs / 2))
         shared().catch((err: unknown) => o.logger?.warn({ err }, 'status refresh failed'));
       return state;
     },

@@ -353,7 +353,7 @@ describe('poison runs and hung calls do not stop the loop', () => {
       },
     }) as DynamoDBClient;
     const y = createDynamoRunStore(slow, table);
-    expect(await y.liveLockHolder('shared')).toBe(x.id);
+    expect((await y.liveLockHolder('shared'))?.runId).toBe(x.id);
     expect(await store.lockHolder('shared')).toBe(x.id);
   });
 });

@@ -289,6 +289,25 @@ describe.each(STORES)('engine on %s', (_name, storeFactory) => {
     expect(b.id).toBe(a.id);
   });
 
+  it('returns the first run to a repeated request id whether or not its lock names the request', async () => {
+    const s = await setup();
+    const start = (requestId = 'trigger-1') =>
+      s.engine.start({ workflowId: 'change-thing', input: { target: 'x' }, requester: 'UREQ', requestId });
+    const a = await start();
+    expect((await start()).id).toBe(a.id); // its lock names the request
+    // The lock taken again without it (as a retried run takes it): the request's own record says.
+    for (const opts of [{ releaseLock: ['x'] }, { acquireLock: ['x'] }]) {
+      const run = (await s.store.get(a.id)) as Run;
+      await s.store.update({ ...run, version: run.version + 1 }, run.version, [], opts);
+    }
+    expect((await start()).id).toBe(a.id);
+    await expect(start('trigger-2')).rejects.toThrow(a.id); // another request is refused, naming the holder
+    // Once the run has ended its lock is free, and the start's own write finds the repeat.
+    await s.engine.cancel({ runId: a.id, user: 'UREQ', reason: 'done' });
+    expect(await s.store.lockHolder('x')).toBeUndefined();
+    expect((await start()).id).toBe(a.id);
+  });
+
   it('retries retryable errors with backoff, fails on permanent ones, and retries a failed run from the failed step', async () => {
     const s = await setup();
     const run = await toApproval(s);
@@ -327,5 +346,35 @@ describe.each(STORES)('engine on %s', (_name, storeFactory) => {
     await expect(s.engine.start({ workflowId: 'nope', input: {}, requester: 'U' })).rejects.toThrow(
       'Unknown workflow "nope"; known: change-thing',
     );
+  });
+});
+
+describe('starts refused while a lock is held', () => {
+  it('cost one read of the lock between them when they come at the same moment', async () => {
+    const clock = new FakeClock();
+    const { registry } = testWorld();
+    const { store } = await freshStore(clock.now);
+    const def = parseWorkflow(TEST_WORKFLOW, 'change-thing.yml', { registry });
+    const directory = staticDirectory({ admins: ['UALICE', 'UBOB', 'UREQ'] });
+    const engine = createEngine({
+      store,
+      registry,
+      definitions: new Map([[def.id, def]]),
+      directory,
+      owner: 'a',
+      clock,
+    });
+    const start = (requestId: string) =>
+      engine.start({ workflowId: 'change-thing', input: { target: 'alpha' }, requester: 'UBOB', requestId });
+    const first = await start('trigger-0');
+    const before = store.stats.reads;
+    const refused = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => start(`trigger-${i + 1}`)));
+    expect(refused.every((r) => r.status === 'rejected' && r.reason instanceof LockHeldError)).toBe(true);
+    expect(String((refused[0] as PromiseRejectedResult).reason)).toContain(first.id);
+    expect(store.stats.reads - before).toBe(2); // the lock (naming its request) and its holder's status, once for all
+    // Asked again later: read again (nothing is remembered beyond the read in flight).
+    await expect(start('trigger-21')).rejects.toThrow(LockHeldError);
+    expect(store.stats.reads - before).toBe(4);
+    await engine.stop();
   });
 });

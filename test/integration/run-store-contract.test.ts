@@ -61,7 +61,7 @@ describe.each([
     await store.update(run('r1', { version: 3, status: 'running', lockKey: 'L' }), 2, [event('r1', 3)], {
       acquireLock: ['L'],
     });
-    expect(await store.liveLockHolder('L')).toBe('r1');
+    expect((await store.liveLockHolder('L'))?.runId).toBe('r1');
   });
 
   it('takes two locks at once or none, and gives up one while keeping the other', async () => {
@@ -75,9 +75,9 @@ describe.each([
     // i1 gives up the instance lock and keeps the Region's.
     await store.update(run('i1', { version: 2 }), 1, [event('i1', 2)], { releaseLock: ['I'] });
     expect(await store.liveLockHolder('I')).toBeUndefined();
-    expect(await store.liveLockHolder('I:region:R')).toBe('i1');
+    expect((await store.liveLockHolder('I:region:R'))?.runId).toBe('i1');
     await store.create(run('i3'), [], { lockKeys: ['I', 'I:region:S'] });
-    expect(await store.liveLockHolder('I')).toBe('i3');
+    expect((await store.liveLockHolder('I'))?.runId).toBe('i3');
   });
 
   it('lists due runs oldest first and leaves finished ones out', async () => {

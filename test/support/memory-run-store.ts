@@ -91,7 +91,11 @@ export function createMemoryRunStore(): RunStore {
         .slice(0, limit),
     events: async (runId) => structuredClone(events.get(runId) ?? []),
     lockHolder: async (lockKey) => locks.get(lockKey),
-    liveLockHolder,
+    async liveLockHolder(lockKey) {
+      const runId = await liveLockHolder(lockKey);
+      const requestId = [...requests].find(([, r]) => r === runId)?.[0];
+      return runId ? { runId, ...(requestId ? { requestId } : {}) } : undefined;
+    },
     requestRun: async (requestId) => requests.get(requestId),
   };
 }

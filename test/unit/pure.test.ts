@@ -9,6 +9,8 @@ import type { HealthSnapshot } from '../../src/health';
 import { eventsBetween, nextState } from '../../src/watch';
 import { parseCommand } from '../../src/slack/parse-command';
 import { auditRows, toCsv } from '../../src/slack/audit-export';
+import { perPersonBudget } from '../../src/slack/limiter';
+import { signatureHeaders } from '../../src/slack/middleware/replay';
 
 const gate = { approvers: ['admins'], minApprovals: 2, allowRequester: false, expiresAfter: '24h' };
 const open: StepState = { status: 'awaiting_approval', attempt: 0, expiresAt: 1000, planHash: 'abc', decisions: [] };
@@ -260,5 +262,32 @@ describe('audit export', () => {
     expect(csv.split('\r\n')[1]).toBe(
       '"1970-01-01T00:00:00.000Z","r1","add-region","eu-west-1","U1","\'=HYPERLINK(""x"")","","succeeded","U1","run_started","","say ""hi"", then +1",""',
     );
+  });
+});
+
+describe('per-person budget', () => {
+  it('allows so many commands in any sliding minute, per person', () => {
+    const at = jest.spyOn(Date, 'now');
+    try {
+      const budget = perPersonBudget(3);
+      at.mockReturnValue(0);
+      expect([1, 2, 3, 4].map(() => budget.take('UA'))).toEqual([true, true, true, false]);
+      expect(budget.take('UB')).toBe(true); // another person has a budget of their own
+      at.mockReturnValue(59_999);
+      expect(budget.take('UA')).toBe(false); // still inside the minute
+      at.mockReturnValue(60_000);
+      expect([1, 2, 3, 4].map(() => budget.take('UA'))).toEqual([true, true, true, false]);
+    } finally {
+      at.mockRestore();
+    }
+  });
+});
+
+describe('signature headers', () => {
+  it('are found whatever case a proxy gave their names', () => {
+    const want = { slackSignature: 'v0=ab', slackTimestamp: '12' };
+    expect(signatureHeaders({ 'x-slack-signature': 'v0=ab', 'x-slack-request-timestamp': '12' })).toEqual(want);
+    expect(signatureHeaders({ 'X-Slack-Signature': 'v0=ab', 'X-Slack-Request-Timestamp': ['12'] })).toEqual(want);
+    expect(signatureHeaders(undefined)).toEqual({ slackSignature: '', slackTimestamp: '' });
   });
 });

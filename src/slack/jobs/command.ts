@@ -2,6 +2,7 @@ import { EngineInputError, LockHeldError } from '../../engine';
 import { esc } from '../blocks';
 import { ephemeral, type ListenerContext } from '../listeners/context';
 import { parseCommand } from '../parse-command';
+import { postToResponseUrl } from '../response-url';
 import { takeInstance, type FleetMember } from '../fleet';
 import { subcommand, type CommandContext } from '../subcommands';
 import type { Command, Subcommand } from '../subcommands/types';
@@ -9,12 +10,8 @@ import type { SlowJob } from './types';
 
 /** Posts an ephemeral answer to the person through the command's response_url (valid 30 minutes, 5 uses). */
 export async function replyVia(responseUrl: string, text: string): Promise<void> {
-  const res = await fetch(responseUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ response_type: 'ephemeral', text }),
-  });
-  if (!res.ok) throw new Error(`response_url answered ${res.status}`);
+  const status = await postToResponseUrl(responseUrl, { response_type: 'ephemeral', text });
+  if (status < 200 || status > 299) throw new Error(`response_url answered ${status}`);
 }
 
 /** The slow part of `/idc`: which instance, who may run it, then the subcommand (the ack counted the budget). */

@@ -89,10 +89,13 @@ export async function refusal(guard: ReplayGuard, signature: string, timestamp: 
   return undefined;
 }
 
-/** Slack's signature headers, whatever case a proxy gave their names (API Gateway REST keeps it). */
-export function signatureHeaders(headers: Record<string, string | string[] | undefined> | undefined) {
+/**
+ * Slack's signature headers, whatever case a proxy gave their names (API Gateway REST keeps it;
+ * Node's HTTP server and Function URLs give them in lower case, found without a scan).
+ */
+export function signatureHeaders(headers: Record<string, string | string[] | undefined> = {}) {
   const get = (name: string) => {
-    const found = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];
+    const found = headers[name] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
     return String((Array.isArray(found) ? found[0] : found) ?? '');
   };
   return { slackSignature: get('x-slack-signature'), slackTimestamp: get('x-slack-request-timestamp') };
