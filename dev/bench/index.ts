@@ -261,7 +261,6 @@ async function ackAndStartup(dynamo: Pick<DynamoLocal, 'endpoint'>, children: Ch
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       IDC_ROLES: JSON.stringify({ 'identity-admins': ['UANA'], requesters: ['UREQ', 'UANA', ...SENDER_IDS] }),
       IDC_COMMANDS_PER_MINUTE: '600',
-      IDC_WATCH_INTERVAL: '0',
     };
     // The bot restarts against its existing table (creating a table is a one-off, not start-up).
     await ensureTable(localDynamo(dynamo.endpoint), 'bench-ack');

@@ -1,6 +1,7 @@
 import { createCommands, type DecisionRequest, type DecisionResult, type StartRequest } from './commands';
 import { createCore, type EngineOptions } from './core';
 import type { WorkflowDefinition } from './definition';
+import type { LockHeldError } from './errors';
 import type { EventListener } from './ports';
 import type { AuditEvent, Run } from './run';
 import { advance, createScheduler } from './scheduler';
@@ -17,6 +18,8 @@ export interface Engine {
   on(listener: EventListener): void;
   /** Starts a workflow. Throws EngineInputError (bad input) or LockHeldError (instance busy). */
   start(req: StartRequest): Promise<Run>;
+  /** Why `start(req)` would be refused, if this process saw its lock held a moment ago (no I/O). */
+  heldNow(req: Pick<StartRequest, 'workflowId' | 'input' | 'requester' | 'requestId'>): LockHeldError | undefined;
   /** Records an approval or rejection on the run's open gate. Never throws for a refused click. */
   decide(req: DecisionRequest): Promise<DecisionResult>;
   /** A person confirms the run's open human task. */

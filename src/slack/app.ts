@@ -5,7 +5,7 @@ import type { SlackDirectory } from './directory';
 import { createFleet, type Fleet } from './fleet';
 import { createLiveMessages } from './live-messages';
 import { createJobRunner, localDispatch, type Dispatch } from './jobs';
-import { registerListeners, type ListenerContext } from './listeners';
+import { createRouter, registerListeners, type ListenerContext } from './listeners';
 import { boltLogger, SILENT } from './logger';
 import { answerForeignInteractions } from './middleware/only-ours';
 import { onlyThisInstallation, resolveInstallation, type Installation } from './middleware/installation';
@@ -110,6 +110,7 @@ export function createSlackApp({
   };
   const ctx: ListenerContext = {
     app,
+    listen: createRouter(),
     settings,
     engine,
     queries,

@@ -349,6 +349,11 @@ describe.each(STORES)('engine on %s', (_name, storeFactory) => {
   });
 });
 
+const until = async (ok: () => boolean) => {
+  for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(ok()).toBe(true);
+};
+
 describe('starts refused while a lock is held', () => {
   it('cost one read of the lock between them when they come at the same moment', async () => {
     const clock = new FakeClock();
@@ -375,6 +380,52 @@ describe('starts refused while a lock is held', () => {
     // Asked again later: read again (nothing is remembered beyond the read in flight).
     await expect(start('trigger-21')).rejects.toThrow(LockHeldError);
     expect(store.stats.reads - before).toBe(4);
+    await engine.stop();
+  });
+
+  it('are known for two seconds without a read (heldNow), and forgotten once the holder gives the lock up', async () => {
+    const clock = new FakeClock();
+    const { registry } = testWorld();
+    const { store } = await freshStore(clock.now);
+    const def = parseWorkflow(TEST_WORKFLOW, 'change-thing.yml', { registry });
+    const directory = staticDirectory({ admins: ['UALICE', 'UBOB', 'UREQ'] });
+    const engine = createEngine({
+      store,
+      registry,
+      definitions: new Map([[def.id, def]]),
+      directory,
+      owner: 'a',
+      clock,
+    });
+    const req = (requestId: string, target = 'alpha') => ({
+      workflowId: 'change-thing',
+      input: { target },
+      requester: 'UBOB',
+      requestId,
+    });
+    const first = await engine.start(req('t-0'));
+    expect(engine.heldNow(req('t-1'))).toBeUndefined(); // not read yet: start decides
+    await expect(engine.start(req('t-1'))).rejects.toThrow(LockHeldError);
+    const reads = store.stats.reads;
+    expect(engine.heldNow(req('t-2'))?.holderRunId).toBe(first.id);
+    expect(engine.heldNow(req('t-2', 'beta'))).toBeUndefined(); // another lock
+    expect(engine.heldNow(req('t-0'))).toBeUndefined(); // the holder's own request, delivered again
+    expect(engine.heldNow({ ...req('t-3'), input: {} })).toBeUndefined(); // bad input: start says what is wrong
+    expect(store.stats.reads).toBe(reads); // no I/O
+    clock.advance(1_100); // older than a second: still refused, and read again behind the answer
+    expect(engine.heldNow(req('t-2'))?.holderRunId).toBe(first.id);
+    expect(engine.heldNow(req('t-2'))?.holderRunId).toBe(first.id);
+    await until(() => store.stats.reads === reads + 2); // the lock and its holder, once
+    await new Promise((r) => setTimeout(r, 100)); // (its answer stored)
+    clock.advance(1_100);
+    expect(engine.heldNow(req('t-2'))?.holderRunId).toBe(first.id); // known from that read
+    clock.advance(2_000);
+    expect(engine.heldNow(req('t-4'))).toBeUndefined(); // not asked for two seconds: read again
+    await expect(engine.start(req('t-4'))).rejects.toThrow(LockHeldError);
+    expect(engine.heldNow(req('t-5'))).toBeDefined();
+    await engine.cancel({ runId: first.id, user: 'UREQ', reason: 'done' });
+    expect(engine.heldNow(req('t-5'))).toBeUndefined(); // given up here: forgotten at once
+    expect((await engine.start(req('t-5'))).id).not.toBe(first.id);
     await engine.stop();
   });
 });

@@ -294,6 +294,29 @@ describe('Slack end to end over HTTP', () => {
     expect(lastResponse()).toBeDefined();
   });
 
+  it('refuses a start in the ack while another workflow holds the instance, once it has read the lock', async () => {
+    const holder = await startViaSlack('add-region ap-southeast-2 first');
+    const refusal = new RegExp(`Another workflow \\(${holder}\\)`);
+    // UA's first try reads the lock (the slow part answers); the next one is answered in the ack itself.
+    let seen = slack.responses.length;
+    expect((await slack.command('UA', 'add-region eu-west-2 second')).json().text).toMatch(/^Working on/);
+    await until(() => slack.responses.slice(seen).find((r) => refusal.test(String(r.body.text))), 'refusal');
+    expect((await slack.command('UA', 'remove-region us-west-2 third')).json().text).toMatch(refusal);
+    // Not to someone who may not start workflows: that refusal comes from the slow part, as before.
+    seen = slack.responses.length;
+    expect((await slack.command('UB', 'add-region eu-west-2 fourth')).json().text).toMatch(/^Working on/);
+    await until(() => slack.responses.slice(seen).find((r) => /Only members of/.test(String(r.body.text))), 'UB');
+    // Once the holder has ended here, nothing is remembered: the next start goes through.
+    await engine.cancel({ runId: holder, user: 'UREQ', reason: 'test' });
+    seen = slack.responses.length;
+    expect((await slack.command('UA', 'add-region eu-west-2 fifth')).json().text).toMatch(/^Working on/);
+    const started = await until(
+      () => slack.responses.slice(seen).find((r) => /Started workflow/.test(String(r.body.text))),
+      'start',
+    );
+    await engine.cancel({ runId: /`([^`]+)`/.exec(String(started.body.text))?.[1] as string, user: 'UA' });
+  });
+
   it('takes workflow inputs as options, a reason and a ticket: remove-region --delete-replica-key reaches the second gate', async () => {
     const help = await slack.command('UREQ', 'help remove-region');
     expect(help.json().text).toContain('`--delete-replica-key` — also schedule deletion of the key replica');

@@ -5,10 +5,13 @@ import type { Fleet } from '../fleet';
 import type { Dispatch } from '../jobs/types';
 import type { ParseRules } from '../parse-command';
 import type { Queries, SlackSettings } from '../settings';
+import type { Router } from './router';
 
 /** What every listener gets. */
 export interface ListenerContext {
   app: App;
+  /** Where listeners register (one Bolt listener per kind of request: see router.ts). */
+  listen: Router;
   settings: SlackSettings;
   engine: Engine;
   queries: Queries;

@@ -7,7 +7,7 @@ import type { ListenerContext } from './context';
 import { registerChangeForm } from './views/change-form';
 import { registerRejectReason } from './views/reject-reason';
 
-/** Every listener of the app (one per file, grouped by what Slack sends). */
+/** Every listener of the app (one per file, grouped by what Slack sends), then mounted on Bolt. */
 export function registerListeners(ctx: ListenerContext): void {
   registerIdcCommand(ctx);
   registerApprove(ctx);
@@ -16,6 +16,8 @@ export function registerListeners(ctx: ListenerContext): void {
   registerRejectReason(ctx);
   registerChangeForm(ctx);
   registerAppHomeOpened(ctx);
+  ctx.listen.mount(ctx.app);
 }
 
 export type { ListenerContext } from './context';
+export { createRouter } from './router';

@@ -1,4 +1,4 @@
-import { startWorkflow } from './start-workflow';
+import { refusedNow, startWorkflow } from './start-workflow';
 import { defineSubcommand } from './types';
 
 export const addRegion = defineSubcommand({
@@ -7,5 +7,6 @@ export const addRegion = defineSubcommand({
   help: 'start the add-Region workflow (needs approvals)',
   restricted: true,
   workflow: 'add-region',
+  instant: (ctx, c) => refusedNow(ctx, c, 'add-region'),
   run: (ctx, c) => startWorkflow(ctx, c, 'add-region'),
 });

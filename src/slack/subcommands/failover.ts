@@ -1,4 +1,4 @@
-import { startWorkflow } from './start-workflow';
+import { refusedNow, startWorkflow } from './start-workflow';
 import { defineSubcommand } from './types';
 
 export const failover = defineSubcommand({
@@ -7,5 +7,6 @@ export const failover = defineSubcommand({
   help: 'primary Region down: send sign-in through another Region (checks it, the IdP, tells everyone)',
   restricted: true,
   workflow: 'failover',
+  instant: (ctx, c) => refusedNow(ctx, c, 'failover'),
   run: (ctx, c) => startWorkflow(ctx, c, 'failover'),
 });

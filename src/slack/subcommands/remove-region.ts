@@ -1,4 +1,4 @@
-import { startWorkflow } from './start-workflow';
+import { refusedNow, startWorkflow } from './start-workflow';
 import { defineSubcommand } from './types';
 
 export const removeRegion = defineSubcommand({
@@ -7,5 +7,6 @@ export const removeRegion = defineSubcommand({
   help: 'start the remove-Region workflow (needs approvals)',
   restricted: true,
   workflow: 'remove-region',
+  instant: (ctx, c) => refusedNow(ctx, c, 'remove-region'),
   run: (ctx, c) => startWorkflow(ctx, c, 'remove-region'),
 });

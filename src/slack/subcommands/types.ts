@@ -47,8 +47,8 @@ export interface Subcommand {
   flags?: Record<string, string>;
   /** The workflow it starts (its inputs become `--options`). */
   workflow?: string;
-  /** An answer at hand without any I/O, given in the ack itself. */
-  instant?(ctx: CommandContext): string | undefined;
+  /** An answer at hand without any I/O, given in the ack itself (to someone known to be allowed it). */
+  instant?(ctx: CommandContext, command: Command): string | undefined;
   /** The slow part, after the ack: returns the ephemeral answer. */
   run(ctx: CommandContext, command: Command): Promise<string>;
 }

@@ -50,7 +50,7 @@ export const onHomeTab = (click: Click, value: string): boolean =>
 
 /** A button whose slow part is a job (Approve, Done): acked at once, then dispatched. */
 export function dispatchButton(ctx: ListenerContext, actionId: string, type: 'approve' | 'task-done'): void {
-  ctx.app.action(actionId, async ({ ack, body, action, context }) => {
+  ctx.listen.action(actionId, async ({ ack, body, action, context }) => {
     await ack();
     if (!(await firstDelivery(context))) return;
     const click = body as unknown as Click;
@@ -73,7 +73,7 @@ export function onWorkflowButton(
   actionId: string,
   handle: (target: Target, click: Click, client: webApi.WebClient, home: boolean) => Promise<unknown>,
 ): void {
-  ctx.app.action(actionId, async ({ ack, body, action, client, context }) => {
+  ctx.listen.action(actionId, async ({ ack, body, action, client, context }) => {
     await ack();
     if (!(await firstDelivery(context))) return;
     const click = body as unknown as Click;

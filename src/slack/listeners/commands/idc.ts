@@ -13,7 +13,7 @@ import type { ListenerContext } from '../context';
  * is a job dispatched after the ack. What the ack alone answers costs no table write and no job.
  */
 export function registerIdcCommand({
-  app,
+  listen,
   settings,
   engine,
   fleet,
@@ -23,7 +23,7 @@ export function registerIdcCommand({
   rules,
   budget,
 }: ListenerContext): void {
-  app.command('/idc', async ({ command, ack, respond, context, client }) => {
+  listen.command('/idc', async ({ command, ack, respond, context, client }) => {
     const typed = takeInstance(command.text ?? '');
     const parsed = parseCommand(typed.text, settings.regions, rules);
     if (!parsed.ok) return ack({ response_type: 'ephemeral', text: parsed.error });
@@ -85,9 +85,10 @@ export function registerIdcCommand({
       queries: one.queries,
       settings: one.settings,
     };
-    // An answer at hand goes in the ack only to someone known (from the cache) to be allowed to see it.
-    const viewer = one && directory.knownViewer(command.user_id, one.settings.viewerRole, one.name);
-    const instant = ctx && viewer === true && !spec.restricted && spec.instant?.(ctx);
+    // An answer at hand goes in the ack only to someone known (from the cache) to be allowed it.
+    const role = spec.restricted ? one?.settings.requesterRole : one?.settings.viewerRole;
+    const allowed = one && directory.knownViewer(command.user_id, role, one.name);
+    const instant = ctx && allowed === true && spec.instant?.(ctx, parsed.command);
     if (instant)
       return ack({
         response_type: 'ephemeral',

@@ -7,8 +7,8 @@ import type { ListenerContext } from '../context';
  * The change form's submission: checked field by field (Slack shows each error next to its field),
  * then the same job as the typed command runs it: role check, budget, the workflow's own input schema.
  */
-export function registerChangeForm({ app, settings, rules, dispatch, logger }: ListenerContext): void {
-  app.view(CHANGE_FORM.callbackId, async ({ ack, body, view, context }) => {
+export function registerChangeForm({ listen, settings, rules, dispatch, logger }: ListenerContext): void {
+  listen.view(CHANGE_FORM.callbackId, async ({ ack, body, view, context }) => {
     let meta: FormMeta;
     try {
       meta = JSON.parse(view.private_metadata) as FormMeta;

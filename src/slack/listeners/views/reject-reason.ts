@@ -4,8 +4,8 @@ import { clicked, NOT_OURS } from '../actions/workflow-button';
 import type { ListenerContext } from '../context';
 
 /** The reject modal's submission: a reason of a few words, re-checked against the message it came from. */
-export function registerRejectReason({ app, engine, dispatch }: ListenerContext): void {
-  app.view(REJECT_MODAL.callbackId, async ({ ack, body, view, context }) => {
+export function registerRejectReason({ listen, engine, dispatch }: ListenerContext): void {
+  listen.view(REJECT_MODAL.callbackId, async ({ ack, body, view, context }) => {
     const fieldError = (text: string) => ack({ response_action: 'errors', errors: { [REJECT_MODAL.block]: text } });
     const reason = view.state.values[REJECT_MODAL.block]?.[REJECT_MODAL.action]?.value?.trim() ?? '';
     if (reason.length < 3)
