@@ -1,27 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { decideApproval, type DecisionOutcome } from './approval';
-import { logNote } from './audit-log';
-import { currentStep, finish, scopeOf, titleOf, type EngineCore } from './core';
+import { currentStep, finish, titleOf, type EngineCore } from './core';
 import type { TaskStepDef, WorkflowDefinition } from './definition';
-import type { LockHolder } from './ports';
-import { ConflictError, EngineInputError, LockHeldError, RunActionError } from './errors';
-import { validateInputs } from './inputs';
-import { heldLocks, isTerminal, type Run } from './run';
+import { ConflictError, RunActionError } from './errors';
+import type { Run } from './run';
 import { createRunAdmin } from './run-admin';
+import { createStart } from './start';
 import { advanceInBackground } from './scheduler';
-import { resolveTemplate, type TemplateScope } from './template';
-
-export interface StartRequest {
-  workflowId: string;
-  input: Record<string, unknown>;
-  requester: string;
-  reason?: string;
-  /** A change ticket reference, shown and audited with the run. */
-  ticket?: string;
-  /** Idempotency key of the request (e.g. Slack's trigger id): a repeat returns the first run. */
-  requestId?: string;
-  meta?: Record<string, unknown>;
-}
 
 export interface DecisionRequest {
   runId: string;
@@ -39,9 +23,6 @@ export interface DecisionResult {
   run?: Run;
 }
 
-const newRunId = (now: number): string =>
-  `${new Date(now).toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
-
 /** What people do to runs: start, approve or reject, confirm a task, cancel, retry. */
 export function createCommands(core: EngineCore, definitions: ReadonlyMap<string, WorkflowDefinition>) {
   const { store, clock, directory } = core;
@@ -55,148 +36,9 @@ export function createCommands(core: EngineCore, definitions: ReadonlyMap<string
     return run;
   }
 
-  /** The locks a run of `def` takes, from its scope (what `lock` and `regionLock` name). */
-  const lockKeysOf = (def: WorkflowDefinition, scope: TemplateScope) => ({
-    lockKey: def.lock ? String(resolveTemplate(def.lock, scope)) : undefined,
-    regionLockKey: def.regionLock ? String(resolveTemplate(def.regionLock.key, scope)) : undefined,
-  });
-
-  /**
-   * Locks a start read as held by a live run in the last two seconds, by key: a start asked for again
-   * meanwhile is refused without reading (heldNow). Forgotten when this process sees the holder give
-   * the lock up; another process's release is seen within two seconds (the refusal names the run).
-   */
-  const seenHeld = new Map<string, { holder: LockHolder; at: number }>();
-  const HELD_FOR_MS = 2_000;
-  /** Reads a lock again behind a refusal given from memory, so that one asked for steadily stays known. */
-  const rechecking = new Set<string>();
-  const recheck = (key: string) => {
-    if (rechecking.has(key)) return;
-    rechecking.add(key);
-    store
-      .liveLockHolder(key)
-      .then(
-        (holder) => (holder ? seenHeld.set(key, { holder, at: clock.now() }) : seenHeld.delete(key)),
-        () => seenHeld.delete(key), // unknown: start reads it
-      )
-      .finally(() => rechecking.delete(key));
-  };
-  core.listeners.push(({ run }) => {
-    const held = isTerminal(run.status) ? [] : heldLocks(run);
-    for (const [key, seen] of seenHeld) if (seen.holder.runId === run.id && !held.includes(key)) seenHeld.delete(key);
-  });
-
   return {
     ...createRunAdmin(core, requireRun),
-    /**
-     * Why `start(req)` would be refused, when this process read its lock held a moment ago (no I/O;
-     * the input is checked as start checks it). Undefined: not known, and start decides.
-     */
-    heldNow(req: Pick<StartRequest, 'workflowId' | 'input' | 'requester' | 'requestId'>): LockHeldError | undefined {
-      const def = definitions.get(req.workflowId);
-      if (!def || (!def.lock && !def.regionLock)) return undefined;
-      let input: Record<string, unknown>;
-      try {
-        input = validateInputs(def, req.input);
-      } catch {
-        return undefined; // start says what is wrong
-      }
-      const keys = lockKeysOf(def, { input, steps: {}, run: { id: '', requester: req.requester } });
-      for (const key of [keys.lockKey, keys.regionLockKey]) {
-        const seen = key === undefined ? undefined : seenHeld.get(key);
-        const age = seen ? clock.now() - seen.at : Infinity;
-        if (!key || !seen || age >= HELD_FOR_MS || seen.holder.requestId === req.requestId) continue;
-        if (age >= HELD_FOR_MS / 2) recheck(key);
-        return new LockHeldError(key, seen.holder.runId);
-      }
-      return undefined;
-    },
-    /** Starts a workflow. Throws EngineInputError (bad input) or LockHeldError (instance busy). */
-    async start(req: StartRequest): Promise<Run> {
-      const def = definitions.get(req.workflowId);
-      if (!def)
-        throw new EngineInputError(
-          `Unknown workflow "${req.workflowId}"; known: ${[...definitions.keys()].join(', ')}`,
-          'unknown_workflow',
-        );
-      const input = validateInputs(def, req.input);
-      const now = clock.now();
-      const id = newRunId(now);
-      const run: Run = {
-        id,
-        workflowId: def.id,
-        workflowVersion: def.version,
-        definition: def,
-        status: 'running',
-        input,
-        requester: req.requester,
-        ...(req.reason ? { reason: req.reason } : {}),
-        ...(req.ticket ? { ticket: req.ticket } : {}),
-        createdAt: now,
-        updatedAt: now,
-        version: 1,
-        cursor: 0,
-        steps: {},
-        dueAt: now,
-        meta: req.meta ?? {},
-      };
-      if (def.scope) run.scope = String(resolveTemplate(def.scope, scopeOf(run)));
-      const { lockKey, regionLockKey } = lockKeysOf(def, scopeOf(run));
-      const lockKeys = [lockKey, regionLockKey].filter((k): k is string => Boolean(k));
-      if (lockKeys.length) {
-        // A small read spares the whole write when another change holds a lock (people asking at the
-        // same moment share it). The holder may be this very request's run, delivered again; a
-        // repeat of a request whose run holds no lock any more is caught by the write itself.
-        for (const key of lockKeys) {
-          const holder = await store.liveLockHolder(key);
-          if (!holder) {
-            seenHeld.delete(key);
-            continue;
-          }
-          const repeat =
-            req.requestId !== undefined &&
-            (holder.requestId
-              ? holder.requestId === req.requestId
-              : (await store.requestRun(req.requestId)) === holder.runId); // a lock that does not say
-          if (repeat) return requireRun(holder.runId);
-          seenHeld.set(key, { holder, at: clock.now() });
-          throw new LockHeldError(key, holder.runId);
-        }
-        if (lockKey) run.lockKey = lockKey;
-        if (regionLockKey) run.regionLockKey = regionLockKey;
-      }
-      const message = `${def.title} requested by ${req.requester}${req.reason ? `: ${req.reason}` : ''}${req.ticket ? ` (ticket ${req.ticket})` : ''}`;
-      const result = await store.create(
-        run,
-        [
-          {
-            runId: id,
-            seq: 1,
-            at: now,
-            actor: req.requester,
-            type: 'run_started',
-            message,
-            data: { input, ...(req.ticket ? { ticket: req.ticket } : {}) },
-          },
-        ],
-        { lockKeys, requestId: req.requestId },
-      );
-      if (!result.created) return requireRun(result.runId);
-      core.wake(now);
-      logNote(
-        core.opts.logger,
-        run,
-        { actor: req.requester, type: 'run_started', message },
-        {
-          input,
-          triggerId: req.requestId,
-          channel: req.meta?.channel,
-        },
-      );
-      core.emit({ type: 'run_started', run, message });
-      return run;
-    },
-
+    ...createStart(core, definitions, requireRun),
     /** Records an approval or rejection from `user` on the run's open gate. Never throws for a refused click. */
     async decide(req: DecisionRequest): Promise<DecisionResult> {
       const run = await store.get(req.runId);

@@ -1,13 +1,15 @@
-import { createCommands, type DecisionRequest, type DecisionResult, type StartRequest } from './commands';
+import { createCommands, type DecisionRequest, type DecisionResult } from './commands';
 import { createCore, type EngineOptions } from './core';
 import type { WorkflowDefinition } from './definition';
 import type { LockHeldError } from './errors';
 import type { EventListener } from './ports';
 import type { AuditEvent, Run } from './run';
 import { advance, createScheduler } from './scheduler';
+import type { StartRequest } from './start';
 
 export type { EngineOptions } from './core';
-export type { DecisionRequest, DecisionResult, StartRequest } from './commands';
+export type { DecisionRequest, DecisionResult } from './commands';
+export type { StartRequest } from './start';
 
 /** The workflow engine: what adapters (Slack, Lambda, the CLI) may do with it. */
 export interface Engine {

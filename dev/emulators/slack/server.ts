@@ -320,6 +320,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
         res.writeHead(200, { 'content-type': 'text/plain' });
         return res.end(`OK - ${Buffer.byteLength(raw)}`);
       }
+      // Not Slack's: what a benchmark in another process may ask (how many answers came through response_url).
+      if (req.url === '/__emulator/stats') return json(200, { responses: responses.length });
       if (req.url?.startsWith('/response/')) {
         const body = JSON.parse(raw || '{}') as Record<string, unknown>;
         responses.push({ url: req.url, body });
