@@ -110,13 +110,13 @@ export function createWatcher(o: WatcherOptions) {
       return seen && Date.now() - seen.at < maxAgeMs ? seen.state : undefined;
     },
     /**
-     * This process's last view, if younger than `maxAgeMs`, for an answer without I/O; once it is
-     * older than half that, one check starts in the background, so that people asking now and then
-     * keep getting an answer at once, never older than `maxAgeMs`.
+     * This process's last view, if younger than `maxAgeMs`, for an answer without I/O (it says when
+     * AWS was last checked); once it is older than `refreshAfterMs`, one check starts in the
+     * background, so that people asking now and then get an answer at once, and a fresh one.
      */
-    fresh(maxAgeMs = 10_000): WatchState | undefined {
+    fresh(maxAgeMs = 60_000, refreshAfterMs = 5_000): WatchState | undefined {
       const state = this.cached(maxAgeMs);
-      if (state && !asked && !this.cached(maxAgeMs / 2))
+      if (state && !asked && !this.cached(refreshAfterMs))
         shared().catch((err: unknown) => o.logger?.warn({ err }, 'status refresh failed'));
       return state;
     },

@@ -320,8 +320,12 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions) {
         res.writeHead(200, { 'content-type': 'text/plain' });
         return res.end(`OK - ${Buffer.byteLength(raw)}`);
       }
-      // Not Slack's: what a benchmark in another process may ask (how many answers came through response_url).
-      if (req.url === '/__emulator/stats') return json(200, { responses: responses.length });
+      // Not Slack's: what a benchmark in another process may ask (answers that came through response_url,
+      // by the start of their URL's last part).
+      if (req.url?.startsWith('/__emulator/responses?')) {
+        const prefix = `/response/${new URLSearchParams(req.url.split('?')[1]).get('prefix') ?? ''}`;
+        return json(200, { count: responses.filter((r) => r.url.startsWith(prefix)).length });
+      }
       if (req.url?.startsWith('/response/')) {
         const body = JSON.parse(raw || '{}') as Record<string, unknown>;
         responses.push({ url: req.url, body });
