@@ -5,14 +5,17 @@ import { heldLocks, isTerminal } from './run';
 
 /** How long a lock read as held answers for it (another process's release is seen within this). */
 const HELD_FOR_MS = 2_000;
+/** How long after its last refusal a lock is kept known (read again every second meanwhile). */
+const WARM_FOR_MS = 30_000;
 
 /**
  * Locks a start read as held by a live run, by key: for two seconds a start asked for again is
- * refused without a read (the refusal names the run), and the lock is read again behind refusals
- * given from memory once that is a second old, so that a lock asked for steadily stays known.
- * Forgotten at once when this process sees the holder give the lock up.
+ * refused without a read (the refusal names the run). While starts keep being refused (and for 30 s
+ * after the last), the lock is read again every second: a flood of refusals costs two reads a
+ * second, not one per start. Forgotten at once when this process sees the holder give it up.
  */
-export function createHeldLocks({ store, clock, listeners }: EngineCore) {
+export function createHeldLocks(core: EngineCore) {
+  const { store, clock, listeners } = core;
   const seen = new Map<string, { holder: LockHolder; at: number }>();
   const remember = (key: string, holder: LockHolder | undefined) =>
     holder ? seen.set(key, { holder, at: clock.now() }) : seen.delete(key);
@@ -28,12 +31,27 @@ export function createHeldLocks({ store, clock, listeners }: EngineCore) {
       )
       .finally(() => rechecking.delete(key));
   };
+  const lastRefused = new Map<string, number>(); // by key, wall clock
+  let warm: NodeJS.Timeout | undefined;
+  const keepWarm = (key: string) => {
+    lastRefused.set(key, Date.now());
+    warm ??= setInterval(() => {
+      for (const [k, at] of lastRefused)
+        if (core.stopping || !seen.has(k) || Date.now() - at > WARM_FOR_MS) lastRefused.delete(k);
+        else if (clock.now() - (seen.get(k)?.at ?? 0) >= HELD_FOR_MS / 2) recheck(k);
+      if (!lastRefused.size) warm = void clearInterval(warm);
+    }, HELD_FOR_MS / 2).unref();
+  };
   listeners.push(({ run }) => {
     const held = isTerminal(run.status) ? [] : heldLocks(run);
     for (const [key, s] of seen) if (s.holder.runId === run.id && !held.includes(key)) seen.delete(key);
   });
   return {
-    remember,
+    /** What a start's read found: the holder, refusing the start, or no holder. */
+    remember(key: string, holder: LockHolder | undefined): void {
+      remember(key, holder);
+      if (holder) keepWarm(key);
+    },
     /** The refusal of a start needing `keys`, from memory (no I/O); `requestId`'s own run is no refusal. */
     refusal(keys: (string | undefined)[], requestId: string | undefined): LockHeldError | undefined {
       for (const key of keys) {
@@ -41,6 +59,7 @@ export function createHeldLocks({ store, clock, listeners }: EngineCore) {
         const age = s ? clock.now() - s.at : Infinity;
         if (!key || !s || age >= HELD_FOR_MS || s.holder.requestId === requestId) continue;
         if (age >= HELD_FOR_MS / 2) recheck(key);
+        keepWarm(key);
         return new LockHeldError(key, s.holder.runId);
       }
       return undefined;

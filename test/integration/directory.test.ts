@@ -40,4 +40,31 @@ describe('the role directory', () => {
       at.mockRestore();
     }
   });
+
+  it('reads who people are again behind its answers, so that people who keep asking stay known', async () => {
+    const client = createSlackClient({ token: 'xoxb-dir', apiUrl: slack.apiUrl });
+    const dir = createSlackDirectory({ viewers: ['S0VIEW'] }, client);
+    const lookups = () => slack.calls.filter((m) => m === 'users.info').length;
+    const before = lookups();
+    expect(dir.knownViewer('UA', 'viewers')).toBeUndefined(); // unknown: asked behind the answer
+    expect(dir.knownViewer('UA', 'viewers')).toBeUndefined(); // (once)
+    for (let i = 0; i < 50 && dir.knownViewer('UA', 'viewers') === undefined; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(dir.knownViewer('UA', 'viewers')).toBe(true);
+    expect(lookups() - before).toBe(1);
+    const wall = Date.now();
+    const at = jest.spyOn(Date, 'now');
+    try {
+      at.mockReturnValue(wall + 30_000); // young: no lookup
+      expect(dir.knownViewer('UA', 'viewers')).toBe(true);
+      expect(lookups() - before).toBe(1);
+      at.mockReturnValue(wall + 50_000); // getting old: still the answer, and one lookup behind it
+      expect(dir.knownViewer('UA', 'viewers')).toBe(true);
+      expect(dir.knownViewer('UA', 'viewers')).toBe(true);
+      for (let i = 0; i < 50 && lookups() - before < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(lookups() - before).toBe(2);
+    } finally {
+      at.mockRestore();
+    }
+  });
 });

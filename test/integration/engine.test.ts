@@ -349,8 +349,8 @@ describe.each(STORES)('engine on %s', (_name, storeFactory) => {
   });
 });
 
-const until = async (ok: () => boolean) => {
-  for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+const until = async (ok: () => boolean, ms = 1_000) => {
+  for (let i = 0; i < ms / 10 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(ok()).toBe(true);
 };
 
@@ -405,9 +405,17 @@ describe('starts refused while a lock is held', () => {
     await until(() => store.stats.reads === reads + 2); // the lock and its holder, once
     await new Promise((r) => setTimeout(r, 100)); // (its answer stored)
     clock.advance(1_100);
-    expect(engine.heldNow(req('t-2'))?.holderRunId).toBe(first.id); // known from that read
-    clock.advance(2_000);
-    expect(engine.heldNow(req('t-4'))).toBeUndefined(); // not asked for two seconds: read again
+    expect(engine.heldNow(req('t-2'))?.holderRunId).toBe(first.id); // known from that read (and read again)
+    await until(() => store.stats.reads === reads + 4);
+    await new Promise((r) => setTimeout(r, 100));
+    // Nobody asks for a while: read again every second all the same, for 30 s after the last refusal.
+    clock.advance(1_100);
+    await until(() => store.stats.reads === reads + 6, 3_000);
+    await new Promise((r) => setTimeout(r, 100));
+    clock.advance(1_500);
+    expect(engine.heldNow(req('t-2'))?.holderRunId).toBe(first.id);
+    clock.advance(60_000);
+    expect(engine.heldNow(req('t-4'))).toBeUndefined(); // too old: start reads it
     await expect(engine.start(req('t-4'))).rejects.toThrow(LockHeldError);
     expect(engine.heldNow(req('t-5'))).toBeDefined();
     await engine.cancel({ runId: first.id, user: 'UREQ', reason: 'done' });
