@@ -1,7 +1,7 @@
 import { createCommands, type DecisionRequest, type DecisionResult } from './commands';
 import { createCore, type EngineOptions } from './core';
 import type { WorkflowDefinition } from './definition';
-import type { LockHeldError } from './errors';
+import type { HeldLock } from './held-locks';
 import type { EventListener } from './ports';
 import type { AuditEvent, Run } from './run';
 import { advance, createScheduler } from './scheduler';
@@ -21,7 +21,7 @@ export interface Engine {
   /** Starts a workflow. Throws EngineInputError (bad input) or LockHeldError (instance busy). */
   start(req: StartRequest): Promise<Run>;
   /** Why `start(req)` would be refused, if this process saw its lock held a moment ago (no I/O). */
-  heldNow(req: Pick<StartRequest, 'workflowId' | 'input' | 'requester' | 'requestId'>): LockHeldError | undefined;
+  heldNow(req: Pick<StartRequest, 'workflowId' | 'input' | 'requester' | 'requestId'>): HeldLock | undefined;
   /** Records an approval or rejection on the run's open gate. Never throws for a refused click. */
   decide(req: DecisionRequest): Promise<DecisionResult>;
   /** A person confirms the run's open human task. */

@@ -40,6 +40,14 @@ export class ConflictError extends Error {
   }
 }
 
+/** Why a start is refused while `holderRunId` holds `lockKey`. */
+export function lockHeldMessage(lockKey: string, holderRunId: string): string {
+  const region = /:region:([a-z0-9-]+)$/.exec(lockKey)?.[1];
+  return region
+    ? `Another workflow (${holderRunId}) concerns ${region} and has not finished; wait for it, or cancel it (/idc cancel ${holderRunId})`
+    : `Another workflow (${holderRunId}) is already changing this Identity Center instance; wait for it to finish or cancel it`;
+}
+
 /** Another add/remove workflow already holds the instance lock. */
 export class LockHeldError extends Error {
   override name = 'LockHeldError';
@@ -47,12 +55,7 @@ export class LockHeldError extends Error {
     readonly lockKey: string,
     readonly holderRunId: string,
   ) {
-    const region = /:region:([a-z0-9-]+)$/.exec(lockKey)?.[1];
-    super(
-      region
-        ? `Another workflow (${holderRunId}) concerns ${region} and has not finished; wait for it, or cancel it (/idc cancel ${holderRunId})`
-        : `Another workflow (${holderRunId}) is already changing this Identity Center instance; wait for it to finish or cancel it`,
-    );
+    super(lockHeldMessage(lockKey, holderRunId));
   }
 }
 

@@ -1,7 +1,14 @@
 import type { EngineCore } from './core';
-import { LockHeldError } from './errors';
+import { lockHeldMessage } from './errors';
 import type { LockHolder } from './ports';
 import { heldLocks, isTerminal } from './run';
+
+/** A start's refusal from memory: the lock, who holds it, and what to tell the person (as LockHeldError says it). */
+export interface HeldLock {
+  lockKey: string;
+  holderRunId: string;
+  message: string;
+}
 
 /** How long a lock read as held answers for it (another process's release is seen within this). */
 const HELD_FOR_MS = 2_000;
@@ -53,14 +60,14 @@ export function createHeldLocks(core: EngineCore) {
       if (holder) keepWarm(key);
     },
     /** The refusal of a start needing `keys`, from memory (no I/O); `requestId`'s own run is no refusal. */
-    refusal(keys: (string | undefined)[], requestId: string | undefined): LockHeldError | undefined {
+    refusal(keys: (string | undefined)[], requestId: string | undefined): HeldLock | undefined {
       for (const key of keys) {
         const s = key === undefined ? undefined : seen.get(key);
         const age = s ? clock.now() - s.at : Infinity;
         if (!key || !s || age >= HELD_FOR_MS || s.holder.requestId === requestId) continue;
         if (age >= HELD_FOR_MS / 2) recheck(key);
         keepWarm(key);
-        return new LockHeldError(key, s.holder.runId);
+        return { lockKey: key, holderRunId: s.holder.runId, message: lockHeldMessage(key, s.holder.runId) };
       }
       return undefined;
     },

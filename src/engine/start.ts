@@ -3,7 +3,7 @@ import { logNote } from './audit-log';
 import { scopeOf, type EngineCore } from './core';
 import type { WorkflowDefinition } from './definition';
 import { EngineInputError, LockHeldError } from './errors';
-import { createHeldLocks } from './held-locks';
+import { createHeldLocks, type HeldLock } from './held-locks';
 import { validateInputs } from './inputs';
 import type { Run } from './run';
 import { resolveTemplate, type TemplateScope } from './template';
@@ -37,23 +37,31 @@ export function createStart(
   });
 
   const held = createHeldLocks(core);
+  /** The lock keys of starts asked for before (heldNow), by workflow, requester and input. */
+  const keysAsked = new Map<string, (string | undefined)[]>();
 
   return {
     /**
      * Why `start(req)` would be refused, when this process read its lock held a moment ago (no I/O;
      * the input is checked as start checks it). Undefined: not known, and start decides.
      */
-    heldNow(req: Pick<StartRequest, 'workflowId' | 'input' | 'requester' | 'requestId'>): LockHeldError | undefined {
+    heldNow(req: Pick<StartRequest, 'workflowId' | 'input' | 'requester' | 'requestId'>): HeldLock | undefined {
       const def = definitions.get(req.workflowId);
       if (!def || (!def.lock && !def.regionLock)) return undefined;
-      let input: Record<string, unknown>;
-      try {
-        input = validateInputs(def, req.input);
-      } catch {
-        return undefined; // start says what is wrong
+      const asked = `${req.workflowId}\n${req.requester}\n${JSON.stringify(req.input)}`;
+      let keys = keysAsked.get(asked);
+      if (!keys) {
+        try {
+          const input = validateInputs(def, req.input);
+          const k = lockKeysOf(def, { input, steps: {}, run: { id: '', requester: req.requester } });
+          keys = [k.lockKey, k.regionLockKey];
+        } catch {
+          keys = []; // start says what is wrong
+        }
+        if (keysAsked.size >= 1_000) keysAsked.clear();
+        keysAsked.set(asked, keys);
       }
-      const keys = lockKeysOf(def, { input, steps: {}, run: { id: '', requester: req.requester } });
-      return held.refusal([keys.lockKey, keys.regionLockKey], req.requestId);
+      return held.refusal(keys, req.requestId);
     },
     /** Starts a workflow. Throws EngineInputError (bad input) or LockHeldError (instance busy). */
     async start(req: StartRequest): Promise<Run> {
