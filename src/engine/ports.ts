@@ -27,13 +27,13 @@ export interface CreateOptions {
   requestId?: string;
 }
 
-/** Durable run storage. Every state change is a conditional write. */
 /** Who holds a lock: the run, and the request that started it (when the lock records it). */
 export interface LockHolder {
   runId: string;
   requestId?: string;
 }
 
+/** Durable run storage. Every state change is a conditional write. */
 export interface RunStore {
   /** Creates a run (and its lock and request id). Returns the existing run id if `requestId` was seen. */
   create(run: Run, events: AuditEvent[], opts: CreateOptions): Promise<{ created: boolean; runId: string }>;

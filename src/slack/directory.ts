@@ -29,11 +29,18 @@ export function createSlackDirectory(
   const ageOf = (key: string) => Date.now() - (cache.get(key)?.at ?? -Infinity);
   const peek = <T>(key: string): T | undefined =>
     ageOf(key) < MAX_AGE_MS ? (cache.get(key)?.value as T | undefined) : undefined;
+  /** Loads in flight, shared: a refresh behind an answer and a slow part asking at once make one call. */
+  const loading = new Map<string, Promise<unknown>>();
   const cached = async <T>(key: string, load: () => Promise<T>, maxAgeMs = MAX_AGE_MS): Promise<T> => {
     if (ageOf(key) < maxAgeMs) return cache.get(key)?.value as T;
-    const value = await load();
-    cache.set(key, { value, at: Date.now() });
-    return value;
+    let pending = loading.get(key) as Promise<T> | undefined;
+    if (!pending) {
+      pending = load()
+        .then((value) => (cache.set(key, { value, at: Date.now() }), value))
+        .finally(() => loading.delete(key));
+      loading.set(key, pending);
+    }
+    return pending;
   };
   const member = async (user: string, m: string, maxAgeMs?: number): Promise<boolean> => {
     if (m === '*' || m === user) return true;

@@ -48,6 +48,8 @@ describe('the role directory', () => {
     const before = lookups();
     expect(dir.knownViewer('UA', 'viewers')).toBeUndefined(); // unknown: asked behind the answer
     expect(dir.knownViewer('UA', 'viewers')).toBeUndefined(); // (once)
+    expect(await dir.isInRole('UA', ['viewers'])).toBe(true); // a slow part asking meanwhile shares that call
+    await new Promise((r) => setTimeout(r, 10)); // (the refresh behind the answer done)
     for (let i = 0; i < 50 && dir.knownViewer('UA', 'viewers') === undefined; i++)
       await new Promise((r) => setTimeout(r, 10));
     expect(dir.knownViewer('UA', 'viewers')).toBe(true);

@@ -87,7 +87,7 @@ export function registerIdcCommand({
     };
     // An answer at hand goes in the ack only to someone known (from the cache) to be allowed it.
     const role = spec.restricted ? one?.settings.requesterRole : one?.settings.viewerRole;
-    const allowed = one && directory.knownViewer(command.user_id, role, one.name);
+    const allowed = one && spec.instant && directory.knownViewer(command.user_id, role, one.name);
     const instant = ctx && allowed === true && spec.instant?.(ctx, parsed.command);
     if (instant)
       return ack({
