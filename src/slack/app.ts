@@ -7,7 +7,6 @@ import { createLiveMessages } from './live-messages';
 import { createJobRunner, localDispatch, type Dispatch } from './jobs';
 import { createRouter, registerListeners, type ListenerContext } from './listeners';
 import { boltLogger, SILENT } from './logger';
-import { answerForeignInteractions } from './middleware/only-ours';
 import { onlyThisInstallation, resolveInstallation, type Installation } from './middleware/installation';
 import { memoryReplayGuard, refuseReplays, type ReplayGuard } from './middleware/replay';
 import { perPersonBudget } from './limiter';
@@ -101,7 +100,6 @@ export function createSlackApp({
   let installation: Installation | undefined;
   app.use(refuseReplays(replays ?? memoryReplayGuard(), logger));
   app.use(onlyThisInstallation(() => installation, logger));
-  app.use(answerForeignInteractions());
   const starts = Object.fromEntries(SUBCOMMANDS.filter((c) => c.workflow).map((c) => [c.name, c.workflow as string]));
   const rules: ParseRules = {
     options: optionTable(starts, engine.definitions, settings.baseInput),

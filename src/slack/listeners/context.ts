@@ -10,7 +10,7 @@ import type { Router } from './router';
 /** What every listener gets. */
 export interface ListenerContext {
   app: App;
-  /** Where listeners register (one Bolt listener per kind of request: see router.ts). */
+  /** Where listeners register (handed their requests by one Bolt middleware: see router.ts). */
   listen: Router;
   settings: SlackSettings;
   engine: Engine;
