@@ -5,15 +5,7 @@ import { createLogger } from './log';
 import { configAtStart } from './config-parameter';
 import { createBot } from './main';
 import { createAsyncInvoker } from './aws/clients';
-import {
-  boltLogger,
-  memoryReplayGuard,
-  refusal,
-  sharedCheck,
-  signatureHeaders,
-  type Dispatch,
-  type SlowJob,
-} from './slack/app';
+import { boltLogger, seenHere, refusal, sharedCheck, signatureHeaders, type Dispatch, type SlowJob } from './slack/app';
 
 /**
  * AWS Lambda entry point. Wire two triggers to it:
@@ -37,7 +29,7 @@ type LambdaEvent = {
 let ready: ReturnType<typeof init> | undefined;
 let caughtUp = false;
 /** Signatures this instance has seen (a replay to it is refused at once, before Bolt). */
-const seen = memoryReplayGuard();
+const seen = seenHere();
 /** Each request's shared replay check, handed to Bolt as `context.firstDelivery` (see refuseReplays). */
 const checks = new WeakMap<object, () => Promise<boolean>>();
 
@@ -104,7 +96,7 @@ export async function handler(event: LambdaEvent | null | undefined, context: un
   });
   // A forged request is Bolt's to refuse (401); a validly signed one may still be malformed, from the
   // future or a replay (to this instance now; to another one when its slow part asks the table).
-  const why = signed ? await refusal(seen, slackSignature, slackTimestamp) : undefined;
+  const why = signed ? refusal(seen, slackSignature, slackTimestamp) : undefined;
   if (why) {
     bot.log.warn({ audit: 'request_refused', reason: why }, `request refused: ${why}`);
     return { statusCode: 401, body: '' };

@@ -9,7 +9,6 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { SSOClient } from '@aws-sdk/client-sso';
 import type { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { logRequests } from './request-log';
 import {
   Account,
   Credentials,
@@ -88,7 +87,7 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
   const cache = new Map<string, { destroy(): void }>();
   const get = <T extends { destroy(): void }>(key: string, make: () => T): T => {
     let c = cache.get(key) as T | undefined;
-    if (!c) cache.set(key, (c = logRequests(make())));
+    if (!c) cache.set(key, (c = make()));
     return c;
   };
   return {

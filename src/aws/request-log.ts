@@ -1,5 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 /** One AWS request as the audit trail keeps it. */
 export interface AwsRequestRecord {
   /** e.g. "KMS.CreateKey" */
@@ -10,44 +8,45 @@ export interface AwsRequestRecord {
   error?: string;
 }
 
-const current = new AsyncLocalStorage<{ requests: AwsRequestRecord[]; runId?: string }>();
+interface Command {
+  middlewareStack: { add(mw: unknown, opts: { step: string; name: string; priority?: string; override: true }): void };
+}
+type Output = { output: { $metadata?: { requestId?: string } } };
+type Sendable = { send(command: Command, ...rest: unknown[]): Promise<unknown> };
 
 /**
- * Runs `fn` and collects every AWS request made inside it (across awaits). With a `runId`, each
- * request's User-Agent also carries `idc-run/<runId>`, which CloudTrail records (userAgent), so a
- * CloudTrail event leads back to its workflow.
+ * The per-Region client factories given, with every request their clients send recorded in `log`
+ * (action, Region, request id) and, with a `runId`, `idc-run/<runId>` on its User-Agent, which
+ * CloudTrail records (userAgent): a CloudTrail event leads back to its workflow. The clients are
+ * the shared ones; what records is each command's own middleware, so nothing is kept per process
+ * (an AsyncLocalStorage would cost every promise of the process a hook on Node 20 and 22).
  */
-export async function collectAwsRequests<T>(
-  fn: () => Promise<T>,
-  runId?: string,
-): Promise<{ value: T; requests: AwsRequestRecord[] }> {
-  const requests: AwsRequestRecord[] = [];
-  try {
-    return { value: await current.run({ requests, runId }, fn), requests };
-  } catch (err) {
-    if (err && typeof err === 'object') Object.assign(err, { audit: { awsRequests: requests } });
-    throw err;
-  }
+export function recordingClients<T extends object>(clients: T, log: AwsRequestRecord[], runId?: string): T {
+  const recorded = (client: Sendable, region: string): Sendable =>
+    new Proxy(client, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (name !== 'send') return value;
+        return (command: Command, ...rest: unknown[]) => {
+          record(command, region, log, runId);
+          return (value as Sendable['send']).call(receiver, command, ...rest);
+        };
+      },
+    });
+  return Object.fromEntries(
+    Object.entries(clients).map(([name, make]) => [
+      name,
+      typeof make === 'function' ? (region: string) => recorded(make(region) as Sendable, region) : make,
+    ]),
+  ) as T;
 }
 
-interface MiddlewareTarget {
-  middlewareStack: { add(mw: unknown, opts: { step: 'initialize'; name: string }): void };
-  config: { region: string | (() => Promise<string>) };
-}
-
-/** Adds the request log to an SDK client: each call's request id lands in the collecting step. */
-export function logRequests<C>(client: C): C {
-  const c = client as unknown as MiddlewareTarget;
-  c.middlewareStack.add(
-    (
-      next: (args: unknown) => Promise<{ output: { $metadata?: { requestId?: string } } }>,
-      context: { clientName?: string; commandName?: string },
-    ) =>
+/** Adds the request's record and the run's User-Agent mark to one command. */
+function record(command: Command, region: string, log: AwsRequestRecord[], runId?: string): void {
+  command.middlewareStack.add(
+    (next: (args: unknown) => Promise<Output>, context: { clientName?: string; commandName?: string }) =>
       async (args: unknown) => {
-        const log = current.getStore()?.requests;
-        if (!log) return next(args);
         const action = `${(context.clientName ?? '').replace(/Client$/, '')}.${(context.commandName ?? '').replace(/Command$/, '')}`;
-        const region = typeof c.config.region === 'function' ? await c.config.region() : c.config.region;
         try {
           const out = await next(args);
           log.push({ action, region, requestId: out.output.$metadata?.requestId });
@@ -58,17 +57,16 @@ export function logRequests<C>(client: C): C {
           throw err;
         }
       },
-    { step: 'initialize', name: 'idcRequestLog' },
+    { step: 'initialize', name: 'idcRequestLog', override: true },
   );
-  c.middlewareStack.add(
+  if (!runId) return;
+  command.middlewareStack.add(
     (next: (args: { request?: { headers?: Record<string, string> } }) => Promise<unknown>) =>
       async (args: { request?: { headers?: Record<string, string> } }) => {
-        const runId = current.getStore()?.runId;
         const headers = args.request?.headers;
-        if (runId && headers) headers['user-agent'] = `${headers['user-agent'] ?? ''} idc-run/${runId}`.trim();
+        if (headers) headers['user-agent'] = `${headers['user-agent'] ?? ''} idc-run/${runId}`.trim();
         return next(args);
       },
-    { step: 'build', priority: 'low', name: 'idcRunUserAgent' } as never,
+    { step: 'build', priority: 'low', name: 'idcRunUserAgent', override: true },
   );
-  return client;
 }

@@ -139,7 +139,14 @@ export function createSlackApp({
 export { boltLogger } from './logger';
 export { esc } from './blocks';
 export { createNotifier } from './notify';
-export { memoryReplayGuard, refusal, sharedCheck, signatureHeaders, type ReplayGuard } from './middleware/replay';
+export {
+  memoryReplayGuard,
+  refusal,
+  seenHere,
+  sharedCheck,
+  signatureHeaders,
+  type ReplayGuard,
+} from './middleware/replay';
 export { createSlackDirectory, type SlackDirectory } from './directory';
 export { createFleet, type Fleet, type FleetMember } from './fleet';
 export { resolveInstallation, type Installation } from './middleware/installation';

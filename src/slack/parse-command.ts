@@ -39,6 +39,14 @@ const closest = (word: string, known: Iterable<string>): string | undefined => {
   return best;
 };
 
+/** A subcommand's options, for an error that names an unknown one. */
+function optionList(name: string, known: OptionTable[string]): string {
+  const list = Object.entries(known)
+    .map(([n, o]) => `\`${optionUsage(n, o)}\``)
+    .join(', ');
+  return list ? `; its options: ${list} (\`/idc help ${name}\`)` : ' (it takes none)';
+}
+
 /** What the configuration adds to parsing: workflow options, a required reason, the ticket format. */
 export interface ParseRules {
   options?: OptionTable;
@@ -115,9 +123,6 @@ export function parseCommand(
         return { ok: true, command: { name, region, ...(Object.keys(options).length ? { options } : {}) } };
       }
       const known = rules.options?.[name] ?? {};
-      const list = Object.entries(known)
-        .map(([n, o]) => `\`${optionUsage(n, o)}\``)
-        .join(', ');
       const options: Record<string, string | boolean> = {};
       let ticket: string | undefined;
       const words: string[] = [];
@@ -132,10 +137,7 @@ export function parseCommand(
         const flag = (eq < 0 ? token.slice(2) : token.slice(2, eq)).toLowerCase();
         const inline = eq < 0 ? undefined : token.slice(eq + 1);
         const option = known[flag];
-        if (!option)
-          return fail(
-            `Unknown option \`--${shown(flag)}\` for \`${name}\`${list ? `; its options: ${list} (\`/idc help ${name}\`)` : ' (it takes none)'}.`,
-          );
+        if (!option) return fail(`Unknown option \`--${shown(flag)}\` for \`${name}\`${optionList(name, known)}.`);
         let value: string | boolean | undefined = option.type === 'boolean' ? (inline ?? true) : inline;
         if (value === undefined) {
           value = tokens[i + 1];

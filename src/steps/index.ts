@@ -1,4 +1,4 @@
-import { collectAwsRequests } from '../aws/request-log';
+import { recordingClients, type AwsRequestRecord } from '../aws/request-log';
 import { createRegistry, NonRetryableStepError, type AnyStepKind, type StepRegistry } from '../engine';
 import { createAccessUrls } from './idc-access-urls';
 import { createAddRegion } from './idc-add-region';
@@ -22,45 +22,50 @@ import { createIdpWrite } from './idp-write-acs-urls';
 import { createRegionReady } from './idc-region-ready';
 import { createAnnounce } from './notify-announce';
 
-/** Records the AWS request ids a step made with its audit event (and with its error). */
-const audited = (k: AnyStepKind): AnyStepKind => ({
-  ...k,
-  async run(input, ctx) {
-    const { value, requests } = await collectAwsRequests(() => k.run(input, ctx), ctx.runId);
-    return { ...value, audit: { ...value.audit, awsRequests: requests } };
-  },
-});
-
 /**
  * Every step kind of the bot, by name (one file per kind, named after it). `keyPolicy`: what the
  * configuration adds to the key policy the bot writes and accepts; `idp`: the IdP adapter, if any
- * (IDC_IDP), for the IdP steps.
+ * (IDC_IDP), for the IdP steps. Each run of a step builds its kind on clients that record the
+ * AWS requests it makes, which its audit event (or its error) then carries.
  */
 export function createStepRegistry(
   c: StepClients,
   { keyPolicy = {}, idp }: { keyPolicy?: KeyPolicyOptions; idp?: IdentityProvider } = {},
 ): StepRegistry {
+  const kinds: ((c: StepClients) => AnyStepKind)[] = [
+    (c) => createPreflight(c, keyPolicy),
+    (c) => createEnsureKey(c.kms, keyPolicy),
+    () => createGivenAcsUrl(),
+    () => createIdpPlan(idp),
+    () => createIdpWrite(idp),
+    (c) => createRegionReady(c),
+    () => createAnnounce(),
+    (c) => createReplicateKey(c.kms),
+    (c) => createKeyState(c.kms),
+    (c) => createScheduleReplicaDeletion(c.kms),
+    (c) => createSetEncryption(c.ssoAdmin),
+    (c) => createEncryptionStatus(c.ssoAdmin),
+    (c) => createAddRegion(c.ssoAdmin),
+    (c) => createRegionStatus(c.ssoAdmin),
+    (c) => createRemoveRegion(c.ssoAdmin),
+    () => createAccessUrls(),
+    (c) => createInstanceInfo(c.ssoAdmin),
+    (c) => createVerifyRegion(c.ssoAdmin, c.identityStore, c.kms),
+  ];
   return createRegistry(
-    [
-      createPreflight(c, keyPolicy),
-      createEnsureKey(c.kms, keyPolicy),
-      createGivenAcsUrl(),
-      createIdpPlan(idp),
-      createIdpWrite(idp),
-      createRegionReady(c),
-      createAnnounce(),
-      createReplicateKey(c.kms),
-      createKeyState(c.kms),
-      createScheduleReplicaDeletion(c.kms),
-      createSetEncryption(c.ssoAdmin),
-      createEncryptionStatus(c.ssoAdmin),
-      createAddRegion(c.ssoAdmin),
-      createRegionStatus(c.ssoAdmin),
-      createRemoveRegion(c.ssoAdmin),
-      createAccessUrls(),
-      createInstanceInfo(c.ssoAdmin),
-      createVerifyRegion(c.ssoAdmin, c.identityStore, c.kms),
-    ].map(audited),
+    kinds.map((make) => ({
+      ...make(c),
+      async run(input, ctx) {
+        const awsRequests: AwsRequestRecord[] = [];
+        try {
+          const value = await make(recordingClients(c, awsRequests, ctx.runId)).run(input, ctx);
+          return { ...value, audit: { ...value.audit, awsRequests } };
+        } catch (err) {
+          if (err && typeof err === 'object') Object.assign(err, { audit: { awsRequests } });
+          throw err;
+        }
+      },
+    })),
   );
 }
 

@@ -8,11 +8,12 @@ export interface ReplayGuard {
   firstTime(signature: string, expiresAtMs: number): Promise<boolean>;
 }
 
-/** Signatures seen by this process only (tests, the sandbox). */
-export function memoryReplayGuard(): ReplayGuard {
+/** Signatures seen by this process, each until it expires: asked in the ack, so without a promise. */
+export function seenHere() {
   const seen = new Map<string, number>();
   return {
-    async firstTime(signature, expiresAtMs) {
+    /** True the first time a signature is seen (until `expiresAtMs`); false for a replay. */
+    firstTime(signature: string, expiresAtMs: number): boolean {
       const now = Date.now();
       if ((seen.get(signature) ?? 0) > now) return false;
       if (seen.size > 50_000) for (const [k, until] of seen) if (until <= now) seen.delete(k);
@@ -20,6 +21,13 @@ export function memoryReplayGuard(): ReplayGuard {
       return true;
     },
   };
+}
+export type SeenHere = ReturnType<typeof seenHere>;
+
+/** Signatures seen by this process only, as the shared guard (tests, the sandbox). */
+export function memoryReplayGuard(): ReplayGuard {
+  const here = seenHere();
+  return { firstTime: async (signature, expiresAtMs) => here.firstTime(signature, expiresAtMs) };
 }
 
 const SIGNATURE = /^v0=([0-9a-f]{64})$/;
@@ -38,11 +46,11 @@ const WINDOW_MS = 5 * 60_000;
  * changes nothing.
  */
 export function refuseReplays(shared: ReplayGuard, logger: Logger): Middleware<AnyMiddlewareArgs> {
-  const local = memoryReplayGuard();
+  const local = seenHere();
   return async ({ context, next }) => {
     const header = context.slackSignature as string | undefined;
     if (header === undefined) return next(); // Socket Mode (no HTTP signature), or checked already (Lambda)
-    const reason = await refusal(local, header, String(context.slackTimestamp ?? ''));
+    const reason = refusal(local, header, String(context.slackTimestamp ?? ''));
     if (reason) {
       logger.warn({ audit: 'request_refused', reason }, `request refused: ${reason}`);
       throw new AuthorizationError(`Request refused: ${reason}`, new Error(reason));
@@ -80,12 +88,12 @@ export const firstDelivery = (context: Record<string, unknown>): Promise<boolean
   (context.firstDelivery as (() => Promise<boolean>) | undefined)?.() ?? Promise.resolve(true);
 
 /** Why a request whose signature is valid is still refused (form, future timestamp, replay), if it is. */
-export async function refusal(guard: ReplayGuard, signature: string, timestamp: string): Promise<string | undefined> {
+export function refusal(seen: SeenHere, signature: string, timestamp: string): string | undefined {
   const hash = SIGNATURE.exec(signature)?.[1];
   if (!hash) return 'malformed signature';
   const ts = Number(timestamp) * 1000;
   if (!Number.isFinite(ts) || ts > Date.now() + WINDOW_MS) return 'timestamp in the future';
-  if (!(await guard.firstTime(hash, Date.now() + WINDOW_MS + 60_000))) return 'replayed request';
+  if (!seen.firstTime(hash, Date.now() + WINDOW_MS + 60_000)) return 'replayed request';
   return undefined;
 }
 
