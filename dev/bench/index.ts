@@ -156,7 +156,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<string> {
   checks = [];
   SIZE = tiny
     ? { senders: 5, perSender: 4, scale: 20, adding: 10 }
-    : { senders: 50, perSender: 100, scale: 500, adding: 60 };
+    : { senders: 50, perSender: 400, scale: 500, adding: 60 };
   const out = opts.out ?? (tiny || only ? undefined : join(ROOT, 'docs/BENCHMARKS.md'));
   const rows: string[] = [];
   const dynamo: Pick<DynamoLocal, 'endpoint' | 'stop'> = opts.dynamoEndpoint
@@ -348,7 +348,7 @@ async function ackAndStartup(dynamo: Pick<DynamoLocal, 'endpoint'>, children: Ch
       }
       const before = { status: await answers('status'), add: await answers('add-region') };
       // Rounds alternate between the apps, so drift on the machine hits both alike; each round gives a ratio.
-      const rounds = tiny ? 1 : 10;
+      const rounds = tiny ? 1 : 20;
       const ratios = { status: [] as number[], add: [] as number[] };
       for (let round = 0; round < rounds; round++) {
         const p99: Record<string, number> = {};
@@ -491,7 +491,7 @@ const MISSES: Record<string, string> = {
   'Lambda cold start (load the bundle, initialise, answer the first command)':
     "**Lambda cold start.** This round, in a harness of its own (nine fresh processes each way, alternating, the previous bundle beside it): 236 to 159 ms against the bare bundle's 148 (1.49× to 1.13×): the table's client is made on its first use (`/idc help` needs none), Bolt's parts come without its index, and the bot's `auth.test` runs while the rest is built instead of after it. Earlier rounds: the SDK's client packages on first use, zod's locales left out of the bundle, the definitions as JSON, `@slack/oauth` and Express left out. What remains is parsing the 3.0 MB bundle (about 57 ms against 30 for the bare 1.6 MB) and validating the configuration and the definitions (about 10 ms); what it would take: the rarely used clients in files of their own (each carrying its own copy of the SDK's core in CommonJS).",
   'ack p99':
-    "**Ack latency.** With every command of the rounds answered in the ack (the last column), what remains is each answer itself: a body that Bolt sends chunked (it writes the head before the body), which costs both ends more than the bare app's empty ack (`--cpu-prof`: the bot's socket writes about 90 µs an answer against 24), on two cores shared with the load generator, DynamoDB Local and the emulators; single rounds move from 0.5× to 3× and medians by about 30 % between runs. Measured this round, before the changes: per /idc add-region about 5 ms of the bot's CPU against the bare app's 0.3 (three table reads, a share of the replay write, the answer posted with fetch) and per /idc status twice the bare app's (half of its allocations in Bolt running seven listeners' chains for every request). Tried and not kept: each answer written with its length in one piece instead of chunked (holding Bolt's head back until the body): no change beyond the noise. What it would take beyond this: spare cores, so that the load generator, DynamoDB Local and the emulators do not share the bot's.",
+    "**Ack latency.** Every command of the rounds is answered in the ack (the last column). Measured this round (`--cpu-prof` of both apps, CPU per command from /proc, `--trace-gc`): Bolt ran four listener chains for every request (now one middleware hands each request to its listener), and once a workflow had run, the AsyncLocalStorage behind the per-step AWS request audit hooked every promise of the process (about 8 % of an ack's CPU; each command now records its requests with middleware of its own); the bot's CPU per command went from about 1.5× the bare app's to 1.1–1.2×. What remains: the answer's body (Bolt writes it chunked after the head, about 20 µs more than an empty ack), the bot's own checks (replay, installation, budget, role: about 20 µs), and scavenges twice as long as the bare app's (30 MB live against 13), on two cores shared with the load generator, DynamoDB Local and the emulators; single rounds move from 0.5× to 2.5×, medians by about 15 % between runs. What it would take beyond this: spare cores for the load generator and the emulators, or the answer written past Bolt.",
   '500 workflows in flight':
     "**Scale.** Where the loop's time goes (a profile): the DynamoDB requests (socket writes, the SDK's per-call work, signing), then copying a run at each transition. At the deployed width (8 runs at once) the p99 has been 19–23 ms; the 32 runs at once this section used before this round (a width the bot cannot be deployed with) sat on the 50 ms line (48.6–50.8 ms in two runs). What it would take when it misses: fewer runs advanced at once, or the runs' writes batched.",
 };
