@@ -30,6 +30,14 @@ module.exports = {
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'no-async-hooks',
+      severity: 'error',
+      comment:
+        'No AsyncLocalStorage or async hooks in the bot: on Node 20 and 22 they hook every promise of the process, the acks included (about 8 % of an ack, docs/BENCHMARKS.md); pass what a call needs instead.',
+      from: { path: '^src/' },
+      to: { path: '^(node:)?async_hooks$' },
+    },
+    {
       name: 'engine-knows-no-adapters',
       severity: 'error',
       comment:

@@ -47,6 +47,7 @@ const PROBES: [file: string, code: string, rule: string][] = [
   ['src/probe-dev.ts', "import '../dev/emulators/aws/server';", 'product-not-dev'],
   ['src/probe-dev-dependency.ts', "import 'ws';", 'product-no-dev-dependencies'],
   ['src/steps/lib/probe-a.ts', "import './probe-b';", 'no-circular'],
+  ['src/aws/probe-hooks.ts', "import 'node:async_hooks';", 'no-async-hooks'],
 ];
 
 describe('folder boundaries (.dependency-cruiser.cjs)', () => {
