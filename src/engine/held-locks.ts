@@ -18,8 +18,9 @@ const WARM_FOR_MS = 30_000;
 /**
  * Locks a start read as held by a live run, by key: for two seconds a start asked for again is
  * refused without a read (the refusal names the run). While starts keep being refused (and for 30 s
- * after the last), the lock is read again every second: a flood of refusals costs two reads a
- * second, not one per start. Forgotten at once when this process sees the holder give it up.
+ * after the last), the lock is read again once its read is a second old, so the memory does not
+ * lapse between two floods: a flood of refusals costs about a read a second, not one per start.
+ * Forgotten at once when this process sees the holder give it up.
  */
 export function createHeldLocks(core: EngineCore) {
   const { store, clock, listeners } = core;
@@ -47,7 +48,7 @@ export function createHeldLocks(core: EngineCore) {
         if (core.stopping || !seen.has(k) || Date.now() - at > WARM_FOR_MS) lastRefused.delete(k);
         else if (clock.now() - (seen.get(k)?.at ?? 0) >= HELD_FOR_MS / 2) recheck(k);
       if (!lastRefused.size) warm = void clearInterval(warm);
-    }, HELD_FOR_MS / 2).unref();
+    }, HELD_FOR_MS / 4).unref(); // a read starts within 1–1.5 s of the last: it has half a second or more to land
   };
   listeners.push(({ run }) => {
     const held = isTerminal(run.status) ? [] : heldLocks(run);
