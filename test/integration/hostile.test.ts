@@ -296,7 +296,7 @@ describe('hostile input', () => {
     }
     expect((await slack.command('UREQ', 'help')).status).toBe(200); // still serving
     // From this installation, an action id or a view none of the listeners takes is acked at once
-    // (Bolt alone would hold it until its 3 s timeout).
+    // (unacked, the receiver would answer 400 after 1.5 s).
     for (const p of [
       { type: 'block_actions', ...ours, user: { id: 'UANA' }, actions: [{ action_id: 'no.such.action', value: 'x' }] },
       { type: 'view_submission', ...ours, user: { id: 'UANA' }, view: { callback_id: 'no.such.view', state: {} } },
