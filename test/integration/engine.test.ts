@@ -423,4 +423,42 @@ describe('starts refused while a lock is held', () => {
     expect((await engine.start(req('t-5'))).id).not.toBe(first.id);
     await engine.stop();
   });
+
+  it('are read again within half a second of their read being a second old: the memory does not lapse between floods', async () => {
+    // Only the keep-warm tick's timer is faked; DynamoDB Local and the SDK keep their own.
+    jest.useFakeTimers({
+      doNotFake: [
+        'Date',
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'setImmediate',
+        'clearImmediate',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
+    try {
+      const { clock, store, engine } = await onDynamo();
+      const req = (requestId: string) => ({
+        workflowId: 'change-thing',
+        input: { target: 'alpha' },
+        requester: 'UBOB',
+        requestId,
+      });
+      await engine.start(req('t-0'));
+      await expect(engine.start(req('t-1'))).rejects.toThrow(LockHeldError); // read held: kept warm from now
+      const reads = store.stats.reads;
+      clock.advance(1_000); // that read is a second old; nobody asks
+      jest.advanceTimersByTime(500);
+      await until(() => store.stats.reads === reads + 2); // read again (the lock and its holder)
+      await new Promise((r) => setTimeout(r, 100)); // (its answer stored)
+      clock.advance(1_900); // 1.9 s after the first read, 0.9 s after the second
+      expect(engine.heldNow(req('t-2'))).toBeDefined();
+      await engine.stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
